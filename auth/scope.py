@@ -1,0 +1,29 @@
+"""Tenant scoping: a principal reads only the tenants its credential names."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from auth.principal import Principal
+from gateway.errors import BadUserInput, Forbidden
+
+
+def readable_ids(principal: Principal, requested: Sequence[str] | None) -> list[str]:
+    """The requested ids (default: all the principal's), refusing any outside its scope.
+
+    The refusal is the same whether or not such a tenant exists, so it reveals nothing.
+    """
+    if requested is None:
+        return list(principal.tenant_ids)
+    outside = [tenant_id for tenant_id in requested if not principal.can_read(tenant_id)]
+    if outside:
+        raise Forbidden(f"not allowed to read tenant {outside[0]!r}")
+    return list(dict.fromkeys(requested))
+
+
+def own_tenant_id(principal: Principal, requested: str | None) -> str:
+    if requested is not None:
+        return readable_ids(principal, [requested])[0]
+    if len(principal.tenant_ids) != 1:
+        raise BadUserInput("`id` is required: this credential reads several tenants", "id")
+    return principal.tenant_ids[0]

@@ -1,0 +1,7 @@
+from enum import Enum
+
+
+class Tier(str, Enum):
+    FREE = "FREE"
+    PROFESSIONAL = "PROFESSIONAL"
+    ENTERPRISE = "ENTERPRISE"

@@ -1,0 +1,116 @@
+"""Verifying and minting JWTs: claims sub, tier, tenants, exp (required), iat, nbf, iss/aud."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import jwt
+from jwt import PyJWK, PyJWKSet
+
+from auth.principal import Principal, PrincipalKind
+from auth.tiers import Tier
+from gateway.errors import Unauthenticated
+
+HMAC = ("HS256", "HS384", "HS512")
+# An absurdly large bearer token is an attack, not a credential.
+MAX_TOKEN_BYTES = 8192
+
+
+@dataclass(frozen=True)
+class TokenVerifier:
+    """Accepts only the configured algorithms, each with its own kind of key."""
+
+    secret: str | None = None
+    public_key: str | None = None
+    jwks: dict[str, PyJWK] = field(default_factory=dict)
+    algorithms: tuple[str, ...] = ()
+    issuer: str | None = None
+    audience: str | None = None
+    leeway: int = 30
+
+    def verify(self, token: str) -> Principal:
+        if len(token) > MAX_TOKEN_BYTES:
+            raise Unauthenticated("token is too large")
+        try:
+            header = jwt.get_unverified_header(token)
+            alg = header.get("alg")
+            if alg not in self.algorithms:
+                raise Unauthenticated(f"token algorithm {alg!r} is not accepted")
+            claims = jwt.decode(
+                token,
+                key=self._key_for(alg, header.get("kid")),
+                algorithms=[alg],
+                issuer=self.issuer,
+                audience=self.audience,
+                leeway=self.leeway,
+                options={"require": ["exp", "sub"], "verify_aud": self.audience is not None},
+            )
+        except jwt.ExpiredSignatureError as error:
+            raise Unauthenticated("token has expired") from error
+        except jwt.ImmatureSignatureError as error:
+            raise Unauthenticated("token is not valid yet (nbf)") from error
+        except jwt.InvalidTokenError as error:
+            raise Unauthenticated(f"invalid token: {error}") from error
+        return principal_from_claims(claims)
+
+    def _key_for(self, alg: str, kid: str | None) -> Any:
+        if alg in HMAC:
+            if self.secret is None:
+                raise Unauthenticated("HMAC tokens are not accepted")
+            return self.secret
+        if self.jwks:
+            if kid is not None and kid in self.jwks:
+                return self.jwks[kid].key
+            if kid is None and len(self.jwks) == 1:
+                return next(iter(self.jwks.values())).key
+            raise Unauthenticated("token key id is unknown")
+        if self.public_key is None:
+            raise Unauthenticated("asymmetric tokens are not accepted")
+        return self.public_key
+
+
+def principal_from_claims(claims: dict[str, Any]) -> Principal:
+    subject = claims.get("sub")
+    tenants = claims.get("tenants")
+    if not isinstance(subject, str) or not subject:
+        raise Unauthenticated("claim 'sub' must be a non-empty string")
+    try:
+        tier = Tier(claims.get("tier"))
+    except ValueError as error:
+        raise Unauthenticated("claim 'tier' must be FREE, PROFESSIONAL or ENTERPRISE") from error
+    if not isinstance(tenants, list) or not all(isinstance(t, str) and t for t in tenants):
+        raise Unauthenticated("claim 'tenants' must be an array of tenant ids")
+    return Principal(PrincipalKind.USER, subject, tier, tuple(dict.fromkeys(tenants)))
+
+
+def load_jwks(text: str) -> dict[str, PyJWK]:
+    keys = PyJWKSet.from_dict(json.loads(text)).keys
+    return {key.key_id or f"key-{index}": key for index, key in enumerate(keys)}
+
+
+def mint(
+    secret: str,
+    *,
+    subject: str,
+    tier: Tier,
+    tenants: list[str],
+    ttl: timedelta,
+    issuer: str | None = None,
+    audience: str | None = None,
+) -> str:
+    now = datetime.now(UTC)
+    claims: dict[str, Any] = {
+        "sub": subject,
+        "tier": tier.value,
+        "tenants": tenants,
+        "iat": now,
+        "exp": now + ttl,
+    }
+    if issuer:
+        claims["iss"] = issuer
+    if audience:
+        claims["aud"] = audience
+    return jwt.encode(claims, secret, algorithm="HS256")

@@ -1,0 +1,26 @@
+"""create_app(settings): the one factory used by the CLI and by tests."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from auth.verifier import build_verifier
+from gateway import appkeys
+from gateway.health import health, ready
+from gateway.middleware import request_meta
+from gateway.resources import engine_ctx, redis_ctx
+from gateway.settings import Settings
+from gateway.view import View
+from schema.root import schema
+
+
+def create_app(settings: Settings) -> web.Application:
+    app = web.Application(middlewares=[request_meta], client_max_size=256 * 1024)
+    app[appkeys.SETTINGS] = settings
+    app[appkeys.VERIFIER] = build_verifier(settings)
+    app.cleanup_ctx.extend([engine_ctx, redis_ctx])
+    view = View(schema=schema, graphql_ide="graphiql" if settings.graphiql else None)
+    app.router.add_route("*", "/graphql", view)
+    app.router.add_get("/health", health)
+    app.router.add_get("/ready", ready)
+    return app

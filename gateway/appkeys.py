@@ -1,0 +1,15 @@
+"""Typed keys for everything stored on the aiohttp application."""
+
+from __future__ import annotations
+
+from aiohttp import web
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from auth.tokens import TokenVerifier
+from gateway.settings import Settings
+
+SETTINGS = web.AppKey("settings", Settings)
+ENGINE = web.AppKey("engine", AsyncEngine)
+REDIS = web.AppKey("redis", Redis)
+VERIFIER = web.AppKey("token_verifier", TokenVerifier)

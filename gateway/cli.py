@@ -1,0 +1,162 @@
+"""`analytics-gateway`: serve, demo, init-db, seed, token, export-schema."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import re
+import sys
+from collections.abc import Sequence
+from datetime import date, timedelta
+from pathlib import Path
+
+from aiohttp import web
+from pydantic import ValidationError
+
+from auth.tiers import Tier
+from auth.tokens import mint
+from auth.verifier import jwt_secret
+from gateway.app import create_app
+from gateway.database import create_engine
+from gateway.settings import Settings, describe
+from loaders.store import create_schema, tenant_count
+
+DURATION = re.compile(r"(\d+)([smhd])")
+UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+
+
+def duration(text: str) -> timedelta:
+    match = DURATION.fullmatch(text.strip())
+    if not match:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a duration like 30m, 1h or 7d")
+    return timedelta(**{UNITS[match[2]]: int(match[1])})
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="analytics-gateway", description=__doc__)
+    commands = root.add_subparsers(dest="command", required=True)
+    commands.add_parser("serve", help="serve the GraphQL API on DATABASE_URL (no seeding)")
+    demo = commands.add_parser("demo", help="create and seed the store if it has no tenants, print a token, serve")
+    _seed_options(demo)
+    commands.add_parser("init-db", help="create the warehouse tables")
+    _seed_options(commands.add_parser("seed", help="fill the store with synthetic data"))
+    token = commands.add_parser("token", help="print a signed HS256 token")
+    token.add_argument("--tenant", action="append", required=True, help="tenant id (repeatable)")
+    token.add_argument("--tier", type=Tier, choices=list(Tier), default=Tier.PROFESSIONAL)
+    token.add_argument("--ttl", type=duration, default=timedelta(hours=1))
+    token.add_argument("--subject", default="cli-user")
+    export = commands.add_parser("export-schema", help="write the SDL")
+    export.add_argument("path", nargs="?", type=Path, default=Path(__file__).parent.parent / "schema" / "schema.graphql")
+    return root
+
+
+def _seed_options(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--tenants", type=int, default=18)
+    command.add_argument("--days", type=int, default=730)
+    command.add_argument("--seed", type=int, default=42)
+    command.add_argument("--end", type=date.fromisoformat, default=None, help="last day (default: yesterday, UTC)")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        settings = Settings()
+    except ValidationError as error:
+        print(describe(error), file=sys.stderr)
+        return 2
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    try:
+        return COMMANDS[args.command](settings, args)
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+
+
+def _serve(settings: Settings, _args: argparse.Namespace) -> int:
+    app = create_app(settings)
+    print(f"GraphiQL: http://{settings.host}:{settings.port}/graphql", flush=True)
+    web.run_app(app, host=settings.host, port=settings.port, print=None)
+    return 0
+
+
+def _init_db(settings: Settings, _args: argparse.Namespace) -> int:
+    asyncio.run(_with_engine(settings, create_schema))
+    print("tables ready")
+    return 0
+
+
+def _seed(settings: Settings, args: argparse.Namespace) -> int:
+    from gateway.seeding import seed_store
+
+    async def run(engine) -> dict[str, int]:  # type: ignore[no-untyped-def]
+        return await seed_store(engine, tenants=args.tenants, days=args.days, seed=args.seed, end=args.end)
+
+    counts = asyncio.run(_with_engine(settings, run))
+    print("seeded " + ", ".join(f"{n} {table}" for table, n in counts.items()))
+    return 0
+
+
+def _demo(settings: Settings, args: argparse.Namespace) -> int:
+    async def tenants_present(engine) -> int:  # type: ignore[no-untyped-def]
+        await create_schema(engine)
+        return await tenant_count(engine)
+
+    existing = asyncio.run(_with_engine(settings, tenants_present))
+    if existing:
+        print(f"store has {existing} tenants: reusing it as it is")
+    else:
+        _seed(settings, args)
+    first = asyncio.run(_with_engine(settings, _first_tenant))
+    secret = jwt_secret(settings)
+    if secret is None:
+        raise ValueError("JWT_SECRET is required to print a demo token")
+    token = mint(secret, subject="demo", tier=Tier.PROFESSIONAL, tenants=[first], ttl=timedelta(hours=12),
+                 issuer=settings.jwt_issuer, audience=settings.jwt_audience)
+    print(f"\nPROFESSIONAL token for tenant {first} (12 h), paste into GraphiQL's headers:")
+    print(f'{{"Authorization": "Bearer {token}"}}\n', flush=True)
+    return _serve(settings, args)
+
+
+async def _first_tenant(engine) -> str:  # type: ignore[no-untyped-def]
+    from loaders.store import first_tenant_id
+
+    return await first_tenant_id(engine)
+
+
+def _token(settings: Settings, args: argparse.Namespace) -> int:
+    secret = jwt_secret(settings)
+    if secret is None:
+        raise ValueError("JWT_SECRET is not set and the store is not an SQLite file")
+    print(mint(secret, subject=args.subject, tier=args.tier, tenants=list(dict.fromkeys(args.tenant)), ttl=args.ttl,
+               issuer=settings.jwt_issuer, audience=settings.jwt_audience))
+    return 0
+
+
+def _export_schema(_settings: Settings, args: argparse.Namespace) -> int:
+    from schema.export import sdl
+
+    args.path.write_text(sdl())
+    print(f"wrote {args.path}")
+    return 0
+
+
+async def _with_engine(settings: Settings, action):  # type: ignore[no-untyped-def]
+    engine = create_engine(settings)
+    try:
+        return await action(engine)
+    finally:
+        await engine.dispose()
+
+
+COMMANDS = {
+    "serve": _serve,
+    "demo": _demo,
+    "init-db": _init_db,
+    "seed": _seed,
+    "token": _token,
+    "export-schema": _export_schema,
+}
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,42 @@
+"""/health says the process is up; /ready says its dependencies answer (503 if not)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+from gateway import appkeys
+from loaders.store import ping
+
+CHECK_TIMEOUT = 2.0
+
+
+async def health(_request: web.Request) -> web.Response:
+    return web.json_response({"status": "ok"})
+
+
+async def ready(request: web.Request) -> web.Response:
+    app = request.app
+    checks = {"database": _database(app)}
+    if appkeys.REDIS in app:
+        checks["redis"] = app[appkeys.REDIS].ping
+    results = {name: await _timed(check) for name, check in checks.items()}
+    ok = all(result["ok"] for result in results.values())
+    return web.json_response({"status": "ready" if ok else "unavailable", "checks": results}, status=200 if ok else 503)
+
+
+def _database(app: web.Application) -> Callable[[], Awaitable[object]]:
+    return lambda: ping(app[appkeys.ENGINE])
+
+
+async def _timed(check: Callable[[], Awaitable[object]]) -> dict[str, object]:
+    started = time.perf_counter()
+    try:
+        await asyncio.wait_for(check(), CHECK_TIMEOUT)
+        outcome: dict[str, object] = {"ok": True}
+    except Exception as error:  # noqa: BLE001 - any failure means "not ready"; the kind is reported
+        outcome = {"ok": False, "error": type(error).__name__}
+    outcome["latencyMs"] = round((time.perf_counter() - started) * 1000, 2)
+    return outcome

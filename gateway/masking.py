@@ -1,0 +1,45 @@
+"""Clients see coded errors only: known ones as they are, anything else masked with an id."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+from graphql import GraphQLError
+from strawberry.extensions import MaskErrors
+
+from gateway.errors import ApiError
+
+log = logging.getLogger("gateway.errors")
+
+
+def is_unexpected(error: GraphQLError) -> bool:
+    original = error.original_error
+    return original is not None and not isinstance(original, GraphQLError)
+
+
+class ErrorMasking(MaskErrors):
+    """Masks unexpected exceptions (logged with an error id) and codes request errors.
+
+    An error with no original exception comes from parsing or validating the document or
+    its variables: that is the client's input, so it gets BAD_USER_INPUT.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(should_mask_error=is_unexpected, error_message="Internal server error")
+
+    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        error_id = uuid.uuid4().hex[:16]
+        log.error("internal error %s at %s", error_id, error.path, exc_info=error.original_error)
+        masked = super().anonymise_error(error)
+        masked.message = f"Internal server error (error id {error_id})"
+        masked.extensions = {"code": "INTERNAL_SERVER_ERROR", "errorId": error_id}
+        return masked
+
+    def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
+        processed = super()._process_errors(errors)
+        for error in processed:
+            if not (error.extensions or {}).get("code"):
+                code = error.original_error.code if isinstance(error.original_error, ApiError) else "BAD_USER_INPUT"
+                error.extensions = {**(error.extensions or {}), "code": code}
+        return processed

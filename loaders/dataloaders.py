@@ -1,0 +1,123 @@
+"""Per-request DataLoaders: every batch runs one statement per distinct (range, shape)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Hashable, Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+from strawberry.dataloader import DataLoader
+
+from loaders import queries
+from loaders.facts import BookingDay, Rate, SurveyDay, TenantRow, Traffic
+from loaders.keys import DayRange
+from loaders.periods import as_date
+from loaders.queries import TrafficShape
+
+V = TypeVar("V")
+TrafficKey = tuple[str, DayRange, TrafficShape]
+BookingsKey = tuple[str, DayRange, bool]
+SurveysKey = tuple[str, DayRange]
+Fetch = Callable[[list[str], tuple[Hashable, ...]], Awaitable[dict[str, V]]]
+
+
+async def _by_tenant(keys: Sequence[tuple[Any, ...]], fetch: Fetch[V], empty: Callable[[], V]) -> list[V]:
+    """Group keys by everything but the tenant id; one fetch per group."""
+    groups: dict[tuple[Hashable, ...], list[str]] = defaultdict(list)
+    for key in keys:
+        groups[key[1:]].append(key[0])
+    found: dict[tuple[Any, ...], V] = {}
+    for rest, tenant_ids in groups.items():
+        values = await fetch(sorted(set(tenant_ids)), rest)
+        for tenant_id in tenant_ids:
+            found[(tenant_id, *rest)] = values.get(tenant_id, empty())
+    return [found[tuple(key)] for key in keys]
+
+
+class Loaders:
+    """Fresh for every request, so nothing cached here outlives it."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self.tenants = DataLoader(self._tenants)
+        self.data_ranges = DataLoader(self._data_ranges)
+        self.traffic: DataLoader[TrafficKey, dict[Any, Traffic]] = DataLoader(self._traffic)
+        self.bookings: DataLoader[BookingsKey, list[BookingDay]] = DataLoader(self._bookings)
+        self.surveys: DataLoader[SurveysKey, list[SurveyDay]] = DataLoader(self._surveys)
+        self.rates: DataLoader[str, list[Rate]] = DataLoader(self._rates)
+
+    async def _rows(self, statement: Any) -> Sequence[Any]:
+        async with self.engine.connect() as conn:
+            return (await conn.execute(statement)).all()
+
+    async def _tenants(self, ids: list[str]) -> list[TenantRow | None]:
+        rows = await self._rows(queries.tenants_query(sorted(set(ids))))
+        found = {row.id: TenantRow(row.id, row.name, row.segment, row.country, row.currency) for row in rows}
+        return [found.get(tenant_id) for tenant_id in ids]
+
+    async def _data_ranges(self, ids: list[str]) -> list[tuple[date, date] | None]:
+        spans: dict[str, tuple[date, date]] = {}
+        for row in await self._rows(queries.data_range_query(sorted(set(ids)))):
+            first, last = _day(row.first), _day(row.last)
+            if row.tenant_id in spans:
+                old = spans[row.tenant_id]
+                first, last = min(first, old[0]), max(last, old[1])
+            spans[row.tenant_id] = (first, last)
+        return [spans.get(tenant_id) for tenant_id in ids]
+
+    async def _traffic(self, keys: list[TrafficKey]) -> list[dict[Any, Traffic]]:
+        async def fetch(ids: list[str], rest: tuple[Any, ...]) -> dict[str, dict[Any, Traffic]]:
+            days, shape = rest
+            out: dict[str, dict[Any, Traffic]] = defaultdict(dict)
+            for row in await self._rows(queries.traffic_query(ids, days, shape)):
+                tenant_id, key, visitors, sessions, views, *extra = row
+                traffic = Traffic(visitors, sessions, views)
+                if extra:
+                    traffic = Traffic(visitors, sessions, views, extra[0], tuple(extra[1:]))
+                out[tenant_id][key] = traffic
+            return out
+
+        return await _by_tenant(keys, fetch, dict)
+
+    async def _bookings(self, keys: list[BookingsKey]) -> list[list[BookingDay]]:
+        async def fetch(ids: list[str], rest: tuple[Any, ...]) -> dict[str, list[BookingDay]]:
+            days, by_channel = rest
+            out: dict[str, list[BookingDay]] = defaultdict(list)
+            for row in await self._rows(queries.bookings_query(ids, days, by_channel)):
+                tenant_id, day, currency, channel, confirmed, cancelled, nights, cents, repeats = row
+                out[tenant_id].append(
+                    BookingDay(
+                        as_date(day), currency, channel, int(confirmed), int(cancelled),
+                        int(nights or 0), Decimal(int(cents or 0)).scaleb(-2), int(repeats or 0),
+                    )
+                )
+            return out
+
+        return await _by_tenant(keys, fetch, list)
+
+    async def _surveys(self, keys: list[SurveysKey]) -> list[list[SurveyDay]]:
+        async def fetch(ids: list[str], rest: tuple[Any, ...]) -> dict[str, list[SurveyDay]]:
+            (days,) = rest
+            out: dict[str, list[SurveyDay]] = defaultdict(list)
+            for tenant_id, day, answers, promoters, detractors in await self._rows(queries.surveys_query(ids, days)):
+                out[tenant_id].append(SurveyDay(as_date(day), int(answers), int(promoters), int(detractors)))
+            return out
+
+        return await _by_tenant(keys, fetch, list)
+
+    async def _rates(self, currencies: list[str]) -> list[list[Rate]]:
+        out: dict[str, list[Rate]] = defaultdict(list)
+        for currency, day, usd_per_unit in await self._rows(queries.rates_query(sorted(set(currencies)))):
+            out[currency].append(Rate(as_date(day), Decimal(usd_per_unit)))
+        return [out.get(currency, []) for currency in currencies]
+
+    async def latest_rates(self) -> list[tuple[str, Rate]]:
+        rows = await self._rows(queries.latest_rates_query())
+        return [(currency, Rate(as_date(day), Decimal(rate))) for currency, day, rate in rows]
+
+
+def _day(value: object) -> date:
+    return value.date() if isinstance(value, datetime) else as_date(value)

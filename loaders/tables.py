@@ -1,0 +1,105 @@
+"""The warehouse tables of warehouse.md, as one Core metadata for SQLite and MySQL/MariaDB."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    SmallInteger,
+    String,
+    Table,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects.mysql import CHAR
+from sqlalchemy.types import CHAR as GenericChar
+
+metadata = MetaData()
+
+# SQLite only autoincrements an INTEGER PRIMARY KEY, MySQL wants BIGINT.
+Id = BigInteger().with_variant(Integer(), "sqlite")
+Char2 = GenericChar(2).with_variant(CHAR(2, charset="ascii"), "mysql", "mariadb")
+Char3 = GenericChar(3).with_variant(CHAR(3, charset="ascii"), "mysql", "mariadb")
+MYSQL_OPTS = {"mysql_engine": "InnoDB", "mysql_charset": "utf8mb4"}
+
+tenants = Table(
+    "tenants",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("segment", String(64), nullable=False),
+    Column("country", Char2, nullable=False),
+    Column("currency", Char3, nullable=False),
+    Index("ix_tenants_segment", "segment"),
+    **MYSQL_OPTS,
+)
+
+pageviews = Table(
+    "pageviews",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("tenant_id", String(64), nullable=False),
+    Column("ts", DateTime, nullable=False),
+    Column("visitor_id", String(64), nullable=False),
+    Column("session_id", String(64), nullable=False),
+    Column("step", String(16), nullable=False),
+    Column("channel", String(32), nullable=False),
+    Column("device", String(16), nullable=False),
+    Column("country", Char2, nullable=True),
+    Column("logged_in", Boolean, nullable=False),
+    Column("utm_source", String(100)),
+    Column("utm_medium", String(100)),
+    Column("utm_campaign", String(100)),
+    Column("referrer", String(255)),
+    Index("ix_pageviews_tenant_ts", "tenant_id", "ts"),
+    **MYSQL_OPTS,
+)
+
+bookings = Table(
+    "bookings",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("tenant_id", String(64), nullable=False),
+    Column("booking_ref", String(64), nullable=False),
+    Column("booked_at", DateTime, nullable=False),
+    Column("customer_id", String(64), nullable=False),
+    Column("visitor_id", String(64)),
+    Column("check_in", Date, nullable=False),
+    Column("nights", Integer, nullable=False),
+    Column("rooms", Integer, nullable=False),
+    Column("amount", Numeric(14, 2), nullable=False),
+    Column("currency", Char3, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("channel", String(32), nullable=False),
+    UniqueConstraint("tenant_id", "booking_ref", name="uq_bookings_tenant_ref"),
+    Index("ix_bookings_tenant_booked", "tenant_id", "booked_at"),
+    Index("ix_bookings_tenant_customer", "tenant_id", "customer_id", "booked_at"),
+    **MYSQL_OPTS,
+)
+
+fx_rates = Table(
+    "fx_rates",
+    metadata,
+    Column("currency", Char3, primary_key=True),
+    Column("day", Date, primary_key=True),
+    Column("usd_per_unit", Numeric(18, 8), nullable=False),
+    **MYSQL_OPTS,
+)
+
+surveys = Table(
+    "surveys",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("tenant_id", String(64), nullable=False),
+    Column("ts", DateTime, nullable=False),
+    Column("score", SmallInteger, nullable=False),
+    Column("booking_ref", String(64)),
+    Index("ix_surveys_tenant_ts", "tenant_id", "ts"),
+    **MYSQL_OPTS,
+)

@@ -1,0 +1,51 @@
+"""Checking arguments; each failure is a BAD_USER_INPUT naming the argument."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from gateway.errors import BadUserInput
+from loaders.dataloaders import Loaders
+from loaders.facts import TenantRow
+from loaders.keys import DayRange, Dimension
+from resolvers.measures import BOOKING_METRICS, SURVEY_METRICS, TRAFFIC_METRICS, Metric
+from resolvers.money import USD
+
+CURRENCY_CODE = re.compile(r"[A-Z]{3}")
+# CHANNEL is on pageviews and bookings; the other dimensions only on pageviews
+DIMENSION_METRICS = {
+    Dimension.CHANNEL: TRAFFIC_METRICS | BOOKING_METRICS,
+    Dimension.DEVICE: TRAFFIC_METRICS,
+    Dimension.COUNTRY: TRAFFIC_METRICS,
+    Dimension.LOGIN_STATUS: TRAFFIC_METRICS,
+}
+assert not SURVEY_METRICS & DIMENSION_METRICS[Dimension.CHANNEL]
+
+
+def day_range(start: date, end: date, max_days: int, argument: str = "range") -> DayRange:
+    if start > end:
+        raise BadUserInput(f"{argument}.from ({start}) must be on or before {argument}.to ({end})", argument)
+    if end >= date.max:
+        raise BadUserInput(f"{argument}.to is out of range", argument)
+    days = DayRange(start, end)
+    if days.days > max_days:
+        raise BadUserInput(f"{argument} spans {days.days} days; at most {max_days} are allowed", argument)
+    return days
+
+
+def check_dimension(metric: Metric, by: Dimension) -> None:
+    if metric not in DIMENSION_METRICS[by]:
+        raise BadUserInput(f"metric {metric.value} cannot be broken down by {by.value}", "by")
+
+
+async def target_currency(loaders: Loaders, requested: str | None, tenant: TenantRow) -> str:
+    """The requested currency (else the tenant's), which must have exchange rates."""
+    code = tenant.currency if requested is None else requested.strip().upper()
+    if not CURRENCY_CODE.fullmatch(code):
+        raise BadUserInput(f"currency {requested!r} is not an ISO 4217 code", "currency")
+    if code != USD and not await loaders.rates.load(code):
+        if requested is None:
+            raise BadUserInput(f"the tenant's currency {code} has no exchange rate; pass `currency`", "currency")
+        raise BadUserInput(f"unknown currency {code}: it has no exchange rate", "currency")
+    return code

@@ -1,0 +1,107 @@
+"""Every metric of metrics.md as a function of three sums: traffic, bookings and surveys."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import Enum
+
+from loaders.facts import EMPTY_TRAFFIC, BookingDay, SurveyDay, Traffic
+from resolvers.money import FxTable, average, revenue
+
+
+class Metric(str, Enum):
+    UNIQUE_VISITORS = "UNIQUE_VISITORS"
+    SESSIONS = "SESSIONS"
+    PAGEVIEWS = "PAGEVIEWS"
+    BOOKINGS = "BOOKINGS"
+    CANCELLATIONS = "CANCELLATIONS"
+    ROOM_NIGHTS = "ROOM_NIGHTS"
+    REVENUE = "REVENUE"
+    AVERAGE_BOOKING_VALUE = "AVERAGE_BOOKING_VALUE"
+    CONVERSION_RATE = "CONVERSION_RATE"
+    CANCELLATION_RATE = "CANCELLATION_RATE"
+    REPEAT_BOOKING_RATE = "REPEAT_BOOKING_RATE"
+    NPS = "NPS"
+
+
+TRAFFIC_METRICS = frozenset({Metric.UNIQUE_VISITORS, Metric.SESSIONS, Metric.PAGEVIEWS})
+SURVEY_METRICS = frozenset({Metric.NPS})
+BOOKING_METRICS = frozenset(Metric) - TRAFFIC_METRICS - SURVEY_METRICS
+# conversion rate is bookings over visitors, so it needs both sources
+NEEDS_TRAFFIC = TRAFFIC_METRICS | {Metric.CONVERSION_RATE}
+NEEDS_BOOKINGS = BOOKING_METRICS
+NEEDS_SURVEYS = SURVEY_METRICS
+
+
+@dataclass(frozen=True)
+class BookingSums:
+    confirmed: int = 0
+    cancelled: int = 0
+    room_nights: int = 0
+    repeats: int = 0
+    revenue: Decimal = Decimal("0.00")
+
+    @property
+    def average_value(self) -> Decimal | None:
+        return average(self.revenue, self.confirmed)
+
+
+@dataclass(frozen=True)
+class SurveySums:
+    answers: int = 0
+    promoters: int = 0
+    detractors: int = 0
+
+    @property
+    def nps(self) -> float | None:
+        return None if self.answers == 0 else 100 * (self.promoters - self.detractors) / self.answers
+
+
+def sum_bookings(rows: Iterable[BookingDay], target: str, fx: FxTable) -> BookingSums:
+    rows = list(rows)
+    return BookingSums(
+        confirmed=sum(r.confirmed for r in rows),
+        cancelled=sum(r.cancelled for r in rows),
+        room_nights=sum(r.room_nights for r in rows),
+        repeats=sum(r.repeats for r in rows),
+        revenue=revenue(rows, target, fx),
+    )
+
+
+def sum_surveys(rows: Iterable[SurveyDay]) -> SurveySums:
+    rows = list(rows)
+    return SurveySums(
+        sum(r.answers for r in rows), sum(r.promoters for r in rows), sum(r.detractors for r in rows)
+    )
+
+
+def ratio(numerator: int, denominator: int) -> float | None:
+    return None if denominator == 0 else numerator / denominator
+
+
+def value_of(
+    metric: Metric,
+    traffic: Traffic = EMPTY_TRAFFIC,
+    bookings: BookingSums = BookingSums(),
+    surveys: SurveySums = SurveySums(),
+) -> float | None:
+    """The metric's value over whatever rows the three sums were made from."""
+    money = (lambda amount: None if amount is None else float(amount))
+    values = {
+        Metric.UNIQUE_VISITORS: lambda: traffic.visitors,
+        Metric.SESSIONS: lambda: traffic.sessions,
+        Metric.PAGEVIEWS: lambda: traffic.pageviews,
+        Metric.BOOKINGS: lambda: bookings.confirmed,
+        Metric.CANCELLATIONS: lambda: bookings.cancelled,
+        Metric.ROOM_NIGHTS: lambda: bookings.room_nights,
+        Metric.REVENUE: lambda: money(bookings.revenue),
+        Metric.AVERAGE_BOOKING_VALUE: lambda: money(bookings.average_value),
+        Metric.CONVERSION_RATE: lambda: ratio(bookings.confirmed, traffic.visitors),
+        Metric.CANCELLATION_RATE: lambda: ratio(bookings.cancelled, bookings.confirmed + bookings.cancelled),
+        Metric.REPEAT_BOOKING_RATE: lambda: ratio(bookings.repeats, bookings.confirmed),
+        Metric.NPS: lambda: surveys.nps,
+    }
+    value = values[metric]()
+    return None if value is None else float(value)

@@ -1,0 +1,52 @@
+"""Currency conversion at each booking day's rate, exact until one final half-even rounding."""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date
+from decimal import Decimal
+from fractions import Fraction
+
+from loaders.facts import BookingDay, Rate
+
+USD = "USD"
+
+
+class MissingRate(LookupError):
+    """A booking's currency has no fx rate at all: a data error, never silently 1.0."""
+
+
+class FxTable:
+    def __init__(self, rates: Mapping[str, Sequence[Rate]]) -> None:
+        self._days = {code: [r.day for r in rows] for code, rows in rates.items() if rows}
+        self._rates = {code: [Fraction(r.usd_per_unit) for r in rows] for code, rows in rates.items() if rows}
+
+    def knows(self, currency: str) -> bool:
+        return currency == USD or currency in self._days
+
+    def usd_per_unit(self, currency: str, day: date) -> Fraction:
+        """Latest rate on or before `day`; where none is that early, the earliest after it."""
+        if currency == USD:
+            return Fraction(1)
+        if currency not in self._days:
+            raise MissingRate(f"no fx rate for currency {currency}")
+        index = bisect.bisect_right(self._days[currency], day) - 1
+        return self._rates[currency][max(index, 0)]
+
+
+def revenue(rows: Iterable[BookingDay], target: str, fx: FxTable) -> Decimal:
+    total = Fraction(0)
+    for row in rows:
+        if row.amount:
+            total += Fraction(row.amount) * fx.usd_per_unit(row.currency, row.day) / fx.usd_per_unit(target, row.day)
+    return round_cents(total)
+
+
+def round_cents(value: Fraction) -> Decimal:
+    # round() of a Fraction rounds half to even
+    return Decimal(round(value * 100)).scaleb(-2)
+
+
+def average(amount: Decimal, count: int) -> Decimal | None:
+    return None if count == 0 else round_cents(Fraction(amount) / count)

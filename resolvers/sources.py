@@ -1,0 +1,66 @@
+"""Loading what a computation needs, summed per group (a period, a channel, ...)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Hashable
+from typing import TypeVar
+
+from loaders.dataloaders import Loaders
+from loaders.facts import EMPTY_TRAFFIC, BookingDay, SurveyDay, Traffic
+from loaders.keys import DayRange
+from loaders.queries import TrafficShape
+from resolvers.measures import BookingSums, SurveySums, sum_bookings, sum_surveys
+from resolvers.money import USD, FxTable, MissingRate
+
+K = TypeVar("K", bound=Hashable)
+
+
+async def fx_table(loaders: Loaders, currencies: set[str]) -> FxTable:
+    codes = sorted(code for code in currencies if code != USD)
+    return FxTable(dict(zip(codes, await loaders.rates.load_many(codes))))
+
+
+async def bookings_by(
+    loaders: Loaders,
+    tenant_id: str,
+    days: DayRange,
+    currency: str,
+    group: Callable[[BookingDay], K],
+    by_channel: bool = False,
+) -> dict[K, BookingSums]:
+    rows = await loaders.bookings.load((tenant_id, days, by_channel))
+    fx = await fx_table(loaders, {row.currency for row in rows} | {currency})
+    groups: dict[K, list[BookingDay]] = defaultdict(list)
+    for row in rows:
+        groups[group(row)].append(row)
+    try:
+        return {key: sum_bookings(members, currency, fx) for key, members in groups.items()}
+    except MissingRate as error:
+        raise RuntimeError(f"tenant {tenant_id}: {error}") from error
+
+
+async def bookings_total(loaders: Loaders, tenant_id: str, days: DayRange, currency: str) -> BookingSums:
+    sums = await bookings_by(loaders, tenant_id, days, currency, lambda _row: None)
+    return sums.get(None, BookingSums())
+
+
+async def surveys_by(
+    loaders: Loaders, tenant_id: str, days: DayRange, group: Callable[[SurveyDay], K]
+) -> dict[K, SurveySums]:
+    groups: dict[K, list[SurveyDay]] = defaultdict(list)
+    for row in await loaders.surveys.load((tenant_id, days)):
+        groups[group(row)].append(row)
+    return {key: sum_surveys(members) for key, members in groups.items()}
+
+
+async def surveys_total(loaders: Loaders, tenant_id: str, days: DayRange) -> SurveySums:
+    return (await surveys_by(loaders, tenant_id, days, lambda _row: None)).get(None, SurveySums())
+
+
+async def traffic_by(loaders: Loaders, tenant_id: str, days: DayRange, shape: TrafficShape) -> dict[object, Traffic]:
+    return await loaders.traffic.load((tenant_id, days, shape))
+
+
+async def traffic_total(loaders: Loaders, tenant_id: str, days: DayRange) -> Traffic:
+    return (await traffic_by(loaders, tenant_id, days, None)).get(None, EMPTY_TRAFFIC)

@@ -1,0 +1,81 @@
+"""The root Query: who is calling, tenants in the caller's scope, and currencies."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import strawberry
+from strawberry.types import Info
+
+from auth.permissions import IsAuthenticated
+from auth.principal import PrincipalKind
+from auth.scope import own_tenant_id, readable_ids
+from auth.tiers import Tier
+from gateway.errors import BadUserInput
+from resolvers.money import USD
+from schema.tenant import Tenant
+
+AUTHENTICATED = [IsAuthenticated]
+
+
+@strawberry.type
+class Viewer:
+    kind: PrincipalKind
+    subject: str
+    tier: Tier
+    tenant_ids: list[strawberry.ID]
+
+
+@strawberry.type
+class Currency:
+    code: str
+    usd_rate: float = strawberry.field(description="US dollars per one unit of this currency on `asOf`.")
+    as_of: date
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(
+        permission_classes=AUTHENTICATED,
+        description="Who is calling: identity, tier, readable tenants and rate-limit state.",
+    )
+    def viewer(self, info: Info) -> Viewer:
+        principal = info.context.principal
+        return Viewer(
+            kind=principal.kind,
+            subject=principal.subject,
+            tier=principal.tier,
+            tenant_ids=[strawberry.ID(t) for t in principal.tenant_ids],
+        )
+
+    @strawberry.field(
+        permission_classes=AUTHENTICATED,
+        description="One tenant. Without `id`: the caller's own tenant (an error if it has several).",
+    )
+    async def tenant(self, info: Info, id: strawberry.ID | None = None) -> Tenant:  # noqa: A002 - contract name
+        tenant_id = own_tenant_id(info.context.principal, id)
+        row = await info.context.loaders.tenants.load(tenant_id)
+        if row is None:
+            raise BadUserInput(f"tenant {tenant_id!r} does not exist", "id")
+        return Tenant(row=row)
+
+    @strawberry.field(
+        permission_classes=AUTHENTICATED,
+        description="Several tenants in one request (portfolios). Without `ids`: every tenant the caller may read.",
+    )
+    async def tenants(self, info: Info, ids: list[strawberry.ID] | None = None) -> list[Tenant]:
+        wanted = readable_ids(info.context.principal, ids)
+        rows = await info.context.loaders.tenants.load_many(wanted)
+        return [Tenant(row=row) for row in rows if row is not None]
+
+    @strawberry.field(
+        permission_classes=AUTHENTICATED,
+        description="Currencies that revenue can be reported in, with their latest rate.",
+    )
+    async def currencies(self, info: Info) -> list[Currency]:
+        latest = dict(await info.context.loaders.latest_rates())
+        found = [Currency(code=code, usd_rate=float(rate.usd_per_unit), as_of=rate.day) for code, rate in latest.items()]
+        if USD not in latest:
+            as_of = max((rate.day for rate in latest.values()), default=date.today())
+            found.append(Currency(code=USD, usd_rate=1.0, as_of=as_of))
+        return sorted(found, key=lambda currency: currency.code)

@@ -1,0 +1,26 @@
+"""The root schema: types, scalars and the extensions every operation runs through."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import strawberry
+from strawberry.extensions import ParserCache, ValidationCache
+from strawberry.schema.config import StrawberryConfig
+
+from gateway.masking import ErrorMasking
+from schema import enums  # noqa: F401 - registers the enums under their contract names
+from schema.query import Query
+from schema.scalars import ExactDecimal, StrictDate
+
+schema = strawberry.Schema(
+    query=Query,
+    config=StrawberryConfig(scalar_map={date: StrictDate, Decimal: ExactDecimal}),
+    extensions=[
+        ErrorMasking(),
+        # bounded: an attacker sending endless distinct documents must not grow memory
+        ParserCache(maxsize=512),
+        ValidationCache(maxsize=512),
+    ],
+)

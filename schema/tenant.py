@@ -1,0 +1,149 @@
+"""Tenant, its charts and the DateRange input."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+import strawberry
+from strawberry import Private
+from strawberry.types import Info
+
+from loaders.facts import TenantRow
+from loaders.keys import DayRange, Dimension, Granularity
+from resolvers.breakdown import breakdown
+from resolvers.funnel import funnel, login_status
+from resolvers.inputs import day_range, target_currency
+from resolvers.measures import Metric
+from resolvers.series import series
+from schema.metrics import BreakdownRow, FunnelStepRow, KeyMetrics, SeriesPoint
+
+
+@strawberry.input(description="Both ends inclusive. `from` <= `to`; the tier decides the longest range allowed.")
+class DateRange:
+    from_: date = strawberry.field(name="from")
+    to: date
+
+
+RangeArg = Annotated[DateRange, strawberry.argument(name="range")]
+
+
+@strawberry.type
+class DataRangeInfo:
+    from_: date = strawberry.field(name="from")
+    to: date
+
+
+def _days(info: Info, value: DateRange) -> DayRange:
+    return day_range(value.from_, value.to, info.context.settings.max_range_days)
+
+
+@strawberry.type
+class Charts:
+    tenant: Private[TenantRow]
+    days: Private[DayRange]
+    currency: Private[str]
+
+    @strawberry.field
+    async def visitors_by_channel(self, info: Info) -> list[BreakdownRow]:
+        rows = await breakdown(
+            info.context.loaders, self.tenant, Metric.UNIQUE_VISITORS, Dimension.CHANNEL, self.days, self.currency
+        )
+        return [BreakdownRow.of(row) for row in rows]
+
+    @strawberry.field
+    async def login_status(self, info: Info) -> list[BreakdownRow]:
+        return [BreakdownRow.of(row) for row in await login_status(info.context.loaders, self.tenant.id, self.days)]
+
+    @strawberry.field
+    async def booking_funnel(self, info: Info) -> list[FunnelStepRow]:
+        return [FunnelStepRow.of(step) for step in await funnel(info.context.loaders, self.tenant.id, self.days)]
+
+    @strawberry.field
+    async def revenue_trend(self, info: Info) -> list[SeriesPoint]:
+        return await self._trend(info, Metric.REVENUE, Granularity.MONTH)
+
+    @strawberry.field
+    async def nps_trend(self, info: Info) -> list[SeriesPoint]:
+        return await self._trend(info, Metric.NPS, Granularity.QUARTER)
+
+    @strawberry.field
+    async def rebooking_trend(self, info: Info) -> list[SeriesPoint]:
+        return await self._trend(info, Metric.REPEAT_BOOKING_RATE, Granularity.QUARTER)
+
+    async def _trend(self, info: Info, metric: Metric, granularity: Granularity) -> list[SeriesPoint]:
+        points = await series(info.context.loaders, self.tenant, metric, self.days, granularity, self.currency)
+        return [SeriesPoint.of(point) for point in points]
+
+
+@strawberry.type
+class Tenant:
+    row: Private[TenantRow]
+
+    @strawberry.field
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(self.row.id)
+
+    @strawberry.field
+    def name(self) -> str:
+        return self.row.name
+
+    @strawberry.field(description="Peer group used by `benchmark`, e.g. city_hotel, resort, wedding_venue.")
+    def segment(self) -> str:
+        return self.row.segment
+
+    @strawberry.field
+    def country(self) -> str:
+        return self.row.country
+
+    @strawberry.field(description="Default reporting currency.")
+    def currency(self) -> str:
+        return self.row.currency
+
+    @strawberry.field(description="First and last day that hold any data; null for a tenant without data.")
+    async def data_range(self, info: Info) -> DataRangeInfo | None:
+        span = await info.context.loaders.data_ranges.load(self.row.id)
+        return None if span is None else DataRangeInfo(from_=span[0], to=span[1])
+
+    @strawberry.field(description="The key metrics over a range. `currency` defaults to the tenant's currency.")
+    async def metrics(self, info: Info, range_: RangeArg, currency: str | None = None) -> KeyMetrics:
+        days = _days(info, range_)
+        return KeyMetrics(tenant=self.row, days=days, currency=await self._currency(info, currency))
+
+    @strawberry.field(
+        description="One metric over time, one point per period of `granularity` (periods clipped to `range`)."
+    )
+    async def series(
+        self,
+        info: Info,
+        metric: Metric,
+        range_: RangeArg,
+        granularity: Granularity = Granularity.DAY,
+        currency: str | None = None,
+    ) -> list[SeriesPoint]:
+        days = _days(info, range_)
+        code = await self._currency(info, currency)
+        points = await series(info.context.loaders, self.row, metric, days, granularity, code)
+        return [SeriesPoint.of(point) for point in points]
+
+    @strawberry.field(description="One metric split by a dimension, largest first.")
+    async def breakdown(
+        self, info: Info, metric: Metric, by: Dimension, range_: RangeArg, currency: str | None = None
+    ) -> list[BreakdownRow]:
+        days = _days(info, range_)
+        code = await self._currency(info, currency)
+        rows = await breakdown(info.context.loaders, self.row, metric, by, days, code)
+        return [BreakdownRow.of(row) for row in rows]
+
+    @strawberry.field(description="The six dashboard charts.")
+    async def charts(self, info: Info, range_: RangeArg, currency: str | None = None) -> Charts:
+        days = _days(info, range_)
+        return Charts(tenant=self.row, days=days, currency=await self._currency(info, currency))
+
+    @strawberry.field(description="Booking funnel: sessions reaching each step.")
+    async def funnel(self, info: Info, range_: RangeArg) -> list[FunnelStepRow]:
+        steps = await funnel(info.context.loaders, self.row.id, _days(info, range_))
+        return [FunnelStepRow.of(step) for step in steps]
+
+    async def _currency(self, info: Info, requested: str | None) -> str:
+        return await target_currency(info.context.loaders, requested, self.row)
