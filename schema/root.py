@@ -18,9 +18,9 @@ schema = strawberry.Schema(
     query=Query,
     config=StrawberryConfig(scalar_map={date: StrictDate, Decimal: ExactDecimal}),
     extensions=[
-        ErrorMasking(),
+        ErrorMasking,
         # bounded: an attacker sending endless distinct documents must not grow memory
-        ParserCache(maxsize=512),
-        ValidationCache(maxsize=512),
+        lambda: ParserCache(maxsize=512),
+        lambda: ValidationCache(maxsize=512),
     ],
 )

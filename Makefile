@@ -1,0 +1,33 @@
+# `make demo` and `make test` work on a fresh clone: each creates .venv and installs first.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: demo test serve seed schema bench clean
+
+demo: $(VENV)/.installed
+	$(BIN)/analytics-gateway demo
+
+test: $(VENV)/.installed-test
+	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+serve: $(VENV)/.installed
+	$(BIN)/analytics-gateway serve
+
+schema: $(VENV)/.installed
+	$(BIN)/analytics-gateway export-schema
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q -e '.[test]'
+	touch $@ $(VENV)/.installed
+
+clean:
+	rm -rf $(VENV) var build *.egg-info
