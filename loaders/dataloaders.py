@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Hashable, Sequence
 from datetime import date, datetime
@@ -47,7 +48,7 @@ class Loaders:
         self.traffic: DataLoader[TrafficKey, dict[Any, Traffic]] = DataLoader(self._traffic)
         self.bookings: DataLoader[BookingsKey, list[BookingDay]] = DataLoader(self._bookings)
         self.surveys: DataLoader[SurveysKey, list[SurveyDay]] = DataLoader(self._surveys)
-        self.rates: DataLoader[str, list[Rate]] = DataLoader(self._rates)
+        self._all_rates: asyncio.Task[dict[str, list[Rate]]] | None = None
 
     async def _rows(self, statement: Any) -> Sequence[Any]:
         async with self.engine.connect() as conn:
@@ -108,11 +109,17 @@ class Loaders:
 
         return await _by_tenant(keys, fetch, list)
 
-    async def _rates(self, currencies: list[str]) -> list[list[Rate]]:
+    async def rates(self) -> dict[str, list[Rate]]:
+        """Every fx rate, loaded once per request: one statement however many currencies appear."""
+        if self._all_rates is None:
+            self._all_rates = asyncio.ensure_future(self._load_rates())
+        return await asyncio.shield(self._all_rates)
+
+    async def _load_rates(self) -> dict[str, list[Rate]]:
         out: dict[str, list[Rate]] = defaultdict(list)
-        for currency, day, usd_per_unit in await self._rows(queries.rates_query(sorted(set(currencies)))):
+        for currency, day, usd_per_unit in await self._rows(queries.rates_query()):
             out[currency].append(Rate(as_date(day), Decimal(usd_per_unit)))
-        return [out.get(currency, []) for currency in currencies]
+        return dict(out)
 
     async def latest_rates(self) -> list[tuple[str, Rate]]:
         rows = await self._rows(queries.latest_rates_query())

@@ -43,6 +43,7 @@ class period_start(FunctionElement):  # noqa: N801 - reads like the SQL function
         super().__init__(ts)
 
 
+@compiles(period_start)  # str(statement) in logs and debuggers
 @compiles(period_start, "sqlite")
 def _sqlite(element: period_start, compiler: Any, **kw: Any) -> str:
     return SQLITE[element.granularity].format(ts=compiler.process(element.clauses, **kw))

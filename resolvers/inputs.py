@@ -44,7 +44,10 @@ async def target_currency(loaders: Loaders, requested: str | None, tenant: Tenan
     code = tenant.currency if requested is None else requested.strip().upper()
     if not CURRENCY_CODE.fullmatch(code):
         raise BadUserInput(f"currency {requested!r} is not an ISO 4217 code", "currency")
-    if code != USD and not await loaders.rates.load(code):
+    # awaited for USD too: every tenant's resolver then reaches its loads in the same tick,
+    # which keeps a portfolio's loads in one batch
+    rates = await loaders.rates()
+    if code != USD and code not in rates:
         if requested is None:
             raise BadUserInput(f"the tenant's currency {code} has no exchange rate; pass `currency`", "currency")
         raise BadUserInput(f"unknown currency {code}: it has no exchange rate", "currency")

@@ -19,20 +19,22 @@ class MissingRate(LookupError):
 
 class FxTable:
     def __init__(self, rates: Mapping[str, Sequence[Rate]]) -> None:
-        self._days = {code: [r.day for r in rows] for code, rows in rates.items() if rows}
-        self._rates = {code: [Fraction(r.usd_per_unit) for r in rows] for code, rows in rates.items() if rows}
+        self._rows = {code: rows for code, rows in rates.items() if rows}
+        self._days: dict[str, list[date]] = {}
 
     def knows(self, currency: str) -> bool:
-        return currency == USD or currency in self._days
+        return currency == USD or currency in self._rows
 
     def usd_per_unit(self, currency: str, day: date) -> Fraction:
         """Latest rate on or before `day`; where none is that early, the earliest after it."""
         if currency == USD:
             return Fraction(1)
-        if currency not in self._days:
+        if currency not in self._rows:
             raise MissingRate(f"no fx rate for currency {currency}")
+        if currency not in self._days:
+            self._days[currency] = [rate.day for rate in self._rows[currency]]
         index = bisect.bisect_right(self._days[currency], day) - 1
-        return self._rates[currency][max(index, 0)]
+        return Fraction(self._rows[currency][max(index, 0)].usd_per_unit)
 
 
 def revenue(rows: Iterable[BookingDay], target: str, fx: FxTable) -> Decimal:

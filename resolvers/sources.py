@@ -11,14 +11,13 @@ from loaders.facts import EMPTY_TRAFFIC, BookingDay, SurveyDay, Traffic
 from loaders.keys import DayRange
 from loaders.queries import TrafficShape
 from resolvers.measures import BookingSums, SurveySums, sum_bookings, sum_surveys
-from resolvers.money import USD, FxTable, MissingRate
+from resolvers.money import FxTable, MissingRate
 
 K = TypeVar("K", bound=Hashable)
 
 
-async def fx_table(loaders: Loaders, currencies: set[str]) -> FxTable:
-    codes = sorted(code for code in currencies if code != USD)
-    return FxTable(dict(zip(codes, await loaders.rates.load_many(codes))))
+async def fx_table(loaders: Loaders) -> FxTable:
+    return FxTable(await loaders.rates())
 
 
 async def bookings_by(
@@ -30,7 +29,7 @@ async def bookings_by(
     by_channel: bool = False,
 ) -> dict[K, BookingSums]:
     rows = await loaders.bookings.load((tenant_id, days, by_channel))
-    fx = await fx_table(loaders, {row.currency for row in rows} | {currency})
+    fx = await fx_table(loaders)
     groups: dict[K, list[BookingDay]] = defaultdict(list)
     for row in rows:
         groups[group(row)].append(row)

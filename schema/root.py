@@ -6,6 +6,8 @@ from datetime import date
 from decimal import Decimal
 
 import strawberry
+from graphql import GraphQLError
+from strawberry.types import ExecutionContext
 from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.schema.config import StrawberryConfig
 
@@ -14,7 +16,12 @@ from schema import enums  # noqa: F401 - registers the enums under their contrac
 from schema.query import Query
 from schema.scalars import ExactDecimal, StrictDate
 
-schema = strawberry.Schema(
+class GatewaySchema(strawberry.Schema):
+    def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
+        """Client errors are answers, not faults; unexpected ones are logged by ErrorMasking with their id."""
+
+
+schema = GatewaySchema(
     query=Query,
     config=StrawberryConfig(scalar_map={date: StrictDate, Decimal: ExactDecimal}),
     extensions=[

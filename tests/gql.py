@@ -1,0 +1,38 @@
+"""Running a document straight through the schema, as a given principal."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from auth.principal import Principal, PrincipalKind
+from auth.tiers import Tier
+from gateway.context import build_context
+from gateway.database import create_engine
+from gateway.settings import Settings
+from loaders.tables import tenants
+from schema.root import schema
+
+
+async def tenant_ids(url: str) -> list[str]:
+    engine = create_engine(Settings(database_url=url))
+    try:
+        async with engine.connect() as conn:
+            return [row[0] for row in await conn.execute(select(tenants.c.id).order_by(tenants.c.id))]
+    finally:
+        await engine.dispose()
+
+
+async def execute(
+    url: str, query: str, variables: dict[str, Any] | None = None, *, tenants: list[str], tier: Tier = Tier.ENTERPRISE,
+    **settings: Any,
+) -> Any:
+    config = Settings(database_url=url, **settings)
+    engine = create_engine(config)
+    try:
+        principal = Principal(PrincipalKind.USER, "test", tier, tuple(tenants))
+        context = build_context(engine=engine, settings=config, principal=principal)
+        return await schema.execute(query, variable_values=variables, context_value=context)
+    finally:
+        await engine.dispose()
