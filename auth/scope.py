@@ -24,6 +24,8 @@ def readable_ids(principal: Principal, requested: Sequence[str] | None) -> list[
 def own_tenant_id(principal: Principal, requested: str | None) -> str:
     if requested is not None:
         return readable_ids(principal, [requested])[0]
+    if not principal.tenant_ids:
+        raise Forbidden("this credential reads no tenant")
     if len(principal.tenant_ids) != 1:
         raise BadUserInput("`id` is required: this credential reads several tenants", "id")
     return principal.tenant_ids[0]

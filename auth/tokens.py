@@ -15,8 +15,12 @@ from auth.tiers import Tier
 from gateway.errors import Unauthenticated
 
 HMAC = ("HS256", "HS384", "HS512")
-# An absurdly large bearer token is an attack, not a credential.
-MAX_TOKEN_BYTES = 8192
+# An absurdly large bearer token is an attack, not a credential. Kept below aiohttp's limit of
+# 8190 bytes per header field ("Bearer " + token), which the server enforces with a bare 400
+# before the app runs: above it the client would never get the documented 401.
+MAX_TOKEN_BYTES = 8000
+# which JWK key type each asymmetric algorithm family needs
+KEY_TYPES = {"RS": "RSA", "PS": "RSA", "ES": "EC"}
 
 
 @dataclass(frozen=True)
@@ -54,6 +58,8 @@ class TokenVerifier:
             raise Unauthenticated("token is not valid yet (nbf)") from error
         except jwt.InvalidTokenError as error:
             raise Unauthenticated(f"invalid token: {error}") from error
+        except jwt.PyJWTError as error:  # InvalidKeyError: e.g. an ES256 token against an RSA key
+            raise Unauthenticated("invalid token: the key does not fit its algorithm") from error
         return principal_from_claims(claims)
 
     def _key_for(self, alg: str, kid: str | None) -> Any:
@@ -63,10 +69,14 @@ class TokenVerifier:
             return self.secret
         if self.jwks:
             if kid is not None and kid in self.jwks:
-                return self.jwks[kid].key
-            if kid is None and len(self.jwks) == 1:
-                return next(iter(self.jwks.values())).key
-            raise Unauthenticated("token key id is unknown")
+                jwk = self.jwks[kid]
+            elif kid is None and len(self.jwks) == 1:
+                jwk = next(iter(self.jwks.values()))
+            else:
+                raise Unauthenticated("token key id is unknown")
+            if jwk.key_type != KEY_TYPES.get(alg[:2]):
+                raise Unauthenticated(f"token key {kid!r} does not fit algorithm {alg}")
+            return jwk.key
         if self.public_key is None:
             raise Unauthenticated("asymmetric tokens are not accepted")
         return self.public_key

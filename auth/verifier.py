@@ -6,6 +6,8 @@ import os
 import secrets
 from pathlib import Path
 
+from cryptography.hazmat.primitives.serialization import load_pem_public_key
+
 from auth.tokens import HMAC, TokenVerifier, load_jwks
 from gateway.settings import Settings
 
@@ -16,11 +18,14 @@ def secret_file(settings: Settings) -> Path | None:
 
 
 def jwt_secret(settings: Settings) -> str | None:
-    """JWT_SECRET, else the secret kept next to an SQLite store (created on first use)."""
+    """JWT_SECRET, else the secret kept next to an SQLite store (created on first use).
+
+    A deployment that configured a public key gets no HMAC secret it did not ask for.
+    """
     if settings.jwt_secret is not None:
         return settings.jwt_secret.get_secret_value()
     path = secret_file(settings)
-    if path is None:
+    if path is None or settings.jwt_public_key_file or settings.jwt_jwks_file:
         return None
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -32,7 +37,7 @@ def jwt_secret(settings: Settings) -> str | None:
 
 def build_verifier(settings: Settings) -> TokenVerifier:
     secret = jwt_secret(settings)
-    public_key = settings.jwt_public_key_file.read_text() if settings.jwt_public_key_file else None
+    public_key = _public_key(settings.jwt_public_key_file) if settings.jwt_public_key_file else None
     jwks = load_jwks(settings.jwt_jwks_file.read_text()) if settings.jwt_jwks_file else {}
     algorithms = settings.jwt_algorithms or _default_algorithms(secret, public_key, jwks)
     if not algorithms:
@@ -57,3 +62,12 @@ def _default_algorithms(secret: str | None, public_key: str | None, jwks: dict) 
     if public_key or jwks:
         algorithms += ("RS256", "ES256")
     return algorithms
+
+
+def _public_key(path: Path) -> str:
+    text = path.read_text()
+    try:
+        load_pem_public_key(text.encode())
+    except ValueError as error:
+        raise ValueError(f"JWT_PUBLIC_KEY_FILE {path} holds no PEM public key") from error
+    return text

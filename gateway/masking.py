@@ -8,7 +8,6 @@ import uuid
 from graphql import GraphQLError
 from strawberry.extensions import MaskErrors
 
-from gateway.errors import ApiError
 
 log = logging.getLogger("gateway.errors")
 
@@ -18,12 +17,16 @@ def is_unexpected(error: GraphQLError) -> bool:
     return original is not None and not isinstance(original, GraphQLError)
 
 
-class ErrorMasking(MaskErrors):
-    """Masks unexpected exceptions (logged with an error id) and codes request errors.
+def code_request_errors(errors: list[GraphQLError]) -> None:
+    """An uncoded error that is not an unexpected exception comes from parsing or validating the
+    document or its variables: that is the client's input, so it is BAD_USER_INPUT."""
+    for error in errors:
+        if not (error.extensions or {}).get("code") and not is_unexpected(error):
+            error.extensions = {**(error.extensions or {}), "code": "BAD_USER_INPUT"}
 
-    An error with no original exception comes from parsing or validating the document or
-    its variables: that is the client's input, so it gets BAD_USER_INPUT.
-    """
+
+class ErrorMasking(MaskErrors):
+    """Masks unexpected exceptions; the client gets an error id, the log the traceback."""
 
     def __init__(self) -> None:
         super().__init__(should_mask_error=is_unexpected, error_message="Internal server error")
@@ -35,11 +38,3 @@ class ErrorMasking(MaskErrors):
         masked.message = f"Internal server error (error id {error_id})"
         masked.extensions = {"code": "INTERNAL_SERVER_ERROR", "errorId": error_id}
         return masked
-
-    def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
-        processed = super()._process_errors(errors)
-        for error in processed:
-            if not (error.extensions or {}).get("code"):
-                code = error.original_error.code if isinstance(error.original_error, ApiError) else "BAD_USER_INPUT"
-                error.extensions = {**(error.extensions or {}), "code": code}
-        return processed

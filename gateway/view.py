@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from aiohttp import web
+from cross_web import HTTPException
 from strawberry.aiohttp.views import GraphQLView
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
@@ -64,6 +65,19 @@ class View(GraphQLView):
             request[CONTEXT].response.set_status(401)
             request[CONTEXT].response.headers["WWW-Authenticate"] = 'Bearer realm="analytics-gateway"'
         return response
+
+    def parse_json(self, data: str | bytes) -> Any:
+        # strawberry turns only JSONDecodeError into a 400: bad UTF-8 or absurd nesting would be a
+        # 500, and a body that is valid JSON but no object (a string, a number, null) crashes it.
+        # Used for the POST body and the GET `variables`/`extensions`, all of which must be objects
+        # (a list is a batch, which strawberry refuses itself).
+        try:
+            parsed = json.loads(data)
+        except (ValueError, RecursionError) as error:
+            raise HTTPException(400, "Unable to parse request body as JSON") from error
+        if not isinstance(parsed, (dict, list)):
+            raise HTTPException(400, "Expected a JSON object")
+        return parsed
 
     def encode_json(self, data: object) -> str:
         return json.dumps(data, separators=(",", ":"))

@@ -11,14 +11,16 @@ from strawberry.types import ExecutionContext
 from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.schema.config import StrawberryConfig
 
-from gateway.masking import ErrorMasking
+from gateway.masking import ErrorMasking, code_request_errors
 from schema import enums  # noqa: F401 - registers the enums under their contract names
 from schema.query import Query
 from schema.scalars import ExactDecimal, StrictDate
 
 class GatewaySchema(strawberry.Schema):
     def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
-        """Client errors are answers, not faults; unexpected ones are logged by ErrorMasking with their id."""
+        # Client errors are answers, not faults: they are coded, not logged. Unexpected ones
+        # are logged by ErrorMasking together with the error id the client sees.
+        code_request_errors(errors)
 
 
 schema = GatewaySchema(

@@ -72,3 +72,10 @@ async def test_unknown_currency_never_converts_at_one(sqlite_demo_url: str) -> N
     result = await execute(sqlite_demo_url, query, {"id": ids[0]}, tenants=ids)
     assert result.data is None
     assert "XYZ" in result.errors[0].message
+
+
+@pytest.mark.parametrize("document", ["{", "{ tenant(id: ) { id } }", "{ nope }", "query { tenant { metrics { sessions } } }"])
+async def test_unparsable_or_invalid_documents(sqlite_demo_url: str, document: str) -> None:
+    ids = await tenant_ids(sqlite_demo_url)
+    result = await execute(sqlite_demo_url, document, tenants=ids)
+    assert result.errors and all(e.extensions["code"] == "BAD_USER_INPUT" for e in result.errors)
