@@ -7,6 +7,8 @@ from typing import Any
 from strawberry.permission import BasePermission
 from strawberry.types import Info
 
+from gateway.errors import Forbidden, Unauthenticated
+
 
 class IsAuthenticated(BasePermission):
     message = "authentication required: send `Authorization: Bearer <token>`"
@@ -14,3 +16,25 @@ class IsAuthenticated(BasePermission):
 
     def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
         return info.context.principal is not None
+
+
+class TierAllowsField(BasePermission):
+    """The caller's tier must list this field; the refusal names the lowest tier that does."""
+
+    error_extensions = {"code": "FORBIDDEN"}
+
+    def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+        principal = info.context.principal
+        if principal is None:
+            raise Unauthenticated(IsAuthenticated.message)
+        tiers = info.context.tiers
+        field = info.field_name
+        if field in tiers[principal.tier].fields:
+            return True
+        needed = tiers.lowest_with_field(field)
+        if needed is None:
+            raise Forbidden(f"`{field}` is not available on any tier")
+        raise Forbidden(
+            f"`{field}` requires the {needed.value} tier; this credential is {principal.tier.value}",
+            requiredTier=needed.value,
+        )

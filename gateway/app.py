@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from auth.tiers import load_tiers
 from auth.verifier import build_verifier
 from gateway import appkeys
 from gateway.health import health, ready
@@ -18,6 +19,7 @@ def create_app(settings: Settings) -> web.Application:
     app = web.Application(middlewares=[request_meta], client_max_size=256 * 1024)
     app[appkeys.SETTINGS] = settings
     app[appkeys.VERIFIER] = build_verifier(settings)
+    app[appkeys.TIERS] = load_tiers(settings.tiers_file)
     app.cleanup_ctx.extend([engine_ctx, redis_ctx])
     view = View(schema=schema, graphql_ide="graphiql" if settings.graphiql else None)
     app.router.add_route("*", "/graphql", view)

@@ -8,6 +8,7 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from auth.principal import Principal
+from auth.tiers import TierPolicy, TierTable, default_tiers
 from gateway.settings import Settings
 from loaders.dataloaders import Loaders
 
@@ -17,8 +18,13 @@ class Context:
     settings: Settings
     loaders: Loaders
     principal: Principal | None
+    tiers: TierTable
     request: web.Request | None = None
     response: web.StreamResponse | None = None
+
+    @property
+    def policy(self) -> TierPolicy | None:
+        return None if self.principal is None else self.tiers[self.principal.tier]
 
 
 def build_context(
@@ -26,7 +32,8 @@ def build_context(
     engine: AsyncEngine,
     settings: Settings,
     principal: Principal | None,
+    tiers: TierTable | None = None,
     request: web.Request | None = None,
     response: web.StreamResponse | None = None,
 ) -> Context:
-    return Context(settings, Loaders(engine), principal, request, response)
+    return Context(settings, Loaders(engine), principal, tiers or default_tiers(), request, response)

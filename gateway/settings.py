@@ -30,6 +30,7 @@ class Settings(BaseSettings):
     jwt_leeway_seconds: int = Field(30, ge=0, le=600)
 
     max_range_days: int = Field(3700, ge=1, le=36600)
+    tiers_file: Path | None = None
     graphiql: bool = True
     log_level: str = "INFO"
     db_pool_size: int = Field(10, ge=1, le=200)
@@ -74,7 +75,7 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _key_files_exist(self) -> Settings:
-        for name in ("jwt_public_key_file", "jwt_jwks_file"):
+        for name in ("jwt_public_key_file", "jwt_jwks_file", "tiers_file"):
             path = getattr(self, name)
             if path is not None and not path.is_file():
                 raise ValueError(f"{name.upper()}: no such file {path}")

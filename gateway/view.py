@@ -52,6 +52,7 @@ class View(GraphQLView):
             engine=request.app[appkeys.ENGINE],
             settings=request.app[appkeys.SETTINGS],
             principal=authenticate(request),
+            tiers=request.app[appkeys.TIERS],
             request=request,
             response=response,
         )

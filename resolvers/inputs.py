@@ -23,14 +23,15 @@ DIMENSION_METRICS = {
 assert not SURVEY_METRICS & DIMENSION_METRICS[Dimension.CHANNEL]
 
 
-def day_range(start: date, end: date, max_days: int, argument: str = "range") -> DayRange:
+def day_range(start: date, end: date, max_days: int, argument: str = "range", tier: str | None = None) -> DayRange:
     if start > end:
         raise BadUserInput(f"{argument}.from ({start}) must be on or before {argument}.to ({end})", argument)
     if end >= date.max:
         raise BadUserInput(f"{argument}.to is out of range", argument)
     days = DayRange(start, end)
     if days.days > max_days:
-        raise BadUserInput(f"{argument} spans {days.days} days; at most {max_days} are allowed", argument)
+        allowed = f"the {tier} tier allows at most {max_days}" if tier else f"at most {max_days} are allowed"
+        raise BadUserInput(f"{argument} spans {days.days} days; {allowed}", argument)
     return days
 
 

@@ -9,6 +9,7 @@ import strawberry
 from strawberry import Private
 from strawberry.types import Info
 
+from auth.permissions import TierAllowsField
 from loaders.facts import TenantRow
 from loaders.keys import DayRange, Dimension, Granularity
 from resolvers.breakdown import breakdown
@@ -25,6 +26,7 @@ class DateRange:
     to: date
 
 
+GATED = [TierAllowsField]
 RangeArg = Annotated[DateRange, strawberry.argument(name="range")]
 
 
@@ -35,7 +37,11 @@ class DataRangeInfo:
 
 
 def _days(info: Info, value: DateRange) -> DayRange:
-    return day_range(value.from_, value.to, info.context.settings.max_range_days)
+    limit = info.context.settings.max_range_days
+    policy = info.context.policy
+    if policy is not None and policy.max_range_days < limit:
+        return day_range(value.from_, value.to, policy.max_range_days, tier=info.context.principal.tier.value)
+    return day_range(value.from_, value.to, limit)
 
 
 @strawberry.type
@@ -105,12 +111,13 @@ class Tenant:
         span = await info.context.loaders.data_ranges.load(self.row.id)
         return None if span is None else DataRangeInfo(from_=span[0], to=span[1])
 
-    @strawberry.field(description="The key metrics over a range. `currency` defaults to the tenant's currency.")
+    @strawberry.field(permission_classes=GATED, description="The key metrics over a range. `currency` defaults to the tenant's currency.")
     async def metrics(self, info: Info, range_: RangeArg, currency: str | None = None) -> KeyMetrics:
         days = _days(info, range_)
         return KeyMetrics(tenant=self.row, days=days, currency=await self._currency(info, currency))
 
     @strawberry.field(
+        permission_classes=GATED,
         description="One metric over time, one point per period of `granularity` (periods clipped to `range`)."
     )
     async def series(
@@ -126,7 +133,7 @@ class Tenant:
         points = await series(info.context.loaders, self.row, metric, days, granularity, code)
         return [SeriesPoint.of(point) for point in points]
 
-    @strawberry.field(description="One metric split by a dimension, largest first.")
+    @strawberry.field(permission_classes=GATED, description="One metric split by a dimension, largest first.")
     async def breakdown(
         self, info: Info, metric: Metric, by: Dimension, range_: RangeArg, currency: str | None = None
     ) -> list[BreakdownRow]:
@@ -135,12 +142,12 @@ class Tenant:
         rows = await breakdown(info.context.loaders, self.row, metric, by, days, code)
         return [BreakdownRow.of(row) for row in rows]
 
-    @strawberry.field(description="The six dashboard charts.")
+    @strawberry.field(permission_classes=GATED, description="The six dashboard charts.")
     async def charts(self, info: Info, range_: RangeArg, currency: str | None = None) -> Charts:
         days = _days(info, range_)
         return Charts(tenant=self.row, days=days, currency=await self._currency(info, currency))
 
-    @strawberry.field(description="Booking funnel: sessions reaching each step.")
+    @strawberry.field(permission_classes=GATED, description="Booking funnel: sessions reaching each step.")
     async def funnel(self, info: Info, range_: RangeArg) -> list[FunnelStepRow]:
         steps = await funnel(info.context.loaders, self.row.id, _days(info, range_))
         return [FunnelStepRow.of(step) for step in steps]

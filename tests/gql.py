@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import select
 
 from auth.principal import Principal, PrincipalKind
-from auth.tiers import Tier
+from auth.tiers import Tier, load_tiers
 from gateway.context import build_context
 from gateway.database import create_engine
 from gateway.settings import Settings
@@ -32,7 +32,8 @@ async def execute(
     engine = create_engine(config)
     try:
         principal = Principal(PrincipalKind.USER, "test", tier, tuple(tenants))
-        context = build_context(engine=engine, settings=config, principal=principal)
+        tiers = load_tiers(config.tiers_file)
+        context = build_context(engine=engine, settings=config, principal=principal, tiers=tiers)
         return await schema.execute(query, variable_values=variables, context_value=context)
     finally:
         await engine.dispose()
