@@ -31,6 +31,8 @@ class Settings(BaseSettings):
 
     max_range_days: int = Field(3700, ge=1, le=36600)
     tiers_file: Path | None = None
+    # k-anonymity: a benchmark needs at least this many peers (never fewer than 3)
+    benchmark_min_peers: int = Field(5, ge=3, le=1000)
     graphiql: bool = True
     log_level: str = "INFO"
     db_pool_size: int = Field(10, ge=1, le=200)
