@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
 from functools import lru_cache
-from operator import itemgetter
+from operator import attrgetter, itemgetter, methodcaller
 from typing import Any
 
 from sqlalchemy import Boolean, Date, DateTime, Table, func, select
@@ -55,67 +55,85 @@ async def _flush(engine: AsyncEngine, table: Table, batch: list[Mapping[str, obj
     return len(batch)
 
 
-Converter = Callable[[Any], Any]
+Values = list[Any]
+ColumnConverter = Callable[[Values], Values]
+BatchConverter = Callable[[Sequence[Mapping[str, object]]], list[tuple[Any, ...]]]
 _PROBE_DATETIME = datetime(2001, 2, 3, 4, 5, 6, 7)
 _PROBE_DATE = date(2001, 2, 3)
+_ISO_DATETIME = methodcaller("isoformat", " ", "microseconds")
 
 
 @lru_cache(maxsize=128)
-def _plan(dialect: Dialect, table: Table, keys: tuple[str, ...]) -> tuple[str, Callable[[Sequence[Mapping[str, object]]], list[tuple[object, ...]]]] | None:
-    """The positional INSERT and a batch converter that bypass SQLAlchemy's per-row work.
+def _plan(dialect: Dialect, table: Table, keys: tuple[str, ...]) -> tuple[str, BatchConverter] | None:
+    """A positional INSERT and a batch converter that skip Core's per-row parameter work.
 
-    Core's executemany spends ~15 us per row building and processing parameters, most of the
-    demo seed time. Here each column's bind processor is applied once per batch, column-wise,
-    and the DBAPI gets plain tuples, so the stored values are exactly what Core would write.
-    Returns None (use Core) when the table has client-side defaults for missing columns,
-    unknown keys, or the driver does not take positional parameters.
+    Core's executemany spends several microseconds per row building and processing
+    parameters, which dominated the demo seed. Here the rows are cut into columns, each
+    column goes through its type's bind processor in one pass, and the DBAPI gets plain
+    tuples: the stored values are what Core would have written. Returns None (use Core)
+    for unknown keys, client-side defaults of missing columns, or named paramstyles.
     """
-    if dialect.paramstyle not in ("qmark", "format") or not keys:
+    if dialect.paramstyle not in ("qmark", "format") or not keys or any(k not in table.c for k in keys):
         return None
-    if any(key not in table.c for key in keys):
-        return None
-    if any(col.key not in keys and (col.default is not None or col.onupdate is not None) for col in table.c):
+    if any(c.key not in keys and (c.default is not None or c.onupdate is not None) for c in table.c):
         return None
     compiled = table.insert().compile(dialect=dialect, column_keys=list(keys))
     order = compiled.positiontup
     if order is None or sorted(order) != sorted(keys):
         return None
-    getter = itemgetter(*order) if len(order) > 1 else (lambda row, key=order[0]: (row[key],))
-    converters = [(i, conv) for i, key in enumerate(order) if (conv := _converter(table.c[key].type, dialect))]
+    getters = [itemgetter(key) for key in order]
+    converters = [_column_converter(table.c[key].type, dialect) for key in order]
 
-    def to_tuples(batch: Sequence[Mapping[str, object]]) -> list[tuple[object, ...]]:
-        rows = list(map(getter, batch))
-        if not converters:
-            return rows
-        columns = list(zip(*rows))
-        for i, convert in converters:
-            columns[i] = tuple(map(convert, columns[i]))
+    def to_tuples(batch: Sequence[Mapping[str, object]]) -> list[tuple[Any, ...]]:
+        columns = []
+        for get, convert in zip(getters, converters):
+            values = list(map(get, batch))
+            columns.append(convert(values) if convert else values)
         return list(zip(*columns))
 
     return compiled.string, to_tuples
 
 
-def _converter(sqltype: TypeEngine[Any], dialect: Dialect) -> Converter | None:
-    """SQLAlchemy's bind processor of the type, with C-speed shortcuts for the hot types.
+def _column_converter(sqltype: TypeEngine[Any], dialect: Dialect) -> ColumnConverter | None:
+    """Applies the type's bind processor to a column; C-level shortcuts for the hot types.
 
-    A shortcut is used only when it gives the same result as the processor on a probe value
-    (the SQLite date/time storage formats are ISO strings unless a table overrides them).
+    A shortcut is taken only when it gives what the processor gives on a probe value (SQLite
+    stores dates and datetimes as these ISO strings unless a type overrides the format) and
+    the column holds only the plain values it handles; anything else goes through `process`.
     """
     impl = sqltype.dialect_impl(dialect)
     process = impl.bind_processor(dialect)
     if process is None:
         return None
+
+    def generic(values: Values) -> Values:
+        return list(map(process, values))
+
     try:
-        if isinstance(impl, DateTime) and process(_PROBE_DATETIME) == _PROBE_DATETIME.isoformat(" ", "microseconds"):
-            return lambda v: v.isoformat(" ", "microseconds") if type(v) is datetime and v.tzinfo is None else process(v)
+        if isinstance(impl, DateTime) and process(_PROBE_DATETIME) == _ISO_DATETIME(_PROBE_DATETIME):
+
+            def datetimes(values: Values) -> Values:
+                if set(map(type, values)) == {datetime} and set(map(attrgetter("tzinfo"), values)) == {None}:
+                    return list(map(_ISO_DATETIME, values))
+                return generic(values)
+
+            return datetimes
         if isinstance(impl, Date) and process(_PROBE_DATE) == _PROBE_DATE.isoformat():
-            return lambda v: v.isoformat() if type(v) is date else process(v)
+
+            def dates(values: Values) -> Values:
+                return list(map(date.isoformat, values)) if set(map(type, values)) == {date} else generic(values)
+
+            return dates
         if isinstance(impl, Boolean):
-            true, false = process(True), process(False)
-            return lambda v: true if v is True else false if v is False else process(v)
+            lookup = {True: process(True), False: process(False)}
+
+            def booleans(values: Values) -> Values:
+                return list(map(lookup.__getitem__, values)) if set(values) <= lookup.keys() else generic(values)
+
+            return booleans
     except (TypeError, ValueError):
         pass
-    return process
+    return generic
 
 
 async def tenant_count(engine: AsyncEngine) -> int:
