@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from auth.limits import Budget, RateLimits
 from auth.principal import Principal
 from auth.tiers import TierPolicy, TierTable, default_tiers
 from gateway.settings import Settings
@@ -19,8 +20,12 @@ class Context:
     loaders: Loaders
     principal: Principal | None
     tiers: TierTable
+    limits: RateLimits | None = None
     request: web.Request | None = None
     response: web.StreamResponse | None = None
+    # set by auth.guard.RequestGuard before execution
+    cost: int = 0
+    budget: Budget | None = None
 
     @property
     def policy(self) -> TierPolicy | None:
@@ -33,7 +38,8 @@ def build_context(
     settings: Settings,
     principal: Principal | None,
     tiers: TierTable | None = None,
+    limits: RateLimits | None = None,
     request: web.Request | None = None,
     response: web.StreamResponse | None = None,
 ) -> Context:
-    return Context(settings, Loaders(engine), principal, tiers or default_tiers(), request, response)
+    return Context(settings, Loaders(engine), principal, tiers or default_tiers(), limits, request, response)

@@ -32,3 +32,11 @@ class Forbidden(ApiError):
 
 class ServiceUnavailable(ApiError):
     code = "SERVICE_UNAVAILABLE"
+
+
+class QueryTooComplex(ApiError):
+    code = "QUERY_TOO_COMPLEX"
+
+
+class RateLimited(ApiError):
+    code = "RATE_LIMITED"

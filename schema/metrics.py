@@ -16,6 +16,7 @@ from resolvers.funnel import Step
 from resolvers.measures import BookingSums, Metric, value_of
 from resolvers.series import Point
 from resolvers.sources import bookings_total, surveys_total, traffic_total
+from schema import costs
 from schema.enums import FunnelStep
 
 
@@ -118,7 +119,8 @@ class KeyMetrics:
         return (await surveys_total(info.context.loaders, self.tenant.id, self.days)).nps
 
     @strawberry.field(
-        description="The same metrics over the equally long period that ends the day before `range` starts."
+        metadata=costs.KEY_METRICS,
+        description="The same metrics over the equally long period that ends the day before `range` starts.",
     )
     def previous_period(self) -> KeyMetrics | None:
         if self.days.start.toordinal() <= self.days.days:

@@ -13,6 +13,7 @@ from auth.scope import own_tenant_id, readable_ids
 from auth.tiers import Tier
 from gateway.errors import BadUserInput
 from resolvers.money import USD
+from schema import costs
 from schema.tenant import Tenant
 
 AUTHENTICATED = [IsAuthenticated]
@@ -37,6 +38,7 @@ class Currency:
 class Query:
     @strawberry.field(
         permission_classes=AUTHENTICATED,
+        metadata=costs.FREE,
         description="Who is calling: identity, tier, readable tenants and rate-limit state.",
     )
     def viewer(self, info: Info) -> Viewer:
@@ -50,6 +52,7 @@ class Query:
 
     @strawberry.field(
         permission_classes=AUTHENTICATED,
+        metadata=costs.TENANT,
         description="One tenant. Without `id`: the caller's own tenant (an error if it has several).",
     )
     async def tenant(self, info: Info, id: strawberry.ID | None = None) -> Tenant:  # noqa: A002 - contract name
@@ -61,6 +64,7 @@ class Query:
 
     @strawberry.field(
         permission_classes=AUTHENTICATED,
+        metadata=costs.TENANTS,
         description="Several tenants in one request (portfolios). Without `ids`: every tenant the caller may read.",
     )
     async def tenants(self, info: Info, ids: list[strawberry.ID] | None = None) -> list[Tenant]:

@@ -7,14 +7,17 @@ from decimal import Decimal
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.types import ExecutionContext
 from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.schema.config import StrawberryConfig
+from strawberry.types import ExecutionContext
 
+from auth.guard import RequestGuard
+from auth.query_limits import QueryLimits, limit_extensions
 from gateway.masking import ErrorMasking, code_request_errors
 from schema import enums  # noqa: F401 - registers the enums under their contract names
 from schema.query import Query
 from schema.scalars import ExactDecimal, StrictDate
+
 
 class GatewaySchema(strawberry.Schema):
     def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
@@ -23,13 +26,24 @@ class GatewaySchema(strawberry.Schema):
         code_request_errors(errors)
 
 
-schema = GatewaySchema(
-    query=Query,
-    config=StrawberryConfig(scalar_map={date: StrictDate, Decimal: ExactDecimal}),
-    extensions=[
-        ErrorMasking,
-        # bounded: an attacker sending endless distinct documents must not grow memory
-        lambda: ParserCache(maxsize=512),
-        lambda: ValidationCache(maxsize=512),
-    ],
-)
+def build_schema(limits: QueryLimits | None = QueryLimits()) -> GatewaySchema:
+    """`limits=None` only for trusted callers (the oracle tests' huge aliased documents)."""
+    return GatewaySchema(
+        query=Query,
+        config=StrawberryConfig(
+            scalar_map={date: StrictDate, Decimal: ExactDecimal},
+            # "did you mean" would leak the schema that disabled introspection hides
+            disable_field_suggestions=limits is not None and not limits.introspection,
+        ),
+        extensions=[
+            ErrorMasking,
+            *(limit_extensions(limits) if limits is not None else []),
+            RequestGuard,
+            # bounded: an attacker sending endless distinct documents must not grow memory
+            lambda: ParserCache(maxsize=512),
+            lambda: ValidationCache(maxsize=512),
+        ],
+    )
+
+
+schema = build_schema()

@@ -17,6 +17,7 @@ from resolvers.funnel import funnel, login_status
 from resolvers.inputs import day_range, target_currency
 from resolvers.measures import Metric
 from resolvers.series import series
+from schema import costs
 from schema.metrics import BreakdownRow, FunnelStepRow, KeyMetrics, SeriesPoint
 
 
@@ -50,7 +51,7 @@ class Charts:
     days: Private[DayRange]
     currency: Private[str]
 
-    @strawberry.field
+    @strawberry.field(metadata=costs.BY_CHANNEL)
     async def visitors_by_channel(self, info: Info) -> list[BreakdownRow]:
         rows = await breakdown(
             info.context.loaders, self.tenant, Metric.UNIQUE_VISITORS, Dimension.CHANNEL, self.days, self.currency
@@ -65,15 +66,15 @@ class Charts:
     async def booking_funnel(self, info: Info) -> list[FunnelStepRow]:
         return [FunnelStepRow.of(step) for step in await funnel(info.context.loaders, self.tenant.id, self.days)]
 
-    @strawberry.field
+    @strawberry.field(metadata=costs.REVENUE_TREND)
     async def revenue_trend(self, info: Info) -> list[SeriesPoint]:
         return await self._trend(info, Metric.REVENUE, Granularity.MONTH)
 
-    @strawberry.field
+    @strawberry.field(metadata=costs.QUARTER_TREND)
     async def nps_trend(self, info: Info) -> list[SeriesPoint]:
         return await self._trend(info, Metric.NPS, Granularity.QUARTER)
 
-    @strawberry.field
+    @strawberry.field(metadata=costs.QUARTER_TREND)
     async def rebooking_trend(self, info: Info) -> list[SeriesPoint]:
         return await self._trend(info, Metric.REPEAT_BOOKING_RATE, Granularity.QUARTER)
 
@@ -111,13 +112,14 @@ class Tenant:
         span = await info.context.loaders.data_ranges.load(self.row.id)
         return None if span is None else DataRangeInfo(from_=span[0], to=span[1])
 
-    @strawberry.field(permission_classes=GATED, description="The key metrics over a range. `currency` defaults to the tenant's currency.")
+    @strawberry.field(permission_classes=GATED, metadata=costs.KEY_METRICS, description="The key metrics over a range. `currency` defaults to the tenant's currency.")
     async def metrics(self, info: Info, range_: RangeArg, currency: str | None = None) -> KeyMetrics:
         days = _days(info, range_)
         return KeyMetrics(tenant=self.row, days=days, currency=await self._currency(info, currency))
 
     @strawberry.field(
         permission_classes=GATED,
+        metadata=costs.SERIES,
         description="One metric over time, one point per period of `granularity` (periods clipped to `range`)."
     )
     async def series(
@@ -133,7 +135,7 @@ class Tenant:
         points = await series(info.context.loaders, self.row, metric, days, granularity, code)
         return [SeriesPoint.of(point) for point in points]
 
-    @strawberry.field(permission_classes=GATED, description="One metric split by a dimension, largest first.")
+    @strawberry.field(permission_classes=GATED, metadata=costs.BREAKDOWN, description="One metric split by a dimension, largest first.")
     async def breakdown(
         self, info: Info, metric: Metric, by: Dimension, range_: RangeArg, currency: str | None = None
     ) -> list[BreakdownRow]:
@@ -142,7 +144,7 @@ class Tenant:
         rows = await breakdown(info.context.loaders, self.row, metric, by, days, code)
         return [BreakdownRow.of(row) for row in rows]
 
-    @strawberry.field(permission_classes=GATED, description="The six dashboard charts.")
+    @strawberry.field(permission_classes=GATED, metadata=costs.CHARTS, description="The six dashboard charts.")
     async def charts(self, info: Info, range_: RangeArg, currency: str | None = None) -> Charts:
         days = _days(info, range_)
         return Charts(tenant=self.row, days=days, currency=await self._currency(info, currency))

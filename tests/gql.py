@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from auth.limits import RateLimits
 from auth.principal import Principal, PrincipalKind
 from auth.tiers import Tier, load_tiers
 from gateway.context import build_context
@@ -26,14 +27,16 @@ async def tenant_ids(url: str) -> list[str]:
 
 async def execute(
     url: str, query: str, variables: dict[str, Any] | None = None, *, tenants: list[str], tier: Tier = Tier.ENTERPRISE,
-    **settings: Any,
+    limits: RateLimits | None = None, extensions: dict[str, Any] | None = None, **settings: Any,
 ) -> Any:
     config = Settings(database_url=url, **settings)
     engine = create_engine(config)
     try:
         principal = Principal(PrincipalKind.USER, "test", tier, tuple(tenants))
         tiers = load_tiers(config.tiers_file)
-        context = build_context(engine=engine, settings=config, principal=principal, tiers=tiers)
-        return await schema.execute(query, variable_values=variables, context_value=context)
+        context = build_context(engine=engine, settings=config, principal=principal, tiers=tiers, limits=limits)
+        return await schema.execute(
+            query, variable_values=variables, context_value=context, operation_extensions=extensions
+        )
     finally:
         await engine.dispose()

@@ -106,7 +106,11 @@ def execute_all(url: str, queries: list[str]) -> list[Any]:
     from gateway.context import build_context
     from gateway.database import create_engine
     from gateway.settings import Settings
-    from schema.root import schema
+    from schema.root import build_schema
+
+    # the oracle batches hundreds of aliased fields into one document: a trusted caller,
+    # so the document-shape limits that guard the public endpoint are off here
+    schema = build_schema(limits=None)
 
     async def run() -> list[Any]:
         settings = Settings(database_url=url)

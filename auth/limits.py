@@ -1,0 +1,102 @@
+"""Per-principal point budgets and request counts, and per-IP attempts, with `limits`.
+
+Moving windows of one minute. With REDIS_URL the windows live in Redis, so every replica
+charges the same budget (the Lua scripts check and charge atomically); if Redis fails, each
+process falls back to its own in-memory windows and logs a warning: degraded, never a 500.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TypeVar
+
+from limits import RateLimitItem, RateLimitItemPerMinute
+from limits.aio.storage import MemoryStorage, RedisStorage, Storage
+from limits.aio.strategies import MovingWindowRateLimiter
+
+from auth.principal import Principal
+from auth.tiers import TierTable
+
+log = logging.getLogger("gateway.limits")
+T = TypeVar("T")
+WARN_EVERY_SECONDS = 30.0
+
+
+@dataclass(frozen=True)
+class Budget:
+    limit: int
+    remaining: int
+    reset_at: datetime
+    cost: int
+    admitted: bool
+
+    @property
+    def retry_after(self) -> int:
+        return max(1, int(self.reset_at.timestamp() - time.time() + 0.999))
+
+
+def principal_key(principal: Principal) -> str:
+    return f"{principal.kind.value}:{principal.subject}"
+
+
+class RateLimits:
+    def __init__(self, tiers: TierTable, storage: Storage | None = None, ip_per_minute: int = 30) -> None:
+        self.tiers = tiers
+        self.ip_item = RateLimitItemPerMinute(ip_per_minute, namespace="gateway-ip")
+        self.primary = MovingWindowRateLimiter(storage) if storage is not None else None
+        self.fallback = MovingWindowRateLimiter(MemoryStorage())
+        self.fallbacks = 0  # how often Redis failed; shown on /ready
+        self._warned_at = 0.0
+
+    async def charge_points(self, principal: Principal, cost: int) -> Budget:
+        item = RateLimitItemPerMinute(self.tiers[principal.tier].points_per_minute, namespace="gateway-points")
+        return await self._hit(item, principal_key(principal), cost)
+
+    async def count_request(self, principal: Principal) -> Budget:
+        item = RateLimitItemPerMinute(self.tiers[principal.tier].requests_per_minute, namespace="gateway-requests")
+        return await self._hit(item, principal_key(principal), 1)
+
+    async def points_left(self, principal: Principal) -> Budget:
+        item = RateLimitItemPerMinute(self.tiers[principal.tier].points_per_minute, namespace="gateway-points")
+        return await self._guarded(lambda limiter: self._stats(limiter, item, principal_key(principal), 0, True))
+
+    async def attempt(self, ip: str) -> Budget:
+        """An unauthenticated request from `ip` (failed or missing credentials)."""
+        return await self._hit(self.ip_item, ip, 1)
+
+    async def _hit(self, item: RateLimitItem, key: str, cost: int) -> Budget:
+        async def run(limiter: MovingWindowRateLimiter) -> Budget:
+            admitted = await limiter.hit(item, key, cost=cost)
+            return await self._stats(limiter, item, key, cost, admitted)
+
+        return await self._guarded(run)
+
+    @staticmethod
+    async def _stats(limiter: MovingWindowRateLimiter, item: RateLimitItem, key: str, cost: int, admitted: bool) -> Budget:
+        stats = await limiter.get_window_stats(item, key)
+        reset = datetime.fromtimestamp(max(stats.reset_time, time.time()), UTC).replace(microsecond=0)
+        return Budget(item.amount, stats.remaining, reset, cost, admitted)
+
+    async def _guarded(self, action: Callable[[MovingWindowRateLimiter], Awaitable[T]]) -> T:
+        if self.primary is not None:
+            try:
+                return await action(self.primary)
+            except Exception as error:  # noqa: BLE001 - any storage failure degrades to local limits
+                self.fallbacks += 1
+                self._warn(error)
+        return await action(self.fallback)
+
+    def _warn(self, error: Exception) -> None:
+        now = time.monotonic()
+        if now - self._warned_at >= WARN_EVERY_SECONDS:
+            self._warned_at = now
+            log.warning("rate-limit storage unavailable (%s); using per-process limits", type(error).__name__)
+
+
+def redis_storage(url: str) -> Storage:
+    # redis-py, the client the app already uses, with short timeouts so a dead Redis degrades fast
+    return RedisStorage(url, implementation="redispy", socket_timeout=0.5, socket_connect_timeout=0.5)

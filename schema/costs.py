@@ -1,0 +1,67 @@
+"""The cost of each expensive field, declared once and attached to the field as metadata.
+
+Weights follow the SQL and CPU a field causes: a KeyMetrics is three batched loads, a chart
+one, a series point one unit. See docs/limits.md for the table and worked examples.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+
+from auth.cost import Cost, Scope
+from loaders.keys import DayRange, Granularity
+from resolvers.periods import period_starts
+
+MAX_COUNTED_DAYS = 40_000
+
+
+def periods(value: Any, granularity: Granularity) -> int:
+    """Points a series over `value` (a DateRange argument) has; 1 when the range is unusable."""
+    if not isinstance(value, Mapping):
+        return 1
+    start, end = value.get("from"), value.get("to")
+    if not isinstance(start, date) or not isinstance(end, date) or start > end:
+        return 1
+    if (end - start).days > MAX_COUNTED_DAYS:  # rejected at execution; don't enumerate it
+        return MAX_COUNTED_DAYS
+    return len(period_starts(DayRange(start, end), granularity))
+
+
+def _tenant_list_size(args: Mapping[str, Any], scope: Scope) -> int:
+    if args.get("ids") is not None:
+        return len(set(args["ids"]))
+    return len(scope.principal.tenant_ids) if scope.principal else 0
+
+
+def _tenant_list_touches(args: Mapping[str, Any], scope: Scope) -> set[str]:
+    if args.get("ids") is not None:
+        return set(args["ids"])
+    return set(scope.principal.tenant_ids) if scope.principal else set()
+
+
+def _tenant_touches(args: Mapping[str, Any], scope: Scope) -> set[str]:
+    if args.get("id") is not None:
+        return {args["id"]}
+    return set(scope.principal.tenant_ids[:1]) if scope.principal else set()
+
+
+def _series(args: Mapping[str, Any], _scope: Scope) -> int:
+    return periods(args.get("range"), args.get("granularity", Granularity.DAY))
+
+
+def _trend(granularity: Granularity) -> Cost:
+    return Cost(weight=1, size=lambda _args, scope: periods(scope.inherited.get("range"), granularity))
+
+
+FREE = {"cost": Cost(weight=0)}
+TENANT = {"cost": Cost(weight=1, touches=_tenant_touches)}
+TENANTS = {"cost": Cost(weight=1, size=_tenant_list_size, touches=_tenant_list_touches)}
+KEY_METRICS = {"cost": Cost(weight=3)}
+SERIES = {"cost": Cost(weight=1, size=_series)}
+BREAKDOWN = {"cost": Cost(weight=2)}
+CHARTS = {"cost": Cost(weight=1, hands_down=("range",))}
+BY_CHANNEL = {"cost": Cost(weight=2)}
+REVENUE_TREND = {"cost": _trend(Granularity.MONTH)}
+QUARTER_TREND = {"cost": _trend(Granularity.QUARTER)}
