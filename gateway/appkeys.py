@@ -6,6 +6,7 @@ from aiohttp import web
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from auth.limits import RateLimits
 from auth.tiers import TierTable
 from auth.tokens import TokenVerifier
 from gateway.settings import Settings
@@ -15,3 +16,4 @@ ENGINE = web.AppKey("engine", AsyncEngine)
 REDIS = web.AppKey("redis", Redis)
 VERIFIER = web.AppKey("token_verifier", TokenVerifier)
 TIERS = web.AppKey("tiers", TierTable)
+LIMITS = web.AppKey("limits", RateLimits)

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 from redis.asyncio import Redis
 
+from auth.limits import RateLimits, redis_storage
 from gateway import appkeys
 from gateway.database import create_engine
 
@@ -27,3 +28,10 @@ async def redis_ctx(app: web.Application) -> AsyncIterator[None]:
     app[appkeys.REDIS] = client
     yield
     await client.aclose()
+
+
+async def limits_ctx(app: web.Application) -> AsyncIterator[None]:
+    settings = app[appkeys.SETTINGS]
+    storage = redis_storage(settings.redis_url) if settings.redis_url else None
+    app[appkeys.LIMITS] = RateLimits(app[appkeys.TIERS], storage, settings.ip_attempts_per_minute)
+    yield

@@ -5,6 +5,8 @@ from pathlib import Path
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from auth.query_limits import QueryLimits
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_STORE = REPO_ROOT / "var" / "analytics.db"
 SUPPORTED_DRIVERS = ("sqlite+aiosqlite", "mysql+aiomysql", "mariadb+aiomysql")
@@ -34,6 +36,15 @@ class Settings(BaseSettings):
     # k-anonymity: a benchmark needs at least this many peers (never fewer than 3)
     benchmark_min_peers: int = Field(5, ge=3, le=1000)
     graphiql: bool = True
+    introspection: bool = True
+    # document-shape limits (QUERY_TOO_COMPLEX beyond them)
+    max_query_depth: int = Field(10, ge=2, le=50)
+    max_aliases: int = Field(50, ge=0, le=1000)
+    max_tokens: int = Field(3000, ge=100, le=100_000)
+    max_root_fields: int = Field(10, ge=1, le=200)
+    max_field_nodes: int = Field(400, ge=10, le=10_000)
+    # requests without valid credentials, per client IP and minute
+    ip_attempts_per_minute: int = Field(30, ge=1, le=100_000)
     log_level: str = "INFO"
     db_pool_size: int = Field(10, ge=1, le=200)
 
@@ -82,6 +93,17 @@ class Settings(BaseSettings):
             if path is not None and not path.is_file():
                 raise ValueError(f"{name.upper()}: no such file {path}")
         return self
+
+    @property
+    def query_limits(self) -> QueryLimits:
+        return QueryLimits(
+            max_depth=self.max_query_depth,
+            max_aliases=self.max_aliases,
+            max_tokens=self.max_tokens,
+            max_root_fields=self.max_root_fields,
+            max_field_nodes=self.max_field_nodes,
+            introspection=self.introspection,
+        )
 
     @property
     def is_sqlite(self) -> bool:

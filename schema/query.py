@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import strawberry
 from strawberry.types import Info
@@ -19,12 +19,31 @@ from schema.tenant import Tenant
 AUTHENTICATED = [IsAuthenticated]
 
 
+@strawberry.type(description="Cost-based budget for the current window, GitHub/Shopify style.")
+class RateLimitStatus:
+    limit: int = strawberry.field(description="Points per window for this principal's tier.")
+    remaining: int = strawberry.field(description="Points left in the current window after this request.")
+    reset_at: datetime = strawberry.field(description="When the window frees up enough to be full again.")
+    cost: int = strawberry.field(description="Points this request cost.")
+
+
 @strawberry.type
 class Viewer:
     kind: PrincipalKind
     subject: str
     tier: Tier
     tenant_ids: list[strawberry.ID]
+
+    @strawberry.field
+    async def rate_limit(self, info: Info) -> RateLimitStatus:
+        context = info.context
+        budget = context.budget
+        if budget is None and context.limits is not None:
+            budget = await context.limits.points_left(context.principal)
+        if budget is None:  # no limiter (direct schema use): the tier's full window
+            limit = context.tiers[context.principal.tier].points_per_minute
+            return RateLimitStatus(limit=limit, remaining=limit, reset_at=datetime.now(UTC), cost=context.cost)
+        return RateLimitStatus(limit=budget.limit, remaining=budget.remaining, reset_at=budget.reset_at, cost=context.cost)
 
 
 @strawberry.type
