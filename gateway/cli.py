@@ -1,4 +1,4 @@
-"""`analytics-gateway`: serve, demo, init-db, seed, token, export-schema."""
+"""`analytics-gateway`: serve, demo, init-db, seed, token, keys, export-schema."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from auth.tiers import Tier
 from auth.tokens import mint
 from auth.verifier import jwt_secret
+from gateway import cli_keys
 from gateway.app import create_app
 from gateway.database import create_engine
 from gateway.settings import Settings, describe
@@ -46,6 +47,7 @@ def parser() -> argparse.ArgumentParser:
     token.add_argument("--tier", type=Tier, choices=list(Tier), default=Tier.PROFESSIONAL)
     token.add_argument("--ttl", type=duration, default=timedelta(hours=1))
     token.add_argument("--subject", default="cli-user")
+    cli_keys.register(commands, duration)
     export = commands.add_parser("export-schema", help="write the SDL")
     export.add_argument("path", nargs="?", type=Path, default=Path(__file__).parent.parent / "schema" / "schema.graphql")
     return root
@@ -155,6 +157,7 @@ COMMANDS = {
     "init-db": _init_db,
     "seed": _seed,
     "token": _token,
+    "keys": cli_keys.run,
     "export-schema": _export_schema,
 }
 

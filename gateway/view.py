@@ -11,12 +11,14 @@ from strawberry.aiohttp.views import GraphQLView
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
 
+from auth.api_keys import ApiKeyAuthenticator
 from auth.principal import Principal
 from gateway import appkeys
 from gateway.context import Context, build_context
-from gateway.errors import Unauthenticated
+from gateway.errors import ApiError, ServiceUnavailable, Unauthenticated
 
 CONTEXT = web.RequestKey("graphql_context", Context)
+API_KEY_HEADER = "X-API-Key"
 
 
 def bearer_token(request: web.Request) -> str | None:
@@ -29,29 +31,53 @@ def bearer_token(request: web.Request) -> str | None:
     return token.strip()
 
 
-def authenticate(request: web.Request) -> Principal | None:
+def api_key(request: web.Request) -> str | None:
+    keys = request.headers.getall(API_KEY_HEADER, [])
+    if len(keys) > 1:
+        raise Unauthenticated(f"send one credential: {API_KEY_HEADER} appears {len(keys)} times")
+    return keys[0] if keys else None
+
+
+async def authenticate(request: web.Request, api_keys: ApiKeyAuthenticator) -> Principal | None:
+    """The caller from `Authorization: Bearer <jwt>` or `X-API-Key: <key>`, None without either.
+
+    Sending both is refused rather than picking one: a client that sends two credentials
+    is confused, and whichever we preferred could silently read with the wrong scope.
+    """
+    if "Authorization" in request.headers and API_KEY_HEADER in request.headers:
+        raise Unauthenticated(f"send one credential: either `Authorization: Bearer <token>` or `{API_KEY_HEADER}`")
+    key = api_key(request)
+    if key is not None:
+        return await api_keys.authenticate(request.app[appkeys.ENGINE], key)
     token = bearer_token(request)
     return None if token is None else request.app[appkeys.VERIFIER].verify(token)
 
 
-def error_response(error: Unauthenticated, status: int = 401) -> web.Response:
+def error_response(error: ApiError, status: int = 401) -> web.Response:
     body = {"data": None, "errors": [{"message": error.message, "extensions": error.extensions}]}
     headers = {"WWW-Authenticate": 'Bearer realm="analytics-gateway"'} if status == 401 else {}
     return web.json_response(body, status=status, headers=headers)
 
 
 class View(GraphQLView):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # one per app (create_app builds one View), so the last_used throttle is per process
+        self.api_keys = ApiKeyAuthenticator()
+
     async def __call__(self, request: web.Request) -> web.StreamResponse:
         try:
             return await super().__call__(request)
         except Unauthenticated as error:
             return error_response(error)
+        except ServiceUnavailable as error:  # the credential store could not be read
+            return error_response(error, status=503)
 
     async def get_context(self, request: web.Request, response: Any) -> Context:
         context = build_context(
             engine=request.app[appkeys.ENGINE],
             settings=request.app[appkeys.SETTINGS],
-            principal=authenticate(request),
+            principal=await authenticate(request, self.api_keys),
             tiers=request.app[appkeys.TIERS],
             request=request,
             response=response,

@@ -10,6 +10,7 @@ from sqlalchemy import (
     DateTime,
     Index,
     Integer,
+    JSON,
     MetaData,
     Numeric,
     SmallInteger,
@@ -101,5 +102,31 @@ surveys = Table(
     Column("score", SmallInteger, nullable=False),
     Column("booking_ref", String(64)),
     Index("ix_surveys_tenant_ts", "tenant_id", "ts"),
+    **MYSQL_OPTS,
+)
+
+Char64 = GenericChar(64).with_variant(CHAR(64, charset="ascii"), "mysql", "mariadb")
+
+# Partner API keys (auth/api_keys.py). Only the SHA-256 of the full key is stored, next to its
+# public prefix (the unique lookup column), so a leaked table grants nothing.
+# tenant_ids and scopes are JSON arrays rather than a child table: they are always read
+# together with their key in the single by-prefix lookup of every request (one indexed row,
+# no join), they are never queried by tenant, and JSON works alike on SQLite (TEXT) and
+# MariaDB (LONGTEXT with a json_valid check). Times are naive UTC, like the facts tables.
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("prefix", String(32), nullable=False),
+    Column("key_hash", Char64, nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("tier", String(16), nullable=False),
+    Column("tenant_ids", JSON, nullable=False),
+    Column("scopes", JSON, nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("last_used_at", DateTime, nullable=True),
+    Column("expires_at", DateTime, nullable=True),
+    Column("revoked_at", DateTime, nullable=True),
+    UniqueConstraint("prefix", name="uq_api_keys_prefix"),
     **MYSQL_OPTS,
 )
