@@ -11,7 +11,7 @@ from gateway.errors import Forbidden, Unauthenticated
 
 
 class IsAuthenticated(BasePermission):
-    message = "authentication required: send `Authorization: Bearer <token>`"
+    message = "authentication required: send `Authorization: Bearer <token>` or `X-API-Key: <key>`"
     error_extensions = {"code": "UNAUTHENTICATED"}
 
     def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:

@@ -15,7 +15,8 @@ from auth.api_keys import ApiKeyAuthenticator
 from auth.principal import Principal
 from gateway import appkeys
 from gateway.context import Context, build_context
-from gateway.errors import ApiError, ServiceUnavailable, Unauthenticated
+from gateway import status
+from gateway.errors import ApiError, BadUserInput, RateLimited, ServiceUnavailable, Unauthenticated
 
 CONTEXT = web.RequestKey("graphql_context", Context)
 API_KEY_HEADER = "X-API-Key"
@@ -53,10 +54,26 @@ async def authenticate(request: web.Request, api_keys: ApiKeyAuthenticator) -> P
     return None if token is None else request.app[appkeys.VERIFIER].verify(token)
 
 
-def error_response(error: ApiError, status: int = 401) -> web.Response:
+def error_response(error: ApiError, status: int = 401, headers: dict[str, str] | None = None) -> web.Response:
     body = {"data": None, "errors": [{"message": error.message, "extensions": error.extensions}]}
-    headers = {"WWW-Authenticate": 'Bearer realm="analytics-gateway"'} if status == 401 else {}
-    return web.json_response(body, status=status, headers=headers)
+    extra = {"WWW-Authenticate": 'Bearer realm="analytics-gateway"'} if status == 401 else {}
+    return web.json_response(body, status=status, headers={**extra, **(headers or {})})
+
+
+async def _count_attempt(request: web.Request) -> None:
+    attempt = await request.app[appkeys.LIMITS].attempt(request.remote or "unknown")
+    if not attempt.admitted:
+        raise RateLimited(
+            f"too many requests without valid credentials from this address; retry after {attempt.retry_after} s",
+            retryAfter=attempt.retry_after,
+        )
+
+
+def _http_error(request: web.Request, error: HTTPException) -> web.Response:
+    """strawberry's plain-text refusals, as GraphQL errors with a code."""
+    if request.method == "GET" and "not allowed when using GET" in error.reason:
+        return error_response(BadUserInput(f"{error.reason}: use POST"), status=405, headers={"Allow": "POST"})
+    return error_response(BadUserInput(error.reason), status=error.status_code)
 
 
 class View(GraphQLView):
@@ -66,31 +83,50 @@ class View(GraphQLView):
         self.api_keys = ApiKeyAuthenticator()
 
     async def __call__(self, request: web.Request) -> web.StreamResponse:
+        if request.method == "POST" and request.content_type != "application/json":
+            # no form or multipart bodies: a cross-site <form> cannot post a query
+            return error_response(BadUserInput("POST bodies must be application/json"), status=415)
         try:
-            return await super().__call__(request)
+            # run(), not super().__call__(), which would turn HTTPException into plain text
+            return await self.run(request=request)
         except Unauthenticated as error:
             return error_response(error)
+        except RateLimited as error:
+            return error_response(error, status=429, headers={"Retry-After": str(error.extensions["retryAfter"])})
         except ServiceUnavailable as error:  # the credential store could not be read
             return error_response(error, status=503)
+        except HTTPException as error:
+            return _http_error(request, error)
 
     async def get_context(self, request: web.Request, response: Any) -> Context:
         context = build_context(
             engine=request.app[appkeys.ENGINE],
             settings=request.app[appkeys.SETTINGS],
-            principal=await authenticate(request, self.api_keys),
+            principal=await self._principal(request),
             tiers=request.app[appkeys.TIERS],
+            limits=request.app[appkeys.LIMITS],
             request=request,
             response=response,
         )
         request[CONTEXT] = context
         return context
 
+    async def _principal(self, request: web.Request) -> Principal | None:
+        """Requests without valid credentials are counted per IP; past the limit they get 429."""
+        try:
+            principal = await authenticate(request, self.api_keys)
+        except Unauthenticated:
+            await _count_attempt(request)
+            raise
+        if principal is None:
+            await _count_attempt(request)
+        return principal
+
     async def process_result(self, request: web.Request, result: ExecutionResult) -> GraphQLHTTPResponse:
         response = await super().process_result(request, result)
-        codes = {(error.extensions or {}).get("code") for error in result.errors or ()}
-        if "UNAUTHENTICATED" in codes and request[CONTEXT].response is not None:
-            request[CONTEXT].response.set_status(401)
-            request[CONTEXT].response.headers["WWW-Authenticate"] = 'Bearer realm="analytics-gateway"'
+        context = request[CONTEXT]
+        if context.response is not None:
+            status.apply(context.response, result.errors or (), context.budget)
         return response
 
     def parse_json(self, data: str | bytes) -> Any:

@@ -34,7 +34,7 @@ class Viewer:
     tier: Tier
     tenant_ids: list[strawberry.ID]
 
-    @strawberry.field
+    @strawberry.field(metadata=costs.FREE)
     async def rate_limit(self, info: Info) -> RateLimitStatus:
         context = info.context
         budget = context.budget
