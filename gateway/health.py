@@ -24,7 +24,13 @@ async def ready(request: web.Request) -> web.Response:
         checks["redis"] = app[appkeys.REDIS].ping
     results = {name: await _timed(check) for name, check in checks.items()}
     ok = all(result["ok"] for result in results.values())
-    return web.json_response({"status": "ready" if ok else "unavailable", "checks": results}, status=200 if ok else 503)
+    body = {
+        "status": "ready" if ok else "unavailable",
+        "checks": results,
+        # times the shared rate-limit storage failed and this process limited on its own
+        "rateLimitFallbacks": app[appkeys.LIMITS].fallbacks if appkeys.LIMITS in app else 0,
+    }
+    return web.json_response(body, status=200 if ok else 503)
 
 
 def _database(app: web.Application) -> Callable[[], Awaitable[object]]:

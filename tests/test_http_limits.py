@@ -105,6 +105,7 @@ async def test_redis_loss_degrades_never_fails(aiohttp_client: Any, sqlite_demo_
     assert (await response.json())["extensions"]["cost"]["requestedQueryCost"] == 4
     ready = await client.get("/ready")
     assert ready.status == 503  # said where operators look, while requests go on
+    assert (await ready.json())["rateLimitFallbacks"] >= 1
 
 
 async def test_failed_credentials_are_limited_per_ip(aiohttp_client: Any, sqlite_demo_url: str) -> None:
