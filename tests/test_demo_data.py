@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from gateway.database import create_engine
-from gateway.demo_data import generate
+from gateway.demo_data import FUNNEL, generate
 from gateway.seeding import TABLES, seed_store
 from gateway.settings import Settings
 from loaders import tables
@@ -127,7 +127,7 @@ def test_funnel_drops_off_step_by_step(small: dict[str, list[dict]]) -> None:
         assert per_step["other"] > 0
         totals.update(per_step)
     ratios = [totals[b] / totals[a] for a, b in zip(STEPS, STEPS[1:])]
-    for ratio, target in zip(ratios, (0.55, 0.60, 0.45, 0.55)):
+    for ratio, target in zip(ratios, FUNNEL):
         assert abs(ratio - target) < 0.06, ratios
 
 
