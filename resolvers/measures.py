@@ -88,20 +88,30 @@ def value_of(
     surveys: SurveySums = SurveySums(),
 ) -> float | None:
     """The metric's value over whatever rows the three sums were made from."""
-    money = (lambda amount: None if amount is None else float(amount))
-    values = {
-        Metric.UNIQUE_VISITORS: lambda: traffic.visitors,
-        Metric.SESSIONS: lambda: traffic.sessions,
-        Metric.PAGEVIEWS: lambda: traffic.pageviews,
-        Metric.BOOKINGS: lambda: bookings.confirmed,
-        Metric.CANCELLATIONS: lambda: bookings.cancelled,
-        Metric.ROOM_NIGHTS: lambda: bookings.room_nights,
-        Metric.REVENUE: lambda: money(bookings.revenue),
-        Metric.AVERAGE_BOOKING_VALUE: lambda: money(bookings.average_value),
-        Metric.CONVERSION_RATE: lambda: ratio(bookings.confirmed, traffic.visitors),
-        Metric.CANCELLATION_RATE: lambda: ratio(bookings.cancelled, bookings.confirmed + bookings.cancelled),
-        Metric.REPEAT_BOOKING_RATE: lambda: ratio(bookings.repeats, bookings.confirmed),
-        Metric.NPS: lambda: surveys.nps,
-    }
-    value = values[metric]()
+    value: int | float | Decimal | None
+    match metric:
+        case Metric.UNIQUE_VISITORS:
+            value = traffic.visitors
+        case Metric.SESSIONS:
+            value = traffic.sessions
+        case Metric.PAGEVIEWS:
+            value = traffic.pageviews
+        case Metric.BOOKINGS:
+            value = bookings.confirmed
+        case Metric.CANCELLATIONS:
+            value = bookings.cancelled
+        case Metric.ROOM_NIGHTS:
+            value = bookings.room_nights
+        case Metric.REVENUE:
+            value = bookings.revenue
+        case Metric.AVERAGE_BOOKING_VALUE:
+            value = bookings.average_value
+        case Metric.CONVERSION_RATE:
+            value = ratio(bookings.confirmed, traffic.visitors)
+        case Metric.CANCELLATION_RATE:
+            value = ratio(bookings.cancelled, bookings.confirmed + bookings.cancelled)
+        case Metric.REPEAT_BOOKING_RATE:
+            value = ratio(bookings.repeats, bookings.confirmed)
+        case Metric.NPS:
+            value = surveys.nps
     return None if value is None else float(value)
