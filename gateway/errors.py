@@ -40,3 +40,19 @@ class QueryTooComplex(ApiError):
 
 class RateLimited(ApiError):
     code = "RATE_LIMITED"
+
+
+class InsufficientPeers(ApiError):
+    """A benchmark with fewer peers than the k-anonymity minimum.
+
+    The message depends on k alone, never on how many peers there are (or which).
+    """
+
+    code = "INSUFFICIENT_PEERS"
+
+    def __init__(self, minimum: int) -> None:
+        super().__init__(
+            f"too few peers of this segment have data for this metric in the range to compare anonymously "
+            f"(at least {minimum} are needed)",
+            minimumPeers=minimum,
+        )

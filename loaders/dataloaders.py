@@ -14,7 +14,9 @@ from strawberry.dataloader import DataLoader
 
 from loaders import queries
 from loaders.facts import BookingDay, Rate, SurveyDay, TenantRow, Traffic
+from loaders.fingerprint import fingerprint_query
 from loaders.keys import DayRange
+from loaders.peers import active_query, segment_members_query
 from loaders.periods import as_date
 from loaders.queries import TrafficShape
 
@@ -22,6 +24,8 @@ V = TypeVar("V")
 TrafficKey = tuple[str, DayRange, TrafficShape]
 BookingsKey = tuple[str, DayRange, bool]
 SurveysKey = tuple[str, DayRange]
+ActiveKey = tuple[str, DayRange]
+FingerprintKey = tuple[str, tuple[str, ...]]  # tenant, the tables to fingerprint
 Fetch = Callable[[list[str], tuple[Hashable, ...]], Awaitable[dict[str, V]]]
 
 
@@ -49,6 +53,10 @@ class Loaders:
         self.bookings: DataLoader[BookingsKey, list[BookingDay]] = DataLoader(self._bookings)
         self.surveys: DataLoader[SurveysKey, list[SurveyDay]] = DataLoader(self._surveys)
         self._all_rates: asyncio.Task[dict[str, list[Rate]]] | None = None
+        # intelligence: benchmark peers and the forecast cache's data fingerprint
+        self.segment_members: DataLoader[str, list[str]] = DataLoader(self._segment_members)
+        self.active: DataLoader[ActiveKey, bool] = DataLoader(self._active)
+        self.fingerprints: DataLoader[FingerprintKey, str] = DataLoader(self._fingerprints)
 
     async def _rows(self, statement: Any) -> Sequence[Any]:
         async with self.engine.connect() as conn:
@@ -108,6 +116,31 @@ class Loaders:
             return out
 
         return await _by_tenant(keys, fetch, list)
+
+    async def _segment_members(self, segments: list[str]) -> list[list[str]]:
+        members: dict[str, list[str]] = defaultdict(list)
+        for segment, tenant_id in await self._rows(segment_members_query(sorted(set(segments)))):
+            members[segment].append(tenant_id)
+        return [sorted(members.get(segment, [])) for segment in segments]
+
+    async def _active(self, keys: list[ActiveKey]) -> list[bool]:
+        """Whether each tenant has a pageview or booking in the range: one statement per range."""
+        async def fetch(ids: list[str], rest: tuple[Any, ...]) -> dict[str, bool]:
+            (days,) = rest
+            return {tenant_id: True for (tenant_id,) in await self._rows(active_query(ids, days))}
+
+        return await _by_tenant(keys, fetch, bool)
+
+    async def _fingerprints(self, keys: list[FingerprintKey]) -> list[str]:
+        async def fetch(ids: list[str], rest: tuple[Any, ...]) -> dict[str, str]:
+            (sources,) = rest
+            parts: dict[str | None, list[str]] = defaultdict(list)
+            for tenant_id, source, n, top, total in await self._rows(fingerprint_query(ids, sources)):
+                parts[tenant_id].append(f"{source}:{n}:{top}:{total}")
+            shared = parts.pop(None, [])  # fx rates belong to every tenant
+            return {tenant_id: ",".join(sorted(parts.get(tenant_id, []) + shared)) for tenant_id in ids}
+
+        return await _by_tenant(keys, fetch, str)
 
     async def rates(self) -> dict[str, list[Rate]]:
         """Every fx rate, loaded once per request: one statement however many currencies appear."""

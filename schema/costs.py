@@ -65,3 +65,15 @@ CHARTS = {"cost": Cost(weight=1, hands_down=("range",))}
 BY_CHANNEL = {"cost": Cost(weight=2)}
 REVENUE_TREND = {"cost": _trend(Granularity.MONTH)}
 QUARTER_TREND = {"cost": _trend(Granularity.QUARTER)}
+
+
+def _anomaly_periods(args: Mapping[str, Any], _scope: Scope) -> int:
+    return periods(args.get("range"), args.get("granularity", Granularity.DAY))
+
+
+# a model fit (or a cached one) and its backtest; points are part of the answer
+FORECAST = {"cost": Cost(weight=50)}
+# a robust decomposition per period judged
+ANOMALIES = {"cost": Cost(weight=2, size=_anomaly_periods)}
+# the whole segment's loads
+BENCHMARK = {"cost": Cost(weight=20)}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 import strawberry
@@ -16,7 +16,7 @@ from auth.query_limits import QueryLimits, limit_extensions
 from gateway.masking import ErrorMasking, code_request_errors
 from schema import enums  # noqa: F401 - registers the enums under their contract names
 from schema.query import Query
-from schema.scalars import ExactDecimal, StrictDate
+from schema.scalars import ExactDecimal, OffsetDateTime, StrictDate
 
 
 class GatewaySchema(strawberry.Schema):
@@ -31,7 +31,7 @@ def build_schema(limits: QueryLimits | None = QueryLimits()) -> GatewaySchema:
     return GatewaySchema(
         query=Query,
         config=StrawberryConfig(
-            scalar_map={date: StrictDate, Decimal: ExactDecimal},
+            scalar_map={date: StrictDate, datetime: OffsetDateTime, Decimal: ExactDecimal},
             # "did you mean" would leak the schema that disabled introspection hides
             disable_field_suggestions=limits is not None and not limits.introspection,
         ),

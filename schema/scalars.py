@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
 import strawberry
@@ -40,4 +40,21 @@ ExactDecimal = strawberry.scalar(
     description='Exact decimal serialised as a string, e.g. "1234.50" (as Shopify\'s MoneyV2 does).',
     serialize=str,
     parse_value=parse_decimal,
+)
+
+
+def parse_datetime(value: object) -> datetime:
+    if not isinstance(value, str):
+        raise ValueError(f"{value!r} is not a date-time")
+    parsed = datetime.fromisoformat(value)
+    if parsed.tzinfo is None:
+        raise ValueError(f"{value!r} has no UTC offset")
+    return parsed
+
+
+OffsetDateTime = strawberry.scalar(
+    name="DateTime",
+    description="ISO 8601 date-time with offset.",
+    serialize=datetime.isoformat,
+    parse_value=parse_datetime,
 )

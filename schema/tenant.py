@@ -12,12 +12,16 @@ from strawberry.types import Info
 from auth.permissions import TierAllowsField
 from loaders.facts import TenantRow
 from loaders.keys import DayRange, Dimension, Granularity
+from resolvers.anomalies import anomalies
+from resolvers.benchmark import benchmark
 from resolvers.breakdown import breakdown
+from resolvers.forecast import forecast
 from resolvers.funnel import funnel, login_status
 from resolvers.inputs import day_range, target_currency
 from resolvers.measures import Metric
 from resolvers.series import series
 from schema import costs
+from schema.intelligence import Anomaly, Benchmark, Forecast
 from schema.metrics import BreakdownRow, FunnelStepRow, KeyMetrics, SeriesPoint
 
 
@@ -153,6 +157,50 @@ class Tenant:
     async def funnel(self, info: Info, range_: RangeArg) -> list[FunnelStepRow]:
         steps = await funnel(info.context.loaders, self.row.id, _days(info, range_))
         return [FunnelStepRow.of(step) for step in steps]
+
+    @strawberry.field(
+        permission_classes=GATED,
+        metadata=costs.FORECAST,
+        description="PROFESSIONAL and up. Future values with prediction intervals and an honest backtest.",
+    )
+    async def forecast(
+        self,
+        info: Info,
+        metric: Metric,
+        horizon: int,
+        granularity: Granularity = Granularity.DAY,
+        currency: str | None = None,
+    ) -> Forecast:
+        code = await self._currency(info, currency)
+        return Forecast.of(await forecast(info.context.loaders, self.row, metric, horizon, granularity, code))
+
+    @strawberry.field(
+        permission_classes=GATED,
+        metadata=costs.ANOMALIES,
+        description="PROFESSIONAL and up. Points in `range` that fall outside what the history predicts.",
+    )
+    async def anomalies(
+        self, info: Info, metric: Metric, range_: RangeArg, granularity: Granularity = Granularity.DAY
+    ) -> list[Anomaly]:
+        days = _days(info, range_)
+        code = await self._currency(info, None)  # money in the tenant's own currency
+        flags = await anomalies(info.context.loaders, self.row, metric, days, granularity, code)
+        return [Anomaly.of(flag) for flag in flags]
+
+    @strawberry.field(
+        permission_classes=GATED,
+        metadata=costs.BENCHMARK,
+        description="PROFESSIONAL and up. Where this tenant stands among its segment's peers (k-anonymous).",
+    )
+    async def benchmark(self, info: Info, metric: Metric, range_: RangeArg) -> Benchmark:
+        days = _days(info, range_)
+        code = await self._currency(info, None)  # every peer's money converted to this tenant's currency
+        principal = info.context.principal
+        standing = await benchmark(
+            info.context.loaders, self.row, metric, days, code, info.context.settings.benchmark_min_peers,
+            principal.can_read,
+        )
+        return Benchmark.of(standing)
 
     async def _currency(self, info: Info, requested: str | None) -> str:
         return await target_currency(info.context.loaders, requested, self.row)

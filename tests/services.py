@@ -32,6 +32,28 @@ async def _admin(sql: str) -> None:
         await engine.dispose()
 
 
+async def _drop(name: str) -> None:
+    """Drop the database, first ending any connection a test leaked into it.
+
+    A connection left open by a test whose event loop closed can hold a metadata lock for
+    ever, and DROP DATABASE would wait on it instead of failing.
+    """
+    engine = create_async_engine(MYSQL_URL)
+    try:
+        async with engine.begin() as conn:
+            leaked = await conn.exec_driver_sql(
+                "SELECT id FROM information_schema.processlist WHERE db = %s AND id <> CONNECTION_ID()", (name,)
+            )
+            for (connection_id,) in leaked.all():
+                try:
+                    await conn.exec_driver_sql(f"KILL {int(connection_id)}")
+                except Exception:  # noqa: BLE001 - it may have gone by itself meanwhile
+                    pass
+            await conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name}")
+    finally:
+        await engine.dispose()
+
+
 @contextmanager
 def mariadb_database() -> Iterator[str]:
     """A fresh, empty database on the MariaDB server, dropped afterwards; yields its URL."""
@@ -44,7 +66,7 @@ def mariadb_database() -> Iterator[str]:
     try:
         yield f"{base}/{name}"
     finally:
-        asyncio.run(_admin(f"DROP DATABASE IF EXISTS {name}"))
+        asyncio.run(_drop(name))
 
 
 def redis_url() -> str:

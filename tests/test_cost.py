@@ -49,6 +49,12 @@ CASES: list[tuple[str, str, dict[str, Any] | None, int]] = [
     ("nested lists multiply",
      f'{{ tenants(ids: ["a", "b"]) {{ series(metric: SESSIONS, range: {JAN}) {{ value }} }} }}', None, 2 * (1 + 31)),
     ("introspection", "{ __schema { types { name } } }", None, 10),
+    ("forecast with points and backtest",
+     '{ tenant(id: "a") { forecast(metric: BOOKINGS, horizon: 30) { model points { value } backtest { mase } } } }',
+     None, 1 + 50 + 1 + 1),
+    ("anomalies per period", f'{{ tenant(id: "a") {{ anomalies(metric: SESSIONS, range: {JAN}) {{ score }} }} }}',
+     None, 1 + 31 * (2 + 0)),
+    ("benchmark", f'{{ tenant(id: "a") {{ benchmark(metric: NPS, range: {JAN}) {{ percentile }} }} }}', None, 1 + 20),
 ]
 
 

@@ -1,0 +1,31 @@
+"""SQL for benchmarks: who is in a segment, and who has data in a range.
+
+Both serve many tenants per statement; neither returns anything but tenant ids, which stay
+inside the resolver (resolvers/benchmark.py never lets a peer id reach a response).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import Select, exists, or_, select
+
+from loaders.keys import DayRange
+from loaders.tables import bookings, pageviews, tenants
+
+
+def segment_members_query(segments: Sequence[str]) -> Select:
+    return select(tenants.c.segment, tenants.c.id).where(tenants.c.segment.in_(segments))
+
+
+def active_query(ids: Sequence[str], days: DayRange) -> Select:
+    """The tenants among `ids` with at least one pageview or booking (any status) in the range.
+
+    EXISTS stops at the first row: each probe is one seek on the (tenant_id, ts) and
+    (tenant_id, booked_at) indexes, however much data a tenant has.
+    """
+    start, end = days.bounds()
+    t = tenants.c
+    viewed = exists().where(pageviews.c.tenant_id == t.id, pageviews.c.ts >= start, pageviews.c.ts < end)
+    booked = exists().where(bookings.c.tenant_id == t.id, bookings.c.booked_at >= start, bookings.c.booked_at < end)
+    return select(t.id).where(t.id.in_(ids), or_(viewed, booked))

@@ -1,0 +1,76 @@
+"""Which periods a forecast learns from and which it predicts (metrics.md, Forecasts)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+from gateway.errors import BadUserInput
+from loaders.keys import DayRange, Granularity
+from resolvers.periods import period_of
+
+ONE_DAY = timedelta(days=1)
+# At most 90 days, 26 weeks, 24 months, 8 quarters or 3 years ahead: beyond that the intervals
+# say little more than "anything can happen", and the fit is cached for the longest horizon.
+HORIZON_LIMIT = {
+    Granularity.DAY: 90,
+    Granularity.WEEK: 26,
+    Granularity.MONTH: 24,
+    Granularity.QUARTER: 8,
+    Granularity.YEAR: 3,
+}
+
+
+def utc_today() -> date:
+    """Today in UTC; a function so tests can move the clock."""
+    return datetime.now(UTC).date()
+
+
+def check_horizon(horizon: int, granularity: Granularity) -> None:
+    limit = HORIZON_LIMIT[granularity]
+    if not 1 <= horizon <= limit:
+        raise BadUserInput(
+            f"horizon must be between 1 and {limit} for granularity {granularity.value} (got {horizon})", "horizon"
+        )
+
+
+@dataclass(frozen=True)
+class Window:
+    """`days`: the whole periods from the first data day to the end day (None when there are
+    none); `next_start`: the first day of the first period after the last whole one."""
+
+    days: DayRange | None
+    next_start: date
+
+
+def next_period(start: date, granularity: Granularity) -> date:
+    """First day of the period after the one starting on `start` (a period's first day)."""
+    if granularity is Granularity.DAY:
+        return start + ONE_DAY
+    if granularity is Granularity.WEEK:
+        return start + 7 * ONE_DAY
+    months = {Granularity.MONTH: 1, Granularity.QUARTER: 3, Granularity.YEAR: 12}[granularity]
+    index = start.year * 12 + start.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def history_window(span: tuple[date, date] | None, granularity: Granularity, today: date) -> Window:
+    """End day = the earlier of yesterday (UTC) and dataRange.to; a period counts when its last
+    day is on or before it. A tenant without data still gets where its forecast would start."""
+    end = today - ONE_DAY if span is None else min(today - ONE_DAY, span[1])
+    current = period_of(end, granularity)
+    following = next_period(current, granularity)
+    if following - ONE_DAY == end:  # the end day closes its period
+        last_day, next_start = end, following
+    else:
+        last_day, next_start = current - ONE_DAY, current
+    if span is None or span[0] > last_day:
+        return Window(None, next_start)
+    return Window(DayRange(span[0], last_day), next_start)
+
+
+def future_starts(first: date, granularity: Granularity, horizon: int) -> list[date]:
+    starts = [first]
+    while len(starts) < horizon:
+        starts.append(next_period(starts[-1], granularity))
+    return starts
