@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import logging
 import re
 import sys
@@ -77,6 +78,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _serve(settings: Settings, _args: argparse.Namespace) -> int:
     app = create_app(settings)
+    # everything alive now lives as long as the process: keep it out of every GC pass
+    # (full collections over the imported libraries otherwise stall the loop 100+ ms)
+    gc.freeze()
     print(f"GraphiQL: http://{settings.host}:{settings.port}/graphql", flush=True)
     web.run_app(app, host=settings.host, port=settings.port, print=None)
     return 0

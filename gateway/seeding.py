@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from tqdm import tqdm
 
 from gateway.demo_data import generate
-from loaders.store import create_schema, insert_rows, tenant_count
+from loaders.store import analyze, create_schema, insert_rows, tenant_count
 from loaders.tables import bookings, fx_rates, pageviews, surveys, tenants as tenants_table
 
 TABLES = {t.name: t for t in (tenants_table, fx_rates, pageviews, bookings, surveys)}
@@ -47,6 +47,7 @@ async def seed_store(
             if name == "surveys":  # the last chunk of each tenant
                 bar.set_postfix(pageviews=counts["pageviews"], bookings=counts["bookings"], refresh=False)
                 bar.update(1)
+    await analyze(engine)
     return counts
 
 

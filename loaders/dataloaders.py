@@ -52,6 +52,7 @@ class Loaders:
         self.traffic: DataLoader[TrafficKey, dict[Any, Traffic]] = DataLoader(self._traffic)
         self.bookings: DataLoader[BookingsKey, list[BookingDay]] = DataLoader(self._bookings)
         self.surveys: DataLoader[SurveysKey, list[SurveyDay]] = DataLoader(self._surveys)
+        self._inflight: set[asyncio.Task[Sequence[Any]]] = set()
         self._all_rates: asyncio.Task[dict[str, list[Rate]]] | None = None
         # intelligence: benchmark peers and the forecast cache's data fingerprint
         self.segment_members: DataLoader[str, list[str]] = DataLoader(self._segment_members)
@@ -59,8 +60,21 @@ class Loaders:
         self.fingerprints: DataLoader[FingerprintKey, str] = DataLoader(self._fingerprints)
 
     async def _rows(self, statement: Any) -> Sequence[Any]:
+        # Shielded and tracked: when a sibling field fails, graphql-core stops waiting for the
+        # others, and their SQL must still finish and hand its connection back (see settle()).
+        task = asyncio.ensure_future(self._execute(statement))
+        self._inflight.add(task)
+        task.add_done_callback(self._inflight.discard)
+        return await asyncio.shield(task)
+
+    async def _execute(self, statement: Any) -> Sequence[Any]:
         async with self.engine.connect() as conn:
             return (await conn.execute(statement)).all()
+
+    async def settle(self) -> None:
+        """Wait for statements this request started that nobody awaits any more."""
+        while self._inflight:
+            await asyncio.wait(set(self._inflight))
 
     async def _tenants(self, ids: list[str]) -> list[TenantRow | None]:
         rows = await self._rows(queries.tenants_query(sorted(set(ids))))
