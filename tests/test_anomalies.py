@@ -136,7 +136,7 @@ async def _load(url: str) -> None:
     from sqlalchemy.ext.asyncio import create_async_engine
 
     from loaders import tables
-    from loaders.store import create_schema, insert_rows
+    from loaders.store import analyze, create_schema, insert_rows
 
     engine = create_async_engine(url)
     try:
@@ -144,12 +144,7 @@ async def _load(url: str) -> None:
         rows = _rows()
         await insert_rows(engine, tables.tenants, rows["tenants"])
         await insert_rows(engine, tables.bookings, rows["bookings"])
-        if engine.dialect.name in ("mysql", "mariadb"):
-            # fresh InnoDB statistics: right after a bulk load MariaDB plans the repeat-booking
-            # EXISTS on (tenant_id, booked_at) instead of (tenant_id, customer_id), which is
-            # quadratic in the tenant's bookings (seconds per query here)
-            async with engine.begin() as conn:
-                await conn.exec_driver_sql("ANALYZE TABLE tenants, bookings")
+        await analyze(engine)  # stale MariaDB statistics after a bulk load make the EXISTS quadratic
     finally:
         await engine.dispose()
 

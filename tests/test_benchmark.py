@@ -107,16 +107,14 @@ def _status(tenant: str, n: int, rng: random.Random) -> str:
 
 async def _load(url: str) -> None:
     from loaders import tables
-    from loaders.store import create_schema, insert_rows
+    from loaders.store import analyze, create_schema, insert_rows
 
     engine = create_engine(Settings(database_url=url))
     try:
         await create_schema(engine)
         for name, rows in _rows().items():
             await insert_rows(engine, getattr(tables, name), rows)
-        if engine.dialect.name in ("mysql", "mariadb"):  # fresh statistics after a bulk load
-            async with engine.begin() as conn:
-                await conn.exec_driver_sql("ANALYZE TABLE tenants, pageviews, bookings, surveys")
+        await analyze(engine)  # fresh statistics after a bulk load
     finally:
         await engine.dispose()
 
