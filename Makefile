@@ -29,5 +29,9 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -q -e '.[test]'
 	touch $@ $(VENV)/.installed
 
+bench: $(VENV)/.installed
+	$(BIN)/python bench/portfolio.py
+	$(BIN)/python bench/forecast.py
+
 clean:
 	rm -rf $(VENV) var build *.egg-info
