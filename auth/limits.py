@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TypeVar
 
-from limits import RateLimitItem, RateLimitItemPerMinute
+from limits import RateLimitItem, RateLimitItemPerSecond
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from limits.aio.strategies import MovingWindowRateLimiter
 
@@ -44,29 +44,35 @@ def principal_key(principal: Principal) -> str:
 
 
 class RateLimits:
-    def __init__(self, tiers: TierTable, storage: Storage | None = None, ip_per_minute: int = 30) -> None:
+    def __init__(
+        self, tiers: TierTable, storage: Storage | None = None, ip_per_minute: int = 30, window_seconds: int = 60
+    ) -> None:
         self.tiers = tiers
-        self.ip_item = RateLimitItemPerMinute(ip_per_minute, namespace="gateway-ip")
+        self.window = window_seconds  # the tiers' "per minute" figures apply to this window
+        self.ip_item = self._item(ip_per_minute, "gateway-ip")
         self.primary = MovingWindowRateLimiter(storage) if storage is not None else None
         self.fallback = MovingWindowRateLimiter(MemoryStorage())
         self.fallbacks = 0  # how often Redis failed; shown on /ready
         self._warned_at = 0.0
 
     async def charge_points(self, principal: Principal, cost: int) -> Budget:
-        item = RateLimitItemPerMinute(self.tiers[principal.tier].points_per_minute, namespace="gateway-points")
+        item = self._item(self.tiers[principal.tier].points_per_minute, "gateway-points")
         return await self._hit(item, principal_key(principal), cost)
 
     async def count_request(self, principal: Principal) -> Budget:
-        item = RateLimitItemPerMinute(self.tiers[principal.tier].requests_per_minute, namespace="gateway-requests")
+        item = self._item(self.tiers[principal.tier].requests_per_minute, "gateway-requests")
         return await self._hit(item, principal_key(principal), 1)
 
     async def points_left(self, principal: Principal) -> Budget:
-        item = RateLimitItemPerMinute(self.tiers[principal.tier].points_per_minute, namespace="gateway-points")
+        item = self._item(self.tiers[principal.tier].points_per_minute, "gateway-points")
         return await self._guarded(lambda limiter: self._stats(limiter, item, principal_key(principal), 0, True))
 
     async def attempt(self, ip: str) -> Budget:
         """An unauthenticated request from `ip` (failed or missing credentials)."""
         return await self._hit(self.ip_item, ip, 1)
+
+    def _item(self, amount: int, namespace: str) -> RateLimitItem:
+        return RateLimitItemPerSecond(amount, multiples=self.window, namespace=namespace)
 
     async def _hit(self, item: RateLimitItem, key: str, cost: int) -> Budget:
         async def run(limiter: MovingWindowRateLimiter) -> Budget:

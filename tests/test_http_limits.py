@@ -138,3 +138,23 @@ async def test_http_hygiene(aiohttp_client: Any, sqlite_demo_url: str, method: s
     assert response.status == status
     body = await response.json()
     assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        "{ " + " ".join(f"a{i}: viewer {{ subject }}" for i in range(120)) + " }",
+        "{ viewer { " + "subject " * 500 + "} }",
+        "{ tenant { metrics(range: {from: \"2026-01-01\", to: \"2026-01-02\"}) { "
+        + "previousPeriod { " * 12 + "sessions" + " }" * 12 + " } } }",
+    ],
+    ids=["120 aliases", "500 repeated fields", "deep nesting"],
+)
+async def test_abusive_documents_over_http(aiohttp_client: Any, sqlite_demo_url: str, document: str) -> None:
+    client = await _app(aiohttp_client, sqlite_demo_url)
+    ids = await tenant_ids(sqlite_demo_url)
+    response = await _post(client, make_token(ids[:1]), document)
+    body = await response.json()
+    assert response.status == 400
+    assert body["data"] is None
+    assert {e["extensions"]["code"] for e in body["errors"]} == {"QUERY_TOO_COMPLEX"}

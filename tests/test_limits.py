@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import uuid
 from dataclasses import replace
 
@@ -66,3 +67,14 @@ async def test_request_count_and_ip_attempts() -> None:
     assert [(await limits.count_request(principal)).admitted for _ in range(4)] == [True, True, True, False]
     ip = f"203.0.113.{uuid.uuid4().int % 250}"
     assert [(await limits.attempt(ip)).admitted for _ in range(3)] == [True, True, False]
+
+
+async def test_budget_comes_back_when_the_window_moves_on() -> None:
+    limits = RateLimits(_tiers(points=10), window_seconds=1)
+    principal = _principal()
+    assert (await limits.charge_points(principal, 10)).admitted
+    refused = await limits.charge_points(principal, 1)
+    assert not refused.admitted and refused.remaining == 0
+    await asyncio.sleep(max(0.0, refused.reset_at.timestamp() - time.time()) + 1.1)
+    again = await limits.charge_points(principal, 10)
+    assert again.admitted and again.remaining == 0
