@@ -56,20 +56,22 @@ class RateLimits:
         self._warned_at = 0.0
 
     async def charge_points(self, principal: Principal, cost: int) -> Budget:
-        item = self._item(self.tiers[principal.tier].points_per_minute, "gateway-points")
-        return await self._hit(item, principal_key(principal), cost)
+        return await self._hit(self._points(principal), principal_key(principal), cost)
 
     async def count_request(self, principal: Principal) -> Budget:
         item = self._item(self.tiers[principal.tier].requests_per_minute, "gateway-requests")
         return await self._hit(item, principal_key(principal), 1)
 
     async def points_left(self, principal: Principal) -> Budget:
-        item = self._item(self.tiers[principal.tier].points_per_minute, "gateway-points")
+        item = self._points(principal)
         return await self._guarded(lambda limiter: self._stats(limiter, item, principal_key(principal), 0, True))
 
     async def attempt(self, ip: str) -> Budget:
         """An unauthenticated request from `ip` (failed or missing credentials)."""
         return await self._hit(self.ip_item, ip, 1)
+
+    def _points(self, principal: Principal) -> RateLimitItem:
+        return self._item(self.tiers[principal.tier].points_per_minute, "gateway-points")
 
     def _item(self, amount: int, namespace: str) -> RateLimitItem:
         return RateLimitItemPerSecond(amount, multiples=self.window, namespace=namespace)

@@ -11,7 +11,6 @@ import unicodedata
 from dataclasses import dataclass
 
 SEGMENTS = ("city_hotel", "resort", "wedding_venue")
-STEPS = ("landing", "search", "room_select", "booking_form", "confirmation")
 CHANNELS = ("organic_search", "paid_search", "social", "email", "referral", "direct", "display", "affiliate")
 
 CURRENCY_BY_COUNTRY = {"CH": "CHF", "GB": "GBP", "US": "USD"}  # everything else in the catalogue is euro

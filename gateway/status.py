@@ -11,6 +11,7 @@ from auth.limits import Budget
 
 # request-level refusals; field errors (FORBIDDEN, BAD_USER_INPUT on an argument) stay 200
 # because the rest of the data may still be good
+CHALLENGE = 'Bearer realm="analytics-gateway"'
 STATUS = {"UNAUTHENTICATED": 401, "RATE_LIMITED": 429, "QUERY_TOO_COMPLEX": 400}
 
 
@@ -25,7 +26,7 @@ def apply(response: web.StreamResponse, errors: Iterable[GraphQLError], budget: 
         if errors and all(error.path is None for error in errors):
             response.set_status(400)  # the document or its variables were refused: nothing ran
     if "UNAUTHENTICATED" in codes:
-        response.headers["WWW-Authenticate"] = 'Bearer realm="analytics-gateway"'
+        response.headers["WWW-Authenticate"] = CHALLENGE
     if "RATE_LIMITED" in codes:
         retry = next(e.extensions.get("retryAfter") for e in errors if (e.extensions or {}).get("code") == "RATE_LIMITED")
         response.headers["Retry-After"] = str(retry or 1)

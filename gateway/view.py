@@ -15,7 +15,7 @@ from auth.api_keys import ApiKeyAuthenticator
 from auth.principal import Principal
 from gateway import appkeys
 from gateway.context import Context, build_context
-from gateway import status
+from gateway import status as http_status
 from gateway.errors import ApiError, BadUserInput, RateLimited, ServiceUnavailable, Unauthenticated
 
 CONTEXT = web.RequestKey("graphql_context", Context)
@@ -56,7 +56,7 @@ async def authenticate(request: web.Request, api_keys: ApiKeyAuthenticator) -> P
 
 def error_response(error: ApiError, status: int = 401, headers: dict[str, str] | None = None) -> web.Response:
     body = {"data": None, "errors": [{"message": error.message, "extensions": error.extensions}]}
-    extra = {"WWW-Authenticate": 'Bearer realm="analytics-gateway"'} if status == 401 else {}
+    extra = {"WWW-Authenticate": http_status.CHALLENGE} if status == 401 else {}
     return web.json_response(body, status=status, headers={**extra, **(headers or {})})
 
 
@@ -126,7 +126,7 @@ class View(GraphQLView):
         response = await super().process_result(request, result)
         context = request[CONTEXT]
         if context.response is not None:
-            status.apply(context.response, result.errors or (), context.budget)
+            http_status.apply(context.response, result.errors or (), context.budget)
         return response
 
     def parse_json(self, data: str | bytes) -> Any:

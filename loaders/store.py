@@ -25,11 +25,6 @@ async def create_schema(engine: AsyncEngine) -> None:
         await conn.run_sync(metadata.create_all)
 
 
-async def drop_schema(engine: AsyncEngine) -> None:
-    async with engine.begin() as conn:
-        await conn.run_sync(metadata.drop_all)
-
-
 async def insert_rows(engine: AsyncEngine, table: Table, rows: Iterable[Mapping[str, object]]) -> int:
     """Insert in chunks of executemany, one transaction per chunk; returns the row count."""
     count = 0

@@ -22,9 +22,6 @@ class FxTable:
         self._rows = {code: rows for code, rows in rates.items() if rows}
         self._days: dict[str, list[date]] = {}
 
-    def knows(self, currency: str) -> bool:
-        return currency == USD or currency in self._rows
-
     def usd_per_unit(self, currency: str, day: date) -> Fraction:
         """Latest rate on or before `day`; where none is that early, the earliest after it."""
         if currency == USD:

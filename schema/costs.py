@@ -47,7 +47,8 @@ def _tenant_touches(args: Mapping[str, Any], scope: Scope) -> set[str]:
     return set(scope.principal.tenant_ids[:1]) if scope.principal else set()
 
 
-def _series(args: Mapping[str, Any], _scope: Scope) -> int:
+def _range_periods(args: Mapping[str, Any], _scope: Scope) -> int:
+    """Points of a field with `range` and `granularity` arguments (series, anomalies)."""
     return periods(args.get("range"), args.get("granularity", Granularity.DAY))
 
 
@@ -59,7 +60,7 @@ FREE = {"cost": Cost(weight=0)}
 TENANT = {"cost": Cost(weight=1, touches=_tenant_touches)}
 TENANTS = {"cost": Cost(weight=1, size=_tenant_list_size, touches=_tenant_list_touches)}
 KEY_METRICS = {"cost": Cost(weight=3)}
-SERIES = {"cost": Cost(weight=1, size=_series)}
+SERIES = {"cost": Cost(weight=1, size=_range_periods)}
 BREAKDOWN = {"cost": Cost(weight=2)}
 CHARTS = {"cost": Cost(weight=1, hands_down=("range",))}
 BY_CHANNEL = {"cost": Cost(weight=2)}
@@ -67,13 +68,9 @@ REVENUE_TREND = {"cost": _trend(Granularity.MONTH)}
 QUARTER_TREND = {"cost": _trend(Granularity.QUARTER)}
 
 
-def _anomaly_periods(args: Mapping[str, Any], _scope: Scope) -> int:
-    return periods(args.get("range"), args.get("granularity", Granularity.DAY))
-
-
 # a model fit (or a cached one) and its backtest; points are part of the answer
 FORECAST = {"cost": Cost(weight=50)}
 # a robust decomposition per period judged
-ANOMALIES = {"cost": Cost(weight=2, size=_anomaly_periods)}
+ANOMALIES = {"cost": Cost(weight=2, size=_range_periods)}
 # the whole segment's loads
 BENCHMARK = {"cost": Cost(weight=20)}
