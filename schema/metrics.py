@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date
 from decimal import Decimal
 
@@ -67,6 +68,8 @@ class KeyMetrics:
     tenant: Private[TenantRow]
     days: Private[DayRange]
     currency: Private[str]
+    # the eight booking fields share one sum (and one exact currency conversion)
+    booking_sums: Private[asyncio.Future[BookingSums] | None] = None
 
     @strawberry.field
     async def unique_visitors(self, info: Info) -> int:
@@ -128,4 +131,16 @@ class KeyMetrics:
         return KeyMetrics(tenant=self.tenant, days=self.days.previous(), currency=self.currency)
 
     async def _bookings(self, info: Info) -> BookingSums:
-        return await bookings_total(info.context.loaders, self.tenant.id, self.days, self.currency)
+        if self.booking_sums is not None:
+            return await self.booking_sums
+        # the first field computes inline (a task would reach the loader a tick later and
+        # split the portfolio's batch); the others wait for its result
+        self.booking_sums = asyncio.get_running_loop().create_future()
+        try:
+            sums = await bookings_total(info.context.loaders, self.tenant.id, self.days, self.currency)
+        except Exception as error:
+            self.booking_sums.set_exception(error)
+            self.booking_sums.exception()  # raised here already: no "never retrieved" warning
+            raise
+        self.booking_sums.set_result(sums)
+        return sums
