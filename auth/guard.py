@@ -8,10 +8,12 @@ from typing import Any
 from graphql import ExecutionResult
 from strawberry.extensions import SchemaExtension
 
+from auth.anonymous import guarded_root_fields
 from auth.cost import CostAnalyzer
 from auth.limits import Budget
 from auth.tiers import ORDER
-from gateway.errors import Forbidden, QueryTooComplex, RateLimited
+from auth.permissions import IsAuthenticated
+from gateway.errors import Forbidden, QueryTooComplex, RateLimited, Unauthenticated
 
 DRY_RUN = "costDryRun"
 
@@ -19,7 +21,7 @@ DRY_RUN = "costDryRun"
 class RequestGuard(SchemaExtension):
     """Runs after validation, before any resolver (so before any SQL).
 
-    Order of refusals: too many tenants (FORBIDDEN), too expensive for the tier
+    Order of refusals: no credentials for a guarded root field (UNAUTHENTICATED), too many tenants (FORBIDDEN), too expensive for the tier
     (QUERY_TOO_COMPLEX), too many requests or points this minute (RATE_LIMITED).
     `extensions: {"costDryRun": true}` answers the cost without executing or charging.
     """
@@ -28,6 +30,10 @@ class RequestGuard(SchemaExtension):
         execution = self.execution_context
         context = execution.context
         principal = getattr(context, "principal", None)
+        if principal is None and guarded_root_fields(
+            execution.schema._schema, execution.graphql_document, execution.operation_name
+        ):
+            raise Unauthenticated(IsAuthenticated.message)
         if principal is None or context.limits is None:
             yield
             return
