@@ -9,6 +9,7 @@ from auth.query_limits import QueryLimits
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_STORE = REPO_ROOT / "var" / "analytics.db"
+DEFAULT_ALLOWLIST = REPO_ROOT / "var" / "persisted-queries.json"
 SUPPORTED_DRIVERS = ("sqlite+aiosqlite", "mysql+aiomysql", "mariadb+aiomysql")
 SUPPORTED_ALGORITHMS = ("HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "ES256", "ES384")
 
@@ -45,6 +46,12 @@ class Settings(BaseSettings):
     max_field_nodes: int = Field(400, ge=10, le=10_000)
     # requests without valid credentials, per client IP and minute
     ip_attempts_per_minute: int = Field(30, ge=1, le=100_000)
+    # automatic persisted queries: how long a registered document stays, under which key prefix
+    apq_ttl_seconds: int = Field(7 * 86400, ge=60, le=365 * 86400)
+    apq_key_prefix: str = Field("agw:apq", pattern=r"^[A-Za-z0-9:_.-]{1,64}$")
+    # allow-list mode: only the documents of APQ_ALLOWLIST_FILE run (see docs/persisted-queries.md)
+    apq_allowlist: bool = False
+    apq_allowlist_file: Path = DEFAULT_ALLOWLIST
     log_level: str = "INFO"
     db_pool_size: int = Field(10, ge=1, le=200)
 
@@ -92,6 +99,9 @@ class Settings(BaseSettings):
             path = getattr(self, name)
             if path is not None and not path.is_file():
                 raise ValueError(f"{name.upper()}: no such file {path}")
+        if self.apq_allowlist and not self.apq_allowlist_file.is_file():
+            raise ValueError(f"APQ_ALLOWLIST is on but APQ_ALLOWLIST_FILE {self.apq_allowlist_file} does not exist: "
+                             "register documents with `analytics-gateway persisted-queries add FILE.graphql`")
         return self
 
     @property
