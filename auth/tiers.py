@@ -13,6 +13,11 @@ class Tier(str, Enum):
     PROFESSIONAL = "PROFESSIONAL"
     ENTERPRISE = "ENTERPRISE"
 
+    @classmethod
+    def _missing_(cls, value: object) -> Tier | None:
+        """Tier names are case-insensitive wherever they are read: `free` is FREE."""
+        return cls.__members__.get(value.strip().upper()) if isinstance(value, str) else None
+
 
 BASIC_FIELDS = frozenset({"metrics", "series", "breakdown", "charts", "funnel"})
 INTELLIGENCE_FIELDS = frozenset({"forecast", "anomalies", "benchmark"})
@@ -80,7 +85,7 @@ def load_tiers(path: Path | None) -> TierTable:
     if path is None:
         return default_tiers()
     data = tomllib.loads(path.read_text())
-    unknown = set(data) - {tier.value for tier in Tier}
+    unknown = {name for name in data if name.strip().upper() not in Tier.__members__}
     if unknown:
         raise ValueError(f"{path}: unknown tier(s) {sorted(unknown)}")
     policies = dict(DEFAULTS)
