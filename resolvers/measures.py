@@ -29,10 +29,17 @@ class Metric(str, Enum):
 TRAFFIC_METRICS = frozenset({Metric.UNIQUE_VISITORS, Metric.SESSIONS, Metric.PAGEVIEWS})
 SURVEY_METRICS = frozenset({Metric.NPS})
 BOOKING_METRICS = frozenset(Metric) - TRAFFIC_METRICS - SURVEY_METRICS
+# values in a currency: series, breakdowns, forecasts, anomalies and benchmarks name it
+MONEY_METRICS = frozenset({Metric.REVENUE, Metric.AVERAGE_BOOKING_VALUE})
 # conversion rate is bookings over visitors, so it needs both sources
 NEEDS_TRAFFIC = TRAFFIC_METRICS | {Metric.CONVERSION_RATE}
 NEEDS_BOOKINGS = BOOKING_METRICS
 NEEDS_SURVEYS = SURVEY_METRICS
+
+
+def currency_of(metric: Metric, code: str) -> str | None:
+    """The currency a value of `metric` is in when money is reported in `code`; None if not money."""
+    return code if metric in MONEY_METRICS else None
 
 
 @dataclass(frozen=True)

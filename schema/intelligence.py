@@ -12,6 +12,7 @@ from resolvers.benchmark import Standing
 from resolvers.forecast import ForecastAnswer, PointForecast
 from resolvers.forecast_backtest import BacktestResult
 from resolvers.measures import Metric
+from schema.metrics import CURRENCY
 
 
 @strawberry.type
@@ -22,12 +23,13 @@ class ForecastPoint:
     upper80: float
     lower95: float
     upper95: float
+    currency: str | None = strawberry.field(description=CURRENCY.replace("`value`", "`value` and the bounds"))
 
     @classmethod
-    def of(cls, point: PointForecast) -> ForecastPoint:
+    def of(cls, point: PointForecast, currency: str | None) -> ForecastPoint:
         return cls(
             start=point.start, value=point.value, lower80=point.lower80, upper80=point.upper80,
-            lower95=point.lower95, upper95=point.upper95,
+            lower95=point.lower95, upper95=point.upper95, currency=currency,
         )
 
 
@@ -62,16 +64,18 @@ class Forecast:
     backtest: Backtest | None = strawberry.field(
         description="Null when the history is too short to hold out a test window."
     )
+    currency: str | None = strawberry.field(description=CURRENCY.replace("`value`", "every point"))
 
     @classmethod
-    def of(cls, answer: ForecastAnswer) -> Forecast:
+    def of(cls, answer: ForecastAnswer, currency: str | None) -> Forecast:
         return cls(
             metric=answer.metric,
             granularity=answer.granularity,
             model=answer.model,
             history_points=answer.history_points,
-            points=[ForecastPoint.of(point) for point in answer.points],
+            points=[ForecastPoint.of(point, currency) for point in answer.points],
             backtest=None if answer.backtest is None else Backtest.of(answer.backtest),
+            currency=currency,
         )
 
 
@@ -83,12 +87,16 @@ class Anomaly:
     lower: float
     upper: float
     score: float = strawberry.field(description="Robust z-score; sign tells the direction.")
+    currency: str | None = strawberry.field(
+        description="ISO 4217 code of `value`, `expected` and the bounds for money metrics: always the tenant's "
+        "currency. Null for counts, ratios and scores."
+    )
 
     @classmethod
-    def of(cls, flag: Flag) -> Anomaly:
+    def of(cls, flag: Flag, currency: str | None) -> Anomaly:
         return cls(
             start=flag.start, value=flag.value, expected=flag.expected, lower=flag.lower, upper=flag.upper,
-            score=flag.score,
+            score=flag.score, currency=currency,
         )
 
 
@@ -106,11 +114,15 @@ class Benchmark:
     p25: float
     median: float
     p75: float
+    currency: str | None = strawberry.field(
+        description="ISO 4217 code of `value` and the quartiles for money metrics: the tenant's currency, every "
+        "peer converted to it. Null for counts, ratios and scores."
+    )
 
     @classmethod
-    def of(cls, standing: Standing) -> Benchmark:
+    def of(cls, standing: Standing, currency: str | None) -> Benchmark:
         return cls(
             metric=standing.metric, value=standing.value, peer_group=standing.peer_group,
             peer_count=standing.peer_count, percentile=standing.percentile, p25=standing.p25,
-            median=standing.median, p75=standing.p75,
+            median=standing.median, p75=standing.p75, currency=currency,
         )

@@ -27,14 +27,21 @@ class Money:
     currency: str
 
 
+CURRENCY = (
+    "ISO 4217 code of the currency `value` is in, for money metrics (REVENUE, AVERAGE_BOOKING_VALUE): "
+    "the requested `currency`, else the tenant's. Null for counts, ratios and scores."
+)
+
+
 @strawberry.type
 class SeriesPoint:
     start: date = strawberry.field(description="First day of the period inside the requested range.")
     value: float | None = strawberry.field(description="Null where a ratio metric has no denominator in that period.")
+    currency: str | None = strawberry.field(description=CURRENCY)
 
     @classmethod
-    def of(cls, point: Point) -> SeriesPoint:
-        return cls(start=point.start, value=point.value)
+    def of(cls, point: Point, currency: str | None) -> SeriesPoint:
+        return cls(start=point.start, value=point.value, currency=currency)
 
 
 @strawberry.type
@@ -42,10 +49,11 @@ class BreakdownRow:
     key: str
     value: float | None
     share: float | None = strawberry.field(description="value / sum of all rows' values (rows of a breakdown sum to 1).")
+    currency: str | None = strawberry.field(description=CURRENCY)
 
     @classmethod
-    def of(cls, row: Row) -> BreakdownRow:
-        return cls(key=row.key, value=row.value, share=row.share)
+    def of(cls, row: Row, currency: str | None) -> BreakdownRow:
+        return cls(key=row.key, value=row.value, share=row.share, currency=currency)
 
 
 @strawberry.type

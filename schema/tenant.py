@@ -18,7 +18,7 @@ from resolvers.breakdown import breakdown
 from resolvers.forecast import forecast
 from resolvers.funnel import funnel, login_status
 from resolvers.inputs import day_range, target_currency
-from resolvers.measures import Metric
+from resolvers.measures import Metric, currency_of
 from resolvers.series import series
 from schema import costs
 from schema.intelligence import Anomaly, Benchmark, Forecast
@@ -53,18 +53,26 @@ def _days(info: Info, value: DateRange) -> DayRange:
 class Charts:
     tenant: Private[TenantRow]
     days: Private[DayRange]
-    currency: Private[str]
+    code: Private[str]
+
+    @strawberry.field(
+        description="ISO 4217 code of the money in these charts (revenueTrend): the requested `currency`, "
+        "else the tenant's. In a portfolio every tenant's charts use the same requested currency."
+    )
+    def currency(self) -> str:
+        return self.code
 
     @strawberry.field(metadata=costs.BY_CHANNEL)
     async def visitors_by_channel(self, info: Info) -> list[BreakdownRow]:
         rows = await breakdown(
-            info.context.loaders, self.tenant, Metric.UNIQUE_VISITORS, Dimension.CHANNEL, self.days, self.currency
+            info.context.loaders, self.tenant, Metric.UNIQUE_VISITORS, Dimension.CHANNEL, self.days, self.code
         )
-        return [BreakdownRow.of(row) for row in rows]
+        return [BreakdownRow.of(row, None) for row in rows]
 
     @strawberry.field
     async def login_status(self, info: Info) -> list[BreakdownRow]:
-        return [BreakdownRow.of(row) for row in await login_status(info.context.loaders, self.tenant.id, self.days)]
+        rows = await login_status(info.context.loaders, self.tenant.id, self.days)
+        return [BreakdownRow.of(row, None) for row in rows]
 
     @strawberry.field
     async def booking_funnel(self, info: Info) -> list[FunnelStepRow]:
@@ -83,8 +91,8 @@ class Charts:
         return await self._trend(info, Metric.REPEAT_BOOKING_RATE, Granularity.QUARTER)
 
     async def _trend(self, info: Info, metric: Metric, granularity: Granularity) -> list[SeriesPoint]:
-        points = await series(info.context.loaders, self.tenant, metric, self.days, granularity, self.currency)
-        return [SeriesPoint.of(point) for point in points]
+        points = await series(info.context.loaders, self.tenant, metric, self.days, granularity, self.code)
+        return [SeriesPoint.of(point, currency_of(metric, self.code)) for point in points]
 
 
 @strawberry.type
@@ -137,7 +145,7 @@ class Tenant:
         days = _days(info, range_)
         code = await self._currency(info, currency)
         points = await series(info.context.loaders, self.row, metric, days, granularity, code)
-        return [SeriesPoint.of(point) for point in points]
+        return [SeriesPoint.of(point, currency_of(metric, code)) for point in points]
 
     @strawberry.field(permission_classes=GATED, metadata=costs.BREAKDOWN, description="One metric split by a dimension, largest first.")
     async def breakdown(
@@ -146,12 +154,12 @@ class Tenant:
         days = _days(info, range_)
         code = await self._currency(info, currency)
         rows = await breakdown(info.context.loaders, self.row, metric, by, days, code)
-        return [BreakdownRow.of(row) for row in rows]
+        return [BreakdownRow.of(row, currency_of(metric, code)) for row in rows]
 
     @strawberry.field(permission_classes=GATED, metadata=costs.CHARTS, description="The six dashboard charts.")
     async def charts(self, info: Info, range_: RangeArg, currency: str | None = None) -> Charts:
         days = _days(info, range_)
-        return Charts(tenant=self.row, days=days, currency=await self._currency(info, currency))
+        return Charts(tenant=self.row, days=days, code=await self._currency(info, currency))
 
     @strawberry.field(permission_classes=GATED, description="Booking funnel: sessions reaching each step.")
     async def funnel(self, info: Info, range_: RangeArg) -> list[FunnelStepRow]:
@@ -172,7 +180,8 @@ class Tenant:
         currency: str | None = None,
     ) -> Forecast:
         code = await self._currency(info, currency)
-        return Forecast.of(await forecast(info.context.loaders, self.row, metric, horizon, granularity, code))
+        answer = await forecast(info.context.loaders, self.row, metric, horizon, granularity, code)
+        return Forecast.of(answer, currency_of(metric, code))
 
     @strawberry.field(
         permission_classes=GATED,
@@ -185,7 +194,7 @@ class Tenant:
         days = _days(info, range_)
         code = await self._currency(info, None)  # money in the tenant's own currency
         flags = await anomalies(info.context.loaders, self.row, metric, days, granularity, code)
-        return [Anomaly.of(flag) for flag in flags]
+        return [Anomaly.of(flag, currency_of(metric, code)) for flag in flags]
 
     @strawberry.field(
         permission_classes=GATED,
@@ -200,7 +209,7 @@ class Tenant:
             info.context.loaders, self.row, metric, days, code, info.context.settings.benchmark_min_peers,
             principal.can_read,
         )
-        return Benchmark.of(standing)
+        return Benchmark.of(standing, currency_of(metric, code))
 
     async def _currency(self, info: Info, requested: str | None) -> str:
         return await target_currency(info.context.loaders, requested, self.row)
