@@ -1,8 +1,9 @@
-"""The contract's enums, registered from the Python enums the layers below use."""
+"""The contract's enums, registered from the Python enums the layers below use, each value described."""
 
 from __future__ import annotations
 
 from enum import Enum
+from typing import TypeVar
 
 import strawberry
 
@@ -11,8 +12,21 @@ from auth.tiers import Tier
 from loaders.keys import Dimension, Granularity
 from resolvers.measures import Metric
 
+E = TypeVar("E", bound=type[Enum])
 
-@strawberry.enum
+
+def described(enum: E, name: str, description: str, values: dict[str, str]) -> E:
+    """strawberry.enum with a description for every value (a value left out fails at import)."""
+    registered = strawberry.enum(enum, name=name, description=description)
+    definition = registered.__strawberry_definition__  # type: ignore[attr-defined]
+    missing = [value.name for value in definition.values if value.name not in values]
+    if missing:
+        raise AssertionError(f"{name}: no description for {missing}")
+    for value in definition.values:
+        value.description = values[value.name]
+    return registered
+
+
 class FunnelStep(Enum):
     LANDING = "landing"
     SEARCH = "search"
@@ -21,8 +35,46 @@ class FunnelStep(Enum):
     CONFIRMATION = "confirmation"
 
 
-TierEnum = strawberry.enum(Tier, name="Tier")
-PrincipalKindEnum = strawberry.enum(PrincipalKind, name="PrincipalKind")
-GranularityEnum = strawberry.enum(Granularity, name="Granularity")
-DimensionEnum = strawberry.enum(Dimension, name="Dimension")
-MetricEnum = strawberry.enum(Metric, name="Metric")
+described(FunnelStep, "FunnelStep", "A step of the booking funnel, in the order a guest goes through them.", {
+    "LANDING": "The first page of a visit.",
+    "SEARCH": "Availability search (dates and guests).",
+    "ROOM_SELECT": "Choosing a room and rate.",
+    "BOOKING_FORM": "Guest and payment details.",
+    "CONFIRMATION": "The booking confirmation page.",
+})
+TierEnum = described(Tier, "Tier", "The plan of a credential; names are accepted in any case where they are read.", {
+    "FREE": "Key metrics, series, breakdowns, charts and the funnel; short ranges, one tenant per request.",
+    "PROFESSIONAL": "FREE plus forecasts, anomalies and benchmarks, and longer ranges.",
+    "ENTERPRISE": "PROFESSIONAL plus portfolios of many tenants per request and the largest budgets.",
+})
+PrincipalKindEnum = described(PrincipalKind, "PrincipalKind", "What kind of credential the caller used.", {
+    "USER": "A signed JWT (`Authorization: Bearer ...`).",
+    "API_KEY": "A partner API key (`X-API-Key: agw_...`).",
+})
+GranularityEnum = described(Granularity, "Granularity", "The length of one period of a series, forecast or anomaly check.", {
+    "DAY": "One UTC day.",
+    "WEEK": "An ISO week, Monday to Sunday.",
+    "MONTH": "A calendar month.",
+    "QUARTER": "A calendar quarter (January-March, ...).",
+    "YEAR": "A calendar year.",
+})
+DimensionEnum = described(Dimension, "Dimension", "What a breakdown splits a metric by.", {
+    "CHANNEL": "Marketing channel of the pageview or booking, e.g. organic_search, paid_search, email, direct.",
+    "DEVICE": "Device of the pageview: desktop, mobile or tablet.",
+    "LOGIN_STATUS": "Whether the pageview was made logged in (logged_in) or not (logged_out).",
+    "COUNTRY": "Country of the pageview (ISO 3166-1 alpha-2), `unknown` when not known.",
+})
+MetricEnum = described(Metric, "Metric", "A measured quantity; `metricDefinitions` and docs/metrics.md define each exactly.", {
+    "UNIQUE_VISITORS": "Distinct visitors with a pageview.",
+    "SESSIONS": "Distinct sessions with a pageview.",
+    "PAGEVIEWS": "Pageviews.",
+    "BOOKINGS": "Confirmed bookings, by booking day.",
+    "CANCELLATIONS": "Cancelled bookings, by booking day.",
+    "ROOM_NIGHTS": "Nights times rooms of confirmed bookings.",
+    "REVENUE": "Value of confirmed bookings in the requested currency.",
+    "AVERAGE_BOOKING_VALUE": "Revenue per confirmed booking.",
+    "CONVERSION_RATE": "Confirmed bookings per unique visitor.",
+    "CANCELLATION_RATE": "Cancelled share of the bookings made.",
+    "REPEAT_BOOKING_RATE": "Share of confirmed bookings by customers who had booked before.",
+    "NPS": "Net promoter score of the survey answers, -100..100.",
+})
