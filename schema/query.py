@@ -13,8 +13,10 @@ from auth.principal import PrincipalKind
 from auth.scope import own_tenant_id, readable_ids
 from auth.tiers import Tier
 from gateway.errors import BadUserInput
+from resolvers.dictionary import definitions
 from resolvers.money import USD
 from schema import costs
+from schema.dictionary import MetricDefinition
 from schema.tenant import Tenant
 
 AUTHENTICATED = [IsAuthenticated]
@@ -110,3 +112,11 @@ class Query:
             as_of = max((rate.day for rate in latest.values()), default=date.today())
             found.append(Currency(code=USD, usd_rate=1.0, as_of=as_of))
         return sorted(found, key=lambda currency: currency.code)
+
+    @strawberry.field(
+        metadata=costs.FREE,
+        description="The metric dictionary: what each metric means, its unit, and the dimensions and granularities "
+        "it supports. Open to callers without credentials, like introspection.",
+    )
+    def metric_definitions(self) -> list[MetricDefinition]:
+        return [MetricDefinition.of(definition) for definition in definitions()]
