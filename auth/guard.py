@@ -11,9 +11,9 @@ from strawberry.extensions import SchemaExtension
 from auth.anonymous import guarded_root_fields
 from auth.cost import CostAnalyzer
 from auth.limits import Budget
-from auth.tiers import ORDER
 from auth.permissions import IsAuthenticated
-from gateway.errors import Forbidden, QueryTooComplex, RateLimited, Unauthenticated
+from core.errors import Forbidden, QueryTooComplex, RateLimited, Unauthenticated
+from core.vocabulary import TIER_ORDER as ORDER
 
 DRY_RUN = "costDryRun"
 

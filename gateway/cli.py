@@ -15,14 +15,14 @@ from pathlib import Path
 from aiohttp import web
 from pydantic import ValidationError
 
-from auth.tiers import Tier
 from auth.tokens import mint
-from auth.verifier import jwt_secret
+from core.vocabulary import Tier
 from gateway import cli_keys, cli_persisted, cli_tenants
 from gateway.app import create_app
-from gateway.database import create_engine
+from gateway.database import with_engine
 from gateway.first_query import banner, data_span
 from gateway.settings import Settings, describe
+from gateway.verifier import jwt_secret
 from loaders.store import create_schema, tenant_count
 
 DURATION = re.compile(r"(\d+)([smhd])")
@@ -91,18 +91,18 @@ def _serve(settings: Settings, _args: argparse.Namespace) -> int:
 
 
 def _init_db(settings: Settings, _args: argparse.Namespace) -> int:
-    asyncio.run(_with_engine(settings, create_schema))
+    asyncio.run(with_engine(settings, create_schema))
     print("tables ready")
     return 0
 
 
 def _seed(settings: Settings, args: argparse.Namespace) -> int:
-    from gateway.seeding import seed_store
+    from demo.seeding import seed_store
 
     async def run(engine) -> dict[str, int]:  # type: ignore[no-untyped-def]
         return await seed_store(engine, tenants=args.tenants, days=args.days, seed=args.seed, end=args.end)
 
-    counts = asyncio.run(_with_engine(settings, run))
+    counts = asyncio.run(with_engine(settings, run))
     print("seeded " + ", ".join(f"{n} {table}" for table, n in counts.items()))
     return 0
 
@@ -115,17 +115,17 @@ def _demo(settings: Settings, args: argparse.Namespace) -> int:
     secret = jwt_secret(settings)
     if secret is None:  # before seeding, which takes minutes on MySQL
         raise ValueError("JWT_SECRET is required to print a demo token (only an SQLite store keeps one of its own)")
-    existing = asyncio.run(_with_engine(settings, tenants_present))
+    existing = asyncio.run(with_engine(settings, tenants_present))
     if existing:
         print(f"store has {existing} tenants: reusing it as it is")
     else:
         _seed(settings, args)
-    first = asyncio.run(_with_engine(settings, _first_tenant))
+    first = asyncio.run(with_engine(settings, _first_tenant))
     token = mint(secret, subject="demo", tier=Tier.PROFESSIONAL, tenants=[first], ttl=timedelta(hours=12),
                  issuer=settings.jwt_issuer, audience=settings.jwt_audience)
     print(f"\nPROFESSIONAL token for tenant {first} (12 h), paste into GraphiQL's headers:")
     print(f'{{"Authorization": "Bearer {token}"}}\n', flush=True)
-    span = asyncio.run(_with_engine(settings, lambda engine: data_span(engine, first)))
+    span = asyncio.run(with_engine(settings, lambda engine: data_span(engine, first)))
     print(banner(span, token, f"http://{settings.host}:{settings.port}/graphql") + "\n", flush=True)
     return _serve(settings, args)
 
@@ -151,14 +151,6 @@ def _export_schema(_settings: Settings, args: argparse.Namespace) -> int:
     args.path.write_text(sdl())
     print(f"wrote {args.path}")
     return 0
-
-
-async def _with_engine(settings: Settings, action):  # type: ignore[no-untyped-def]
-    engine = create_engine(settings)
-    try:
-        return await action(engine)
-    finally:
-        await engine.dispose()
 
 
 COMMANDS = {

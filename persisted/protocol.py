@@ -15,7 +15,7 @@ from typing import Any
 
 from aiocache.base import BaseCache
 
-from gateway.errors import ApiError, BadUserInput, Forbidden, ServiceUnavailable
+from core.errors import ApiError, BadUserInput, Forbidden, ServiceUnavailable
 from persisted.allowlist import Allowlist, digest, is_digest
 
 log = logging.getLogger("gateway.persisted")
@@ -37,8 +37,12 @@ class Resolved:
 
 
 class PersistedQueries:
-    def __init__(self, cache: BaseCache, ttl_seconds: int, allowlist: Allowlist | None = None) -> None:
+    """Documents live in the app's shared cache (Redis when configured, else memory) under
+    `<prefix>:<sha256>`, so every replica knows a document any of them registered."""
+
+    def __init__(self, cache: BaseCache, prefix: str, ttl_seconds: int, allowlist: Allowlist | None = None) -> None:
         self.cache = cache
+        self.prefix = prefix
         self.ttl = ttl_seconds
         self.allowlist = allowlist
         self._store_failed = False
@@ -63,7 +67,7 @@ class PersistedQueries:
     async def register(self, key: str, query: str) -> None:
         """Best effort: a failed write only means the client sends the document once more."""
         try:
-            await self.cache.set(key, query, ttl=self.ttl)
+            await self.cache.set(f"{self.prefix}:{key}", query, ttl=self.ttl)
         except Exception as error:  # noqa: BLE001 - any store failure
             self._log_once("persisted query not stored: %r", error)
         else:
@@ -71,7 +75,7 @@ class PersistedQueries:
 
     async def _lookup(self, key: str) -> str:
         try:
-            found = await self.cache.get(key)
+            found = await self.cache.get(f"{self.prefix}:{key}")
         except Exception as error:  # noqa: BLE001 - any store failure
             self._log_once("persisted query store unreachable: %r", error)
             raise ServiceUnavailable("the persisted query store is unavailable; send the full query") from error

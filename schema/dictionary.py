@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import strawberry
 
-from loaders.keys import Dimension, Granularity
-from resolvers.dictionary import Definition
-from resolvers.measures import Metric
+from core.metrics import MetricSpec
+from core.vocabulary import Dimension, Granularity, Metric
 
 
 @strawberry.type(description="What a metric means, its unit, and which dimensions and granularities it supports.")
@@ -15,15 +14,17 @@ class MetricDefinition:
     description: str = strawberry.field(
         description="One or two sentences a dashboard can show as a tooltip; the exact definition is in the docs."
     )
-    unit: str = strawberry.field(description="COUNT, RATIO (0..1), MONEY (in the requested currency) or SCORE (NPS, -100..100).")
+    unit: str = strawberry.field(
+        description="COUNT, RATIO (0..1), MONEY (in the requested currency) or SCORE (NPS, -100..100)."
+    )
     dimensions: list[Dimension] = strawberry.field(description="Dimensions `breakdown(metric, by)` accepts for this metric.")
     granularities: list[Granularity] = strawberry.field(
         description="Granularities `series` and `forecast` accept for this metric."
     )
 
     @classmethod
-    def of(cls, definition: Definition) -> MetricDefinition:
+    def of(cls, entry: MetricSpec) -> MetricDefinition:
         return cls(
-            metric=definition.metric, description=definition.description, unit=definition.unit,
-            dimensions=list(definition.dimensions), granularities=list(definition.granularities),
+            metric=entry.metric, description=entry.description, unit=entry.unit.value,
+            dimensions=[d for d in Dimension if d in entry.dimensions], granularities=list(entry.granularities),
         )

@@ -1,4 +1,4 @@
-"""The contract's enums, registered from the Python enums the layers below use, each value described."""
+"""The contract's enums, registered from the Python enums of core.vocabulary, each value described."""
 
 from __future__ import annotations
 
@@ -7,10 +7,15 @@ from typing import TypeVar
 
 import strawberry
 
-from auth.principal import PrincipalKind
-from auth.tiers import Tier
-from loaders.keys import Dimension, Granularity
-from resolvers.measures import Metric
+from core.metrics import spec
+from core.vocabulary import (
+    Dimension,
+    FunnelStep,
+    Granularity,
+    Metric,
+    PrincipalKind,
+    Tier,
+)
 
 E = TypeVar("E", bound=type[Enum])
 
@@ -27,22 +32,14 @@ def described(enum: E, name: str, description: str, values: dict[str, str]) -> E
     return registered
 
 
-class FunnelStep(Enum):
-    LANDING = "landing"
-    SEARCH = "search"
-    ROOM_SELECT = "room_select"
-    BOOKING_FORM = "booking_form"
-    CONFIRMATION = "confirmation"
-
-
-described(FunnelStep, "FunnelStep", "A step of the booking funnel, in the order a guest goes through them.", {
+FunnelStepEnum = described(FunnelStep, "FunnelStep", "A step of the booking funnel, in the order a guest goes through them.", {
     "LANDING": "The first page of a visit.",
     "SEARCH": "Availability search (dates and guests).",
     "ROOM_SELECT": "Choosing a room and rate.",
     "BOOKING_FORM": "Guest and payment details.",
     "CONFIRMATION": "The booking confirmation page.",
 })
-TierEnum = described(Tier, "Tier", "The plan of a credential; names are accepted in any case where they are read.", {
+TierEnum = described(Tier, "Tier", "The plan of a credential: which fields, ranges, tenants and budgets it has.", {
     "FREE": "Key metrics, series, breakdowns, charts and the funnel; short ranges, one tenant per request.",
     "PROFESSIONAL": "FREE plus forecasts, anomalies and benchmarks, and longer ranges.",
     "ENTERPRISE": "PROFESSIONAL plus portfolios of many tenants per request and the largest budgets.",
@@ -64,17 +61,8 @@ DimensionEnum = described(Dimension, "Dimension", "What a breakdown splits a met
     "LOGIN_STATUS": "Whether the pageview was made logged in (logged_in) or not (logged_out).",
     "COUNTRY": "Country of the pageview (ISO 3166-1 alpha-2), `unknown` when not known.",
 })
-MetricEnum = described(Metric, "Metric", "A measured quantity; `metricDefinitions` and docs/metrics.md define each exactly.", {
-    "UNIQUE_VISITORS": "Distinct visitors with a pageview.",
-    "SESSIONS": "Distinct sessions with a pageview.",
-    "PAGEVIEWS": "Pageviews.",
-    "BOOKINGS": "Confirmed bookings, by booking day.",
-    "CANCELLATIONS": "Cancelled bookings, by booking day.",
-    "ROOM_NIGHTS": "Nights times rooms of confirmed bookings.",
-    "REVENUE": "Value of confirmed bookings in the requested currency.",
-    "AVERAGE_BOOKING_VALUE": "Revenue per confirmed booking.",
-    "CONVERSION_RATE": "Confirmed bookings per unique visitor.",
-    "CANCELLATION_RATE": "Cancelled share of the bookings made.",
-    "REPEAT_BOOKING_RATE": "Share of confirmed bookings by customers who had booked before.",
-    "NPS": "Net promoter score of the survey answers, -100..100.",
-})
+# one sentence per metric, from the registry (also `metricDefinitions.description`)
+MetricEnum = described(
+    Metric, "Metric", "A measured quantity; `metricDefinitions` and docs/metrics.md define each exactly.",
+    {metric.name: spec(metric).description for metric in Metric},
+)
