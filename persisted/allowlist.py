@@ -48,7 +48,7 @@ def write_manifest(path: Path, entries: dict[str, str]) -> None:
 class Allowlist:
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._mtime = path.stat().st_mtime_ns if path.exists() else 0
+        self._stamp = self._stat()
         self._entries = read_manifest(path)
 
     def get(self, key: str) -> str | None:
@@ -64,12 +64,17 @@ class Allowlist:
     def __len__(self) -> int:
         return len(self._entries)
 
-    def _changed(self) -> bool:
+    def _stat(self) -> tuple[int, int] | None:
         try:
-            mtime = self.path.stat().st_mtime_ns
+            stat = self.path.stat()
         except OSError:
-            return False  # keep serving the last good list while the file is being replaced
-        if mtime == self._mtime:
-            return False
-        self._mtime = mtime
+            return None
+        # size too: file times can be coarser than two quick writes
+        return stat.st_mtime_ns, stat.st_size
+
+    def _changed(self) -> bool:
+        stamp = self._stat()
+        if stamp is None or stamp == self._stamp:
+            return False  # unchanged, or being replaced: keep serving the last good list
+        self._stamp = stamp
         return True

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import sqlite3
-import subprocess
-import sys
 from datetime import date
 from pathlib import Path
 
@@ -16,17 +14,10 @@ from core.vocabulary import Tier
 from gateway.database import create_engine
 from gateway.first_query import banner, data_span, first_query
 from gateway.settings import Settings
+from tests.cli_runner import cli  # noqa: F401 - fixture
 from tests.gql import execute
 
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def cli(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "gateway.cli", *args], cwd=ROOT, env={"PATH": "/usr/bin:/bin", **env},
-                          capture_output=True, text=True, timeout=120)
-
-
-def test_tenants_lists_ids_names_segments_currencies_and_data_ranges(sqlite_demo_url: str) -> None:
+def test_tenants_lists_ids_names_segments_currencies_and_data_ranges(cli, sqlite_demo_url: str) -> None:  # type: ignore[no-untyped-def]
     done = cli("tenants", DATABASE_URL=sqlite_demo_url)
     assert done.returncode == 0, done.stderr
     header, *lines = done.stdout.splitlines()
@@ -44,12 +35,12 @@ def test_tenants_lists_ids_names_segments_currencies_and_data_ranges(sqlite_demo
         assert line.split()[-4:] == [segment, currency, *spans[tenant_id]], line
 
 
-def test_tenants_on_an_empty_store_says_so(tmp_path: Path) -> None:
+def test_tenants_on_an_empty_store_says_so(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     done = cli("tenants", DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path}/empty.db")
     assert done.returncode == 0 and "no tenants" in done.stdout, done.stderr
 
 
-def test_token_accepts_tier_in_any_case_and_help_shows_plain_names(tmp_path: Path) -> None:
+def test_token_accepts_tier_in_any_case_and_help_shows_plain_names(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     env = {"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/s.db", "JWT_SECRET": "s" * 40}
     done = cli("token", "--tenant", "t-a", "--tier", "free", **env)
     assert done.returncode == 0, done.stderr

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import subprocess
-import sys
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -19,9 +17,9 @@ from gateway.app import create_app
 from gateway.media import GRAPHQL_RESPONSE_JSON
 from gateway.settings import Settings
 from tests import services
+from tests.cli_runner import cli  # noqa: F401 - fixture
 from tests.conftest import SECRET, make_token
 
-ROOT = Path(__file__).resolve().parent.parent
 TENANT = "t01-hotel-limmat-zurich"
 DOCUMENT = "query Dash($id: ID) { tenant(id: $id) { id currency } viewer { tier } }"
 VARIABLES = {"id": TENANT}
@@ -190,17 +188,15 @@ async def test_store_outage_refuses_lookups_but_full_documents_still_run(aiohttp
 # --- allow-list mode --------------------------------------------------------------------------
 
 
-def cli(manifest: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {"PATH": "/usr/bin:/bin", "APQ_ALLOWLIST_FILE": str(manifest)}
-    return subprocess.run([sys.executable, "-m", "gateway.cli", "persisted-queries", *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=120)
+def apq_cli(cli, manifest: Path, *args: str):  # type: ignore[no-untyped-def]
+    return cli("persisted-queries", *args, APQ_ALLOWLIST_FILE=str(manifest))
 
 
-async def test_allowlist_runs_only_registered_documents(aiohttp_client, sqlite_demo_url: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+async def test_allowlist_runs_only_registered_documents(aiohttp_client, cli, sqlite_demo_url: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     manifest = tmp_path / "persisted-queries.json"
     source = tmp_path / "dash.graphql"
     source.write_text(DOCUMENT + "\n")
-    done = cli(manifest, "add", str(source))
+    done = apq_cli(cli, manifest, "add", str(source))
     assert done.returncode == 0, done.stderr
     registered = (DOCUMENT + "\n")
     assert sha(registered) in done.stdout
@@ -225,18 +221,18 @@ async def test_allowlist_runs_only_registered_documents(aiohttp_client, sqlite_d
     # registered later by the CLI: picked up without a restart
     extra = tmp_path / "viewer.graphql"
     extra.write_text(other)
-    assert cli(manifest, "add", str(extra)).returncode == 0
+    assert apq_cli(cli, manifest, "add", str(extra)).returncode == 0
     status, answer = await post(client, {"query": other}, auth(subject="late"))
     assert status == 200 and answer["data"] == {"viewer": {"subject": "late"}}
-    listed = cli(manifest, "list")
+    listed = apq_cli(cli, manifest, "list")
     assert sha(other) in listed.stdout and sha(registered) in listed.stdout
 
 
-def test_cli_refuses_a_document_the_schema_does_not_accept(tmp_path: Path) -> None:
+def test_cli_refuses_a_document_the_schema_does_not_accept(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     manifest = tmp_path / "persisted-queries.json"
     bad = tmp_path / "bad.graphql"
     bad.write_text("{ viewer { noSuchField } }")
-    done = cli(manifest, "add", str(bad))
+    done = apq_cli(cli, manifest, "add", str(bad))
     assert done.returncode == 2 and "noSuchField" in done.stderr
     assert not manifest.exists()
 
