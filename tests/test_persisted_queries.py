@@ -240,3 +240,10 @@ def test_cli_refuses_a_document_the_schema_does_not_accept(cli, tmp_path: Path) 
 def test_allowlist_without_its_file_fails_at_start(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="APQ_ALLOWLIST_FILE"):
         Settings(apq_allowlist=True, apq_allowlist_file=tmp_path / "missing.json")
+
+
+def test_a_tampered_manifest_is_refused(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    manifest = tmp_path / "persisted-queries.json"
+    manifest.write_text(json.dumps({sha("{ viewer { tier } }"): "{ tenants { id } }"}))
+    done = apq_cli(cli, manifest, "list")
+    assert done.returncode == 2 and "not the sha256 of its document" in done.stderr
