@@ -59,10 +59,10 @@ class RequestGuard(SchemaExtension):
         requests = await context.limits.count_request(principal)
         if not requests.admitted:
             context.budget = requests
-            raise _rate_limited(requests, "requests")
+            raise rate_limited(requests, "requests")
         context.budget = await context.limits.charge_points(principal, analysis.cost)
         if not context.budget.admitted:
-            raise _rate_limited(context.budget, "points")
+            raise rate_limited(context.budget, "points")
         yield
 
     def get_results(self) -> dict[str, Any]:
@@ -93,7 +93,7 @@ class RequestGuard(SchemaExtension):
         )
 
 
-def _rate_limited(budget: Budget, what: str) -> RateLimited:
+def rate_limited(budget: Budget, what: str) -> RateLimited:
     return RateLimited(
         f"rate limit of {budget.limit} {what} per minute exceeded; retry after {budget.retry_after} s",
         retryAfter=budget.retry_after,

@@ -13,6 +13,7 @@ from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.http.async_base_view import AsyncHTTPRequestAdapter
 from strawberry.types import ExecutionResult
 
+from auth.guard import rate_limited
 from auth.permissions import IsAuthenticated
 from auth.principal import Principal
 from core.errors import (
@@ -67,10 +68,7 @@ async def _count_refusal(context: Context) -> None:
     budget = await context.limits.count_request(context.principal)
     if not budget.admitted:
         context.budget = budget
-        raise RateLimited(
-            f"rate limit of {budget.limit} requests per minute exceeded; retry after {budget.retry_after} s",
-            retryAfter=budget.retry_after,
-        )
+        raise rate_limited(budget, "requests")
 
 
 class View(GraphQLView):
