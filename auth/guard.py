@@ -21,8 +21,9 @@ DRY_RUN = "costDryRun"
 class RequestGuard(SchemaExtension):
     """Runs after validation, before any resolver (so before any SQL).
 
-    Order of refusals: no credentials for a guarded root field (UNAUTHENTICATED), too many tenants (FORBIDDEN), too expensive for the tier
-    (QUERY_TOO_COMPLEX), too many requests or points this minute (RATE_LIMITED).
+    Order of refusals: no credentials for a guarded root field (UNAUTHENTICATED), too many
+    tenants (FORBIDDEN), too expensive for the tier (QUERY_TOO_COMPLEX), too many requests or
+    points this minute (RATE_LIMITED).
     `extensions: {"costDryRun": true}` answers the cost without executing or charging.
     """
 

@@ -85,7 +85,8 @@ def load_tiers(path: Path | None, gated_fields: Collection[str] = ()) -> TierTab
         raise ValueError(f"{path}: unknown tier(s) {sorted(unknown)}")
     policies = dict(DEFAULTS)
     for name, values in data.items():
-        policies[Tier.parse(name)] = _override(policies[Tier.parse(name)], values, f"{path} [{name}]", frozenset(gated_fields))
+        tier = Tier.parse(name)  # section names in any case: [free] is FREE
+        policies[tier] = _override(policies[tier], values, f"{path} [{name}]", frozenset(gated_fields))
     return TierTable(policies)
 
 
