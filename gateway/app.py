@@ -7,11 +7,13 @@ from aiohttp import web
 from auth.tiers import load_tiers
 from auth.verifier import build_verifier
 from gateway import appkeys
+from gateway.cors import allow_cross_origin
 from gateway.health import health, ready
 from gateway.middleware import request_meta
 from gateway.resources import engine_ctx, limits_ctx, redis_ctx
 from gateway.settings import Settings
 from gateway.view import View
+from gateway.web import add_pages
 from schema.root import build_schema
 
 
@@ -24,7 +26,11 @@ def create_app(settings: Settings) -> web.Application:
     view = View(schema=build_schema(settings.query_limits), graphql_ide="graphiql" if settings.graphiql else None)
     # last_used writes of API keys finish before the engine is disposed
     app.on_shutdown.append(lambda _app: view.api_keys.recorder.drain())
-    app.router.add_route("*", "/graphql", view)
+    # per method, not "*": CORS answers the OPTIONS preflight on the same resource
+    app.router.add_get("/graphql", view)
+    app.router.add_post("/graphql", view)
     app.router.add_get("/health", health)
     app.router.add_get("/ready", ready)
+    add_pages(app)
+    allow_cross_origin(app, settings.cors_origins)  # last: it covers the routes registered above
     return app
