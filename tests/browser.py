@@ -63,3 +63,17 @@ async def chromium(profile: Path) -> AsyncIterator[Browser]:
             yield browser
         finally:
             await context.close()
+
+
+async def serve(aiohttp_server, database_url: str, **settings: object):  # type: ignore[no-untyped-def]
+    """The real app on a real local port (GraphQL, pages, static files)."""
+    from gateway.app import create_app
+    from gateway.settings import Settings
+    from tests.conftest import SECRET
+
+    return await aiohttp_server(create_app(Settings(database_url=database_url, jwt_secret=SECRET, **settings)))
+
+
+async def editor_text(page, selector: str) -> str:  # type: ignore[no-untyped-def]
+    """The text of a GraphiQL (CodeMirror 5) editor."""
+    return await page.evaluate(f"document.querySelector({selector!r} + ' .CodeMirror').CodeMirror.getValue()")

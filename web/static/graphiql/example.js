@@ -1,5 +1,6 @@
 // The query GraphiQL opens on: the caller's first tenant over the last 30 days of its data.
 import { GraphQLClient } from "/static/shared/client.js";
+import { lastDays } from "/static/shared/dates.js";
 
 const DISCOVER = `query Discover($id: ID) {
   tenant(id: $id) { id dataRange { from to } }
@@ -12,13 +13,6 @@ export const WITHOUT_TOKEN = `# Open this page as /graphql#token=<your token> (t
   viewer { subject tier tenantIds }
 }
 `;
-
-export function lastDays(range, days) {
-  const to = new Date(`${range.to}T00:00:00Z`);
-  const from = new Date(to.getTime() - (days - 1) * 86400000);
-  const first = from.toISOString().slice(0, 10);
-  return { from: first < range.from ? range.from : first, to: range.to };
-}
 
 export function exampleQuery(tenantId, range) {
   const r = `{from: "${range.from}", to: "${range.to}"}`;
