@@ -1,6 +1,7 @@
 // A GraphQL client speaking Automatic Persisted Queries the Apollo way: the document's
 // SHA-256 is sent first without the document; on PERSISTED_QUERY_NOT_FOUND (or any
-// request-level refusal from a server without APQ) it is sent again with the document.
+// request-level refusal from a server without APQ) it is sent again with the document and the
+// hash, which registers it. After a server showed it has no APQ, documents go out directly.
 // Every response's X-RateLimit-* headers are reported to `onRateLimit`.
 
 const NO_RETRY = new Set([401, 429, 503]);
@@ -32,9 +33,9 @@ export class GraphQLClient {
   }
 
   async request(query, variables = {}) {
-    const hash = this.apq ? await this.hashOf(query) : null;
+    const hash = await this.hashOf(query);
     const extensions = hash ? { persistedQuery: { version: 1, sha256Hash: hash } } : undefined;
-    if (extensions) {
+    if (extensions && this.apq) {
       const first = await this.post({ variables, extensions });
       if (!this.needsDocument(first)) return first;
     }
