@@ -50,9 +50,13 @@ async function start() {
   $("controls").hidden = false;
   $("tenant").replaceChildren(...viewer.tenantIds.map((id) => new Option(id, id)));
   const controls = rangeControls($("controls"));
+  let generation = 0;
   const show = async () => {
+    const run = ++generation; // a newer choice wins over a slower earlier one
+    document.body.dataset.ready = "false";
     const tenant = $("tenant").value;
     const info = await tenantRange(tenant);
+    if (run !== generation) return;
     if (!info?.dataRange) return notice(`${tenant} has no data yet`);
     notice(null);
     const ctx = { tenant, ...controls.read(info.dataRange), history: lastDays(info.dataRange, 90), tier: viewer.tier };
@@ -60,7 +64,7 @@ async function start() {
     const main = $("widgets");
     main.replaceChildren();
     await Promise.all(WIDGETS.map((widget) => renderWidget(main, widget, ctx, client)));
-    document.body.dataset.ready = "true";
+    if (run === generation) document.body.dataset.ready = "true";
   };
   $("controls").onsubmit = (event) => { event.preventDefault(); show(); };
   $("tenant").onchange = () => { controls.reset(); show(); };
