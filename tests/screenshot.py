@@ -29,7 +29,7 @@ async def main(store: Path | None) -> None:
     scratch = Path(tempfile.mkdtemp())
     url = f"sqlite+aiosqlite:///{store or scratch / 'demo.db'}"
     if store is None:
-        from gateway.seeding import seed_store
+        from demo.seeding import seed_store
 
         engine = create_engine(Settings(database_url=url))
         await seed_store(engine, tenants=18, days=730, seed=42, progress=False)
