@@ -28,6 +28,10 @@ class Browser:
     blocked: list[str] = field(default_factory=list)  # requests that tried to leave the machine
     console_errors: list[str] = field(default_factory=list)
 
+    @property
+    def policy_violations(self) -> list[str]:
+        return [text for text in self.console_errors if "Content Security Policy" in text]
+
     async def page(self):  # type: ignore[no-untyped-def]
         page = await self.context.new_page()  # type: ignore[attr-defined]
         page.on("console", lambda m: m.type == "error" and self.console_errors.append(m.text))

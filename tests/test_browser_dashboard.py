@@ -75,7 +75,7 @@ async def test_dashboard_shows_the_apis_numbers(aiohttp_server, sqlite_demo_url,
         anomalies = await page.get_attribute("[data-anomalies]", "data-anomalies")
         rows = await page.evaluate("[...document.querySelectorAll('[data-widget=benchmark] tr[data-metric]')].map(r => [r.dataset.metric, r.dataset.error ?? null, r.dataset.value ?? null])")
         budget = await page.evaluate("({...document.getElementById('rate-limit').dataset})")
-        assert browser.blocked == []
+        assert browser.blocked == [] and browser.policy_violations == []
 
     assert (end - start).days == 29  # the default: the last 30 days of the tenant's data
     history = {"from": (end - timedelta(days=89)).isoformat(), "to": end.isoformat()}

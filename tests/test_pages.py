@@ -34,6 +34,9 @@ async def test_vendored_files_are_cached_and_pages_are_not(aiohttp_client, sqlit
     page = await client.get("/dashboard")
     assert page.status == 200 and page.headers["Cache-Control"] == "no-cache"
     assert page.headers["Referrer-Policy"] == "no-referrer"
+    assert "script-src 'self';" in page.headers["Content-Security-Policy"]
+    graphiql = await client.get("/graphql", headers={"Accept": "text/html"})
+    assert graphiql.headers["Content-Security-Policy"] == page.headers["Content-Security-Policy"]
     assert (await client.get("/static/../gateway/settings.py")).status in (403, 404)
 
 
