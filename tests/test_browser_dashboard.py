@@ -150,3 +150,18 @@ async def test_a_bad_token_shows_the_code_and_the_form(aiohttp_server, sqlite_de
         notice = await page.text_content("#notice")
         assert await page.is_visible("#sign-in")
     assert notice.startswith("UNAUTHENTICATED:")
+
+
+async def test_rate_limited_requests_show_their_code_and_retry_after(aiohttp_server, sqlite_demo_url, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    tiers = tmp_path / "tiers.toml"
+    tiers.write_text("[FREE]\nrequests_per_minute = 5\n")
+    server = await serve(aiohttp_server, sqlite_demo_url, tiers_file=tiers)
+    async with chromium(tmp_path / "profile") as browser:
+        page = await browser.page()
+        await page.goto(str(server.make_url("/dashboard")) + f"#token={make_token([TENANT], tier='FREE')}")
+        await page.wait_for_selector("body[data-ready=true]")
+        codes = await page.evaluate("[...document.querySelectorAll('[data-widget] .errors li')].map(li => li.dataset.code)")
+        shown = await page.evaluate("({...document.getElementById('rate-limit').dataset, text: document.getElementById('rate-limit').textContent})")
+    assert "RATE_LIMITED" in codes
+    assert int(shown["retryAfter"]) >= 1 and "retry after" in shown["text"], shown
+

@@ -11,12 +11,19 @@ const $ = (id) => document.getElementById(id);
 let token = takeToken();
 const client = new GraphQLClient({ headers: () => authHeaders(token), onRateLimit: showRateLimit });
 
+let blockedUntil = 0; // a refusal's Retry-After holds until then, whatever answers arrive later
+
 function showRateLimit({ limit, remaining, reset, retryAfter }) {
   const out = $("rate-limit");
+  if (retryAfter) blockedUntil = Math.max(blockedUntil, Date.now() + Number(retryAfter) * 1000);
+  const wait = Math.ceil((blockedUntil - Date.now()) / 1000);
+  const retry = wait > 0 ? `rate limited: retry after ${wait} s` : "";
+  out.dataset.retryAfter = wait > 0 ? wait : "";
+  if (limit === null) { out.textContent = retry; return; } // refused before any budget applied
   out.dataset.limit = limit;
   out.dataset.remaining = remaining;
-  out.textContent = `budget ${remaining.toLocaleString("en-US")} / ${limit.toLocaleString("en-US")} points, `
-    + `full again at ${reset.toLocaleTimeString()}${retryAfter ? ` (retry after ${retryAfter} s)` : ""}`;
+  out.textContent = `budget ${remaining.toLocaleString("en-US")} / ${limit.toLocaleString("en-US")}, `
+    + `full again at ${reset.toLocaleTimeString()}${retry ? ` (${retry})` : ""}`;
 }
 
 function notice(text) {

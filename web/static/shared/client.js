@@ -14,9 +14,9 @@ export async function sha256Hex(text) {
 
 export function rateLimitOf(headers) {
   const limit = headers.get("X-RateLimit-Limit");
-  if (limit === null) return null;
+  if (limit === null && headers.get("Retry-After") === null) return null;
   return {
-    limit: Number(limit),
+    limit: limit === null ? null : Number(limit),
     remaining: Number(headers.get("X-RateLimit-Remaining")),
     reset: new Date(Number(headers.get("X-RateLimit-Reset")) * 1000),
     retryAfter: headers.get("Retry-After"),
