@@ -36,7 +36,7 @@ def banner(span: tuple[date, date] | None, token: str, url: str) -> str:
     return "\n".join([
         f"Demo data: {span[0].isoformat()} .. {span[1].isoformat()} (seeded up to the day before seeding, UTC; "
         "`analytics-gateway tenants` lists every tenant and its range).",
-        "A first query over its last 30 days, ready to paste into GraphiQL:",
+        "A first query over its last 30 days, for GraphiQL or any client:",
         f"  {query}",
         "or with curl:",
         f"  curl -s {url} -H 'Authorization: Bearer {token}' -H 'Content-Type: application/json' -d '{body}'",
