@@ -14,7 +14,7 @@ class Tier(str, Enum):
     ENTERPRISE = "ENTERPRISE"
 
 
-BASIC_FIELDS = frozenset({"metrics", "series", "breakdown", "charts", "funnel"})
+BASIC_FIELDS = frozenset({"metrics", "series", "breakdown", "charts", "funnel", "funnelBy", "attribution", "retention"})
 INTELLIGENCE_FIELDS = frozenset({"forecast", "anomalies", "benchmark"})
 
 

@@ -13,12 +13,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from strawberry.dataloader import DataLoader
 
 from loaders import queries
+from loaders.batching import by_tenant
 from loaders.facts import BookingDay, Rate, SurveyDay, TenantRow, Traffic
 from loaders.fingerprint import fingerprint_query
 from loaders.keys import DayRange
 from loaders.peers import active_query, segment_members_query
 from loaders.periods import as_date
 from loaders.queries import TrafficShape
+from loaders.segment_loaders import SegmentLoaders
 
 V = TypeVar("V")
 TrafficKey = tuple[str, DayRange, TrafficShape]
@@ -26,20 +28,6 @@ BookingsKey = tuple[str, DayRange, bool]
 SurveysKey = tuple[str, DayRange]
 ActiveKey = tuple[str, DayRange]
 FingerprintKey = tuple[str, tuple[str, ...]]  # tenant, the tables to fingerprint
-Fetch = Callable[[list[str], tuple[Hashable, ...]], Awaitable[dict[str, V]]]
-
-
-async def _by_tenant(keys: Sequence[tuple[Any, ...]], fetch: Fetch[V], empty: Callable[[], V]) -> list[V]:
-    """Group keys by everything but the tenant id; one fetch per group."""
-    groups: dict[tuple[Hashable, ...], list[str]] = defaultdict(list)
-    for key in keys:
-        groups[key[1:]].append(key[0])
-    found: dict[tuple[Any, ...], V] = {}
-    for rest, tenant_ids in groups.items():
-        values = await fetch(sorted(set(tenant_ids)), rest)
-        for tenant_id in tenant_ids:
-            found[(tenant_id, *rest)] = values.get(tenant_id, empty())
-    return [found[tuple(key)] for key in keys]
 
 
 class Loaders:
@@ -58,6 +46,8 @@ class Loaders:
         self.segment_members: DataLoader[str, list[str]] = DataLoader(self._segment_members)
         self.active: DataLoader[ActiveKey, bool] = DataLoader(self._active)
         self.fingerprints: DataLoader[FingerprintKey, str] = DataLoader(self._fingerprints)
+        # segmented funnel, attribution, retention cohorts
+        self.segments = SegmentLoaders(self._rows)
 
     async def _rows(self, statement: Any) -> Sequence[Any]:
         # Shielded and tracked: when a sibling field fails, graphql-core stops waiting for the
@@ -103,7 +93,7 @@ class Loaders:
                 out[tenant_id][key] = traffic
             return out
 
-        return await _by_tenant(keys, fetch, dict)
+        return await by_tenant(keys, fetch, dict)
 
     async def _bookings(self, keys: list[BookingsKey]) -> list[list[BookingDay]]:
         async def fetch(ids: list[str], rest: tuple[Any, ...]) -> dict[str, list[BookingDay]]:
@@ -119,7 +109,7 @@ class Loaders:
                 )
             return out
 
-        return await _by_tenant(keys, fetch, list)
+        return await by_tenant(keys, fetch, list)
 
     async def _surveys(self, keys: list[SurveysKey]) -> list[list[SurveyDay]]:
         async def fetch(ids: list[str], rest: tuple[Any, ...]) -> dict[str, list[SurveyDay]]:
@@ -129,7 +119,7 @@ class Loaders:
                 out[tenant_id].append(SurveyDay(as_date(day), int(answers), int(promoters), int(detractors)))
             return out
 
-        return await _by_tenant(keys, fetch, list)
+        return await by_tenant(keys, fetch, list)
 
     async def _segment_members(self, segments: list[str]) -> list[list[str]]:
         members: dict[str, list[str]] = defaultdict(list)
@@ -143,7 +133,7 @@ class Loaders:
             (days,) = rest
             return {tenant_id: True for (tenant_id,) in await self._rows(active_query(ids, days))}
 
-        return await _by_tenant(keys, fetch, bool)
+        return await by_tenant(keys, fetch, bool)
 
     async def _fingerprints(self, keys: list[FingerprintKey]) -> list[str]:
         async def fetch(ids: list[str], rest: tuple[Any, ...]) -> dict[str, str]:
@@ -154,7 +144,7 @@ class Loaders:
             shared = parts.pop(None, [])  # fx rates belong to every tenant
             return {tenant_id: ",".join(sorted(parts.get(tenant_id, []) + shared)) for tenant_id in ids}
 
-        return await _by_tenant(keys, fetch, str)
+        return await by_tenant(keys, fetch, str)
 
     async def rates(self) -> dict[str, list[Rate]]:
         """Every fx rate, loaded once per request: one statement however many currencies appear."""

@@ -10,6 +10,7 @@ from sqlalchemy import Select, and_, case, distinct, exists, func, literal, sele
 from loaders.facts import FUNNEL_STEPS
 from loaders.keys import DayRange, Dimension, Granularity
 from loaders.periods import period_start
+from loaders.segments import UTM_COLUMNS, dimension_label
 from loaders.tables import bookings, fx_rates, pageviews, surveys, tenants
 
 TrafficShape = Granularity | Dimension | None
@@ -19,6 +20,8 @@ DIMENSION_COLUMNS = {
     Dimension.DEVICE: pageviews.c.device,
     Dimension.COUNTRY: pageviews.c.country,
     Dimension.LOGIN_STATUS: pageviews.c.logged_in,
+    # NULL and '' are one value, `(none)`, so they must group together in SQL
+    **{utm: dimension_label(utm, pageviews) for utm in UTM_COLUMNS},
 }
 
 

@@ -30,11 +30,11 @@ def period_starts(days: DayRange, granularity: Granularity) -> list[date]:
     day = days.start
     while day <= days.end:
         starts.append(day)
-        day = _next_period(period_of(day, granularity), granularity)
+        day = next_period(period_of(day, granularity), granularity)
     return starts
 
 
-def _next_period(start: date, granularity: Granularity) -> date:
+def next_period(start: date, granularity: Granularity) -> date:
     if granularity is Granularity.DAY:
         return start + timedelta(days=1)
     if granularity is Granularity.WEEK:

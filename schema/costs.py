@@ -74,3 +74,8 @@ FORECAST = {"cost": Cost(weight=50)}
 ANOMALIES = {"cost": Cost(weight=2, size=_range_periods)}
 # the whole segment's loads
 BENCHMARK = {"cost": Cost(weight=20)}
+
+# analytics depth: one windowed statement each; retention's triangle grows with its periods
+FUNNEL_BY = {"cost": Cost(weight=3)}
+ATTRIBUTION = {"cost": Cost(weight=5)}
+RETENTION = {"cost": Cost(weight=3, size=_range_periods)}
