@@ -38,3 +38,17 @@ class TierAllowsField(BasePermission):
             f"`{field}` requires the {needed.value} tier; this credential is {principal.tier.value}",
             requiredTier=needed.value,
         )
+
+
+class HasAdminScope(BasePermission):
+    """Writes that configure a tenant need a credential with the `admin` scope."""
+
+    error_extensions = {"code": "FORBIDDEN"}
+
+    def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+        principal = info.context.principal
+        if principal is None:
+            raise Unauthenticated(IsAuthenticated.message)
+        if not principal.has_scope("admin"):
+            raise Forbidden(f"`{info.field_name}` needs a credential with the `admin` scope", requiredScope="admin")
+        return True

@@ -19,6 +19,12 @@ class Principal:
     subject: str
     tier: Tier
     tenant_ids: tuple[str, ...]
+    # what the credential may do beyond reading: JWT `scope` claim (space-separated, RFC 8693)
+    # or the API key's scopes, e.g. "ingest", "admin"
+    scopes: frozenset[str] = frozenset()
 
     def can_read(self, tenant_id: str) -> bool:
         return tenant_id in self.tenant_ids
+
+    def has_scope(self, scope: str) -> bool:
+        return scope in self.scopes

@@ -16,6 +16,7 @@ class Tier(str, Enum):
 
 BASIC_FIELDS = frozenset({"metrics", "series", "breakdown", "charts", "funnel", "funnelBy", "attribution", "retention"})
 INTELLIGENCE_FIELDS = frozenset({"forecast", "anomalies", "benchmark"})
+ALERT_FIELDS = frozenset({"alertRules", "alerts", "createAlertRule", "deleteAlertRule"})
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,7 @@ DEFAULTS = {
         max_query_cost=1_000,
     ),
     Tier.PROFESSIONAL: TierPolicy(
-        fields=BASIC_FIELDS | INTELLIGENCE_FIELDS,
+        fields=BASIC_FIELDS | INTELLIGENCE_FIELDS | ALERT_FIELDS,
         max_range_days=731,
         max_tenants=1,
         requests_per_minute=600,
@@ -48,7 +49,7 @@ DEFAULTS = {
         max_query_cost=5_000,
     ),
     Tier.ENTERPRISE: TierPolicy(
-        fields=BASIC_FIELDS | INTELLIGENCE_FIELDS,
+        fields=BASIC_FIELDS | INTELLIGENCE_FIELDS | ALERT_FIELDS,
         max_range_days=36_600,
         max_tenants=200,
         requests_per_minute=3_000,
@@ -57,7 +58,7 @@ DEFAULTS = {
     ),
 }
 ORDER = (Tier.FREE, Tier.PROFESSIONAL, Tier.ENTERPRISE)
-GATED_FIELDS = BASIC_FIELDS | INTELLIGENCE_FIELDS
+GATED_FIELDS = BASIC_FIELDS | INTELLIGENCE_FIELDS | ALERT_FIELDS
 
 
 @dataclass(frozen=True)

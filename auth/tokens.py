@@ -93,7 +93,10 @@ def principal_from_claims(claims: dict[str, Any]) -> Principal:
         raise Unauthenticated("claim 'tier' must be FREE, PROFESSIONAL or ENTERPRISE") from error
     if not isinstance(tenants, list) or not all(isinstance(t, str) and t for t in tenants):
         raise Unauthenticated("claim 'tenants' must be an array of tenant ids")
-    return Principal(PrincipalKind.USER, subject, tier, tuple(dict.fromkeys(tenants)))
+    scope = claims.get("scope", "")
+    if not isinstance(scope, str):
+        raise Unauthenticated("claim 'scope' must be a space-separated string")
+    return Principal(PrincipalKind.USER, subject, tier, tuple(dict.fromkeys(tenants)), frozenset(scope.split()))
 
 
 def load_jwks(text: str) -> dict[str, PyJWK]:

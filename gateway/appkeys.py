@@ -6,6 +6,7 @@ from aiohttp import web
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from alerts.webhooks import WebhookWorker
 from auth.limits import RateLimits
 from auth.tiers import TierTable
 from auth.tokens import TokenVerifier
@@ -17,3 +18,4 @@ REDIS = web.AppKey("redis", Redis)
 VERIFIER = web.AppKey("token_verifier", TokenVerifier)
 TIERS = web.AppKey("tiers", TierTable)
 LIMITS = web.AppKey("limits", RateLimits)
+WEBHOOKS = web.AppKey("webhooks", WebhookWorker)

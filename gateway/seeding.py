@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncEngine
 from tqdm import tqdm
 
+from alerts.evaluation import evaluate_all
 from gateway.demo_data import generate
 from loaders.store import analyze, create_schema, insert_rows, tenant_count
 from loaders.tables import bookings, fx_rates, pageviews, surveys, tenants as tenants_table
@@ -48,6 +49,7 @@ async def seed_store(
                 bar.set_postfix(pageviews=counts["pageviews"], bookings=counts["bookings"], refresh=False)
                 bar.update(1)
     await analyze(engine)
+    await evaluate_all(engine)  # new data landed: rules (if any were set up beforehand) are judged
     return counts
 
 

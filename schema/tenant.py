@@ -22,6 +22,7 @@ from resolvers.measures import Metric
 from resolvers.segments import attribution, funnel_by, retention
 from resolvers.series import series
 from schema import costs
+from schema.alerts import AlertEvent, AlertRule, events_of_tenant, rules_of_tenant
 from schema.analytics import AttributionRow, FunnelSegment, RetentionCohort
 from schema.intelligence import Anomaly, Benchmark, Forecast
 from schema.metrics import BreakdownRow, FunnelStepRow, KeyMetrics, SeriesPoint
@@ -260,6 +261,14 @@ class Tenant:
     ) -> list[RetentionCohort] | None:
         cohorts = await retention(info.context.loaders, self.row.id, _days(info, range_), granularity)
         return [RetentionCohort.of(cohort) for cohort in cohorts]
+
+    @strawberry.field(permission_classes=GATED, description="PROFESSIONAL and up. This tenant's alert rules.")
+    async def alert_rules(self, info: Info) -> list[AlertRule] | None:
+        return await rules_of_tenant(info, self.row.id)
+
+    @strawberry.field(permission_classes=GATED, description="PROFESSIONAL and up. Alerts fired in the range, newest first.")
+    async def alerts(self, info: Info, range_: RangeArg) -> list[AlertEvent] | None:
+        return await events_of_tenant(info, self.row.id, _days(info, range_))
 
     async def _currency(self, info: Info, requested: str | None) -> str:
         return await target_currency(info.context.loaders, requested, self.row)
