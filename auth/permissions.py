@@ -40,15 +40,32 @@ class TierAllowsField(BasePermission):
         )
 
 
-class HasAdminScope(BasePermission):
-    """Writes that configure a tenant need a credential with the `admin` scope."""
+class ScopeRequired(BasePermission):
+    """The credential must carry `scope` (JWT `scope` claim, API key scopes); else FORBIDDEN."""
 
+    scope = "read"
     error_extensions = {"code": "FORBIDDEN"}
 
     def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
         principal = info.context.principal
         if principal is None:
             raise Unauthenticated(IsAuthenticated.message)
-        if not principal.has_scope("admin"):
-            raise Forbidden(f"`{info.field_name}` needs a credential with the `admin` scope", requiredScope="admin")
-        return True
+        if principal.has_scope(self.scope):
+            return True
+        held = " ".join(sorted(principal.scopes)) or "none"
+        raise Forbidden(
+            f"`{info.field_name}` needs the `{self.scope}` scope; this credential has: {held}",
+            requiredScope=self.scope,
+        )
+
+
+class CanRead(ScopeRequired):
+    scope = "read"
+
+
+class CanIngest(ScopeRequired):
+    scope = "ingest"
+
+
+class IsAdmin(ScopeRequired):
+    scope = "admin"

@@ -10,8 +10,8 @@ from strawberry.types import Info
 
 from alerts.evaluation import evaluate_tenant
 from alerts.rules import AlertCondition, NewRule, create, delete, validated
-from auth.permissions import HasAdminScope, IsAuthenticated, TierAllowsField
-from auth.scope import own_tenant_id
+from auth.permissions import IsAdmin, IsAuthenticated, TierAllowsField
+from auth.scope import writable_tenant_id
 from loaders.alerts import EventRecord, RuleRecord, events_between, rules_of
 from loaders.keys import DayRange, Granularity
 from resolvers.measures import Metric
@@ -23,7 +23,7 @@ _describe(AlertCondition, {
     "BELOW": "The metric's value in the period is below the threshold.",
     "ANOMALY": "`anomalies` flags the period (the threshold is ignored).",
 })
-ADMIN = [IsAuthenticated, TierAllowsField, HasAdminScope]
+ADMIN = [IsAuthenticated, TierAllowsField, IsAdmin]
 TenantIdArg = Annotated[
     strawberry.ID | None, strawberry.argument(description="The tenant; defaults to the caller's only tenant.")
 ]
@@ -107,7 +107,7 @@ class AlertMutations:
     ) -> AlertRule:
         settings = info.context.settings
         engine = info.context.loaders.engine
-        tenant = own_tenant_id(info.context.principal, tenant_id)
+        tenant = writable_tenant_id(info.context.principal, tenant_id)
         wanted = validated(
             NewRule(rule.metric, rule.granularity, rule.condition, rule.threshold, rule.webhook_url),
             allow_http=settings.webhook_allow_http, allow_private=settings.webhook_allow_private,
@@ -129,5 +129,5 @@ class AlertMutations:
         tenant_id: TenantIdArg = None,
         id: Annotated[strawberry.ID, strawberry.argument(description="The rule's id.")],  # noqa: A002 - contract name
     ) -> bool:
-        tenant = own_tenant_id(info.context.principal, tenant_id)
+        tenant = writable_tenant_id(info.context.principal, tenant_id)
         return await delete(info.context.loaders.engine, tenant, str(id))
