@@ -6,6 +6,7 @@ from aiohttp import web
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from alerts.triggers import EvaluationQueue
 from alerts.webhooks import WebhookWorker
 from auth.limits import RateLimits
 from auth.tiers import TierTable
@@ -19,3 +20,4 @@ VERIFIER = web.AppKey("token_verifier", TokenVerifier)
 TIERS = web.AppKey("tiers", TierTable)
 LIMITS = web.AppKey("limits", RateLimits)
 WEBHOOKS = web.AppKey("webhooks", WebhookWorker)
+ALERT_EVALUATIONS = web.AppKey("alert_evaluations", EvaluationQueue)

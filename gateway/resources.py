@@ -9,10 +9,9 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 from redis.asyncio import Redis
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from auth.limits import RateLimits, redis_storage
-from alerts.evaluation import evaluate_all
+from alerts.triggers import EvaluationQueue, run_schedule
 from alerts.webhooks import DeliveryPolicy, WebhookWorker
 from gateway import appkeys
 from gateway.database import create_engine
@@ -58,27 +57,23 @@ def delivery_policy(settings: Settings) -> DeliveryPolicy:
 
 
 async def alerts_ctx(app: web.Application) -> AsyncIterator[None]:
-    """The webhook worker and the evaluation schedule: background tasks, never in a request."""
+    """The webhook worker and rule evaluations: background tasks, never inside a request.
+
+    Once ingestion's write listeners exist, `queue.on_written` is the listener to register.
+    """
     settings = app[appkeys.SETTINGS]
     engine = app[appkeys.ENGINE]
     worker = WebhookWorker(engine, delivery_policy(settings))
+    queue = EvaluationQueue(engine, worker, settings.alert_recent_periods)
     app[appkeys.WEBHOOKS] = worker
+    app[appkeys.ALERT_EVALUATIONS] = queue
     tasks = [asyncio.create_task(worker.run(), name="webhook-worker")]
     if settings.alert_eval_interval_seconds:
-        tasks.append(asyncio.create_task(_schedule(engine, worker, settings), name="alert-schedule"))
+        tasks.append(asyncio.create_task(run_schedule(queue, settings.alert_eval_interval_seconds), name="alert-schedule"))
     yield
+    await queue.close()
     for task in tasks:
         task.cancel()
     for task in tasks:
         with contextlib.suppress(asyncio.CancelledError):
             await task
-
-
-async def _schedule(engine: AsyncEngine, worker: WebhookWorker, settings: Settings) -> None:
-    while True:
-        await asyncio.sleep(settings.alert_eval_interval_seconds)
-        try:
-            if await evaluate_all(engine, settings.alert_recent_periods):
-                worker.wake()
-        except Exception:  # the store may be briefly away: the next round tries again
-            log.exception("scheduled alert evaluation failed")

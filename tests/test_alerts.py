@@ -244,3 +244,50 @@ async def test_alert_mutations_need_admin_scope_and_professional_tier(aiohttp_cl
     answer = await _post(client, f"mutation {{ createAlertRule(tenantId: \"someone-else\", rule: {{metric: BOOKINGS, condition: ABOVE, threshold: 1}}) {{ id }} }}")
     assert answer["errors"][0]["extensions"]["code"] == "FORBIDDEN", other
     assert (await _post(client, 'mutation { deleteAlertRule(id: "999999") }'))["data"]["deleteAlertRule"] is False
+
+
+async def _rule_without_evaluation(url: str, webhook: str | None) -> Any:
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from alerts.rules import AlertCondition, NewRule, create
+    from loaders.keys import Granularity
+    from resolvers.measures import Metric
+
+    engine = create_async_engine(url)
+    try:
+        return await create(engine, TENANT, NewRule(Metric.BOOKINGS, Granularity.DAY, AlertCondition.ABOVE, 1.0, webhook), 0)
+    finally:
+        await engine.dispose()
+
+
+async def test_rules_are_judged_on_the_configured_schedule(aiohttp_client, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    url = f"sqlite+aiosqlite:///{tmp_path}/schedule.db"
+    await _fill(url)
+    async with Receiver(failures=0) as receiver:
+        await _rule_without_evaluation(url, receiver.url)
+        settings = {**FAST, "alert_eval_interval_seconds": 1}
+        await _app(aiohttp_client, url, webhook_allow_private=True, webhook_allow_http=True, **settings)
+
+        async def delivered() -> bool:
+            return len(receiver.calls) == 1
+
+        await _until(delivered)
+        assert json.loads(receiver.calls[0][0])["start"] == "2025-06-29"
+
+
+async def test_new_data_triggers_an_evaluation_in_the_background(aiohttp_client, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The write-listener entry point: it returns at once; the evaluation follows."""
+    from types import SimpleNamespace
+
+    from gateway import appkeys
+
+    url = f"sqlite+aiosqlite:///{tmp_path}/listener.db"
+    await _fill(url)
+    rule = await _rule_without_evaluation(url, None)
+    client = await _app(aiohttp_client, url, **FAST)
+    queue = client.app[appkeys.ALERT_EVALUATIONS]
+    assert (await _post(client, EVENTS))["data"]["tenant"]["alerts"] == []
+    await queue.on_written(SimpleNamespace(tenant_id=TENANT, kind="bookings"))
+    await queue.idle()
+    events = (await _post(client, EVENTS))["data"]["tenant"]["alerts"]
+    assert [(e["ruleId"], e["start"], e["delivery"]) for e in events] == [(str(rule.id), "2025-06-29", "NONE")]
