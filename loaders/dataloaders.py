@@ -9,6 +9,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, TypeVar
 
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from strawberry.dataloader import DataLoader
 
@@ -20,6 +21,7 @@ from loaders.keys import DayRange
 from loaders.peers import active_query, segment_members_query
 from loaders.periods import as_date
 from loaders.queries import TrafficShape
+from loaders.retention import cutoffs_query, first_kept_day
 from loaders.segment_loaders import SegmentLoaders
 
 V = TypeVar("V")
@@ -48,6 +50,8 @@ class Loaders:
         self.fingerprints: DataLoader[FingerprintKey, str] = DataLoader(self._fingerprints)
         # segmented funnel, attribution, retention cohorts
         self.segments = SegmentLoaders(self._rows)
+        # first day whose raw pageviews and survey answers are kept (retention), per tenant
+        self.kept_from: DataLoader[str, date | None] = DataLoader(self._kept_from)
 
     async def _rows(self, statement: Any) -> Sequence[Any]:
         # Shielded and tracked: when a sibling field fails, graphql-core stops waiting for the
@@ -120,6 +124,18 @@ class Loaders:
             return out
 
         return await by_tenant(keys, fetch, list)
+
+    async def _kept_from(self, ids: list[str]) -> list[date | None]:
+        try:
+            rows = await self._rows(cutoffs_query(sorted(set(ids))))
+        except DBAPIError as error:
+            if "retention_policies" not in str(error):
+                raise
+            # a store created before retention existed: no policy can have been applied
+            # (`analytics-gateway init-db` adds the table)
+            return [None] * len(ids)
+        found = {tenant_id: first_kept_day(cutoff) for tenant_id, cutoff in rows}
+        return [found.get(tenant_id) for tenant_id in ids]
 
     async def _segment_members(self, segments: list[str]) -> list[list[str]]:
         members: dict[str, list[str]] = defaultdict(list)

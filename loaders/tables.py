@@ -175,3 +175,15 @@ alert_events = Table(
     Index("ix_alert_events_due", "delivery", "next_attempt_at"),
     **MYSQL_OPTS,
 )
+
+# Per-tenant retention of raw pageviews and survey answers (`analytics-gateway retention`).
+# `cutoff`: raw rows before it were dropped by the last `retention apply`; reads of ranges
+# that need them are refused rather than answered from the incomplete rest.
+retention_policies = Table(
+    "retention_policies",
+    metadata,
+    Column("tenant_id", String(64), primary_key=True),
+    Column("keep_days", Integer, nullable=False),
+    Column("cutoff", DateTime, nullable=True),
+    **MYSQL_OPTS,
+)

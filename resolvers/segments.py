@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from gateway.errors import BadUserInput
@@ -15,7 +15,7 @@ from resolvers.funnel import Step, steps_of
 from resolvers.measures import ratio
 from resolvers.money import MissingRate, revenue
 from resolvers.periods import next_period, period_of, period_starts
-from resolvers.sources import fx_table
+from resolvers.sources import check_retained, fx_table
 
 # A lookback longer than two years credits touches no marketing report would: refused
 MAX_LOOKBACK_DAYS = 730
@@ -44,6 +44,7 @@ class Cohort:
 
 async def funnel_by(loaders: Loaders, tenant_id: str, days: DayRange, by: Dimension) -> list[Segment]:
     """Segments with the most landing sessions first (then by key)."""
+    await check_retained(loaders, tenant_id, days.start)
     segments = await loaders.segments.funnel_by.load((tenant_id, days, by))
     order = sorted(segments.items(), key=lambda item: (-item[1][0], item[0]))
     return [Segment(key, steps_of(sessions)) for key, sessions in order]
@@ -65,7 +66,9 @@ async def attribution(
     currency: str,
 ) -> list[Credit]:
     """Rows by bookings (then revenue, then key), largest first; revenue rounded per row."""
-    rows = await loaders.segments.attribution.load((tenant.id, days, by, model, check_lookback(lookback_days)))
+    lookback = check_lookback(lookback_days)
+    await check_retained(loaders, tenant.id, days.start - timedelta(days=lookback))
+    rows = await loaders.segments.attribution.load((tenant.id, days, by, model, lookback))
     fx = await fx_table(loaders)
     groups: dict[str, list[BookingDay]] = defaultdict(list)
     for row in rows:
