@@ -60,6 +60,8 @@ pageviews = Table(
     Column("utm_campaign", String(100)),
     Column("referrer", String(255)),
     Index("ix_pageviews_tenant_ts", "tenant_id", "ts"),
+    # attribution reads each booking's visitor's touches of a window (loaders/segments.py)
+    Index("ix_pageviews_tenant_visitor", "tenant_id", "visitor_id", "ts"),
     **MYSQL_OPTS,
 )
 
