@@ -70,38 +70,28 @@ def _mysql(element: days_before, compiler: Any, **kw: Any) -> str:
 
 def funnel_by_query(ids: Sequence[str], days: DayRange, by: Dimension) -> Select:
     """Per tenant and segment: distinct sessions per funnel step, a session's segment being
-    the dimension value of its earliest pageview in the range (ties: the lowest id)."""
+    the dimension value of its earliest pageview in the range (ties: the lowest id).
+
+    One pass: FIRST_VALUE over the session's views (ordered by ts, id) labels every view
+    with its session's segment, so no self-join is needed.
+    """
     start, end = days.bounds()
     pv = pageviews.alias("pv")
-    in_range = and_(pv.c.tenant_id.in_(ids), pv.c.ts >= start, pv.c.ts < end)
-    ranked = (
+    labelled = (
         select(
             pv.c.tenant_id,
             pv.c.session_id,
-            dimension_label(by, pv).label("segment"),
-            func.row_number()
+            pv.c.step,
+            func.first_value(dimension_label(by, pv))
             .over(partition_by=(pv.c.tenant_id, pv.c.session_id), order_by=(pv.c.ts, pv.c.id))
-            .label("rn"),
+            .label("segment"),
         )
-        .where(in_range)
-        .subquery("ranked")
+        .where(pv.c.tenant_id.in_(ids), pv.c.ts >= start, pv.c.ts < end)
+        .subquery("labelled")
     )
-    first = select(ranked.c.tenant_id, ranked.c.session_id, ranked.c.segment).where(ranked.c.rn == 1).subquery("first")
-    views = pageviews.alias("v")
-    steps = [
-        func.count(distinct(case((views.c.step == step, views.c.session_id)))) for step in FUNNEL_STEPS
-    ]
-    return (
-        select(first.c.tenant_id, first.c.segment, *steps)
-        .select_from(
-            first.join(
-                views,
-                and_(views.c.tenant_id == first.c.tenant_id, views.c.session_id == first.c.session_id),
-            )
-        )
-        .where(views.c.ts >= start, views.c.ts < end)
-        .group_by(first.c.tenant_id, first.c.segment)
-    )
+    v = labelled.c
+    steps = [func.count(distinct(case((v.step == step, v.session_id)))) for step in FUNNEL_STEPS]
+    return select(v.tenant_id, v.segment, *steps).group_by(v.tenant_id, v.segment)
 
 
 def attribution_query(
@@ -137,6 +127,7 @@ def attribution_query(
             func.row_number().over(partition_by=b.c.id, order_by=order).label("rn"),
         )
         .select_from(b.outerjoin(pv, touch))
+
         .where(b.c.tenant_id.in_(ids), b.c.status == "confirmed", b.c.booked_at >= start, b.c.booked_at < end)
         .subquery("candidates")
     )

@@ -384,7 +384,7 @@ async def load(url: str, data: Dataset) -> None:
     from sqlalchemy.ext.asyncio import create_async_engine
 
     from loaders import tables
-    from loaders.store import create_schema, insert_rows
+    from loaders.store import analyze, create_schema, insert_rows
 
     engine = create_async_engine(url)
     try:
@@ -394,6 +394,7 @@ async def load(url: str, data: Dataset) -> None:
         await insert_rows(engine, tables.pageviews, data.pageviews)
         await insert_rows(engine, tables.bookings, data.bookings)
         await insert_rows(engine, tables.surveys, data.surveys)
+        await analyze(engine)  # as seeding does: MariaDB picks the visitor index for attribution
     finally:
         await engine.dispose()
 
