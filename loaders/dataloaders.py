@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Hashable, Sequence
+from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -24,7 +24,6 @@ from loaders.queries import TrafficShape
 from loaders.retention import cutoffs_query, first_kept_day
 from loaders.segment_loaders import SegmentLoaders
 
-V = TypeVar("V")
 TrafficKey = tuple[str, DayRange, TrafficShape]
 BookingsKey = tuple[str, DayRange, bool]
 SurveysKey = tuple[str, DayRange]
