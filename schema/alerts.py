@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, date, datetime
 from typing import Annotated
 
@@ -17,6 +18,7 @@ from loaders.keys import DayRange, Granularity
 from resolvers.measures import Metric
 from schema.enums import _describe
 
+log = logging.getLogger(__name__)
 AlertConditionEnum = strawberry.enum(AlertCondition, name="AlertCondition", description="When a rule fires for a period.")
 _describe(AlertCondition, {
     "ABOVE": "The metric's value in the period is above the threshold.",
@@ -113,8 +115,12 @@ class AlertMutations:
             allow_http=settings.webhook_allow_http, allow_private=settings.webhook_allow_private,
         )
         record = await create(engine, tenant, wanted, len(await rules_of(engine, [tenant])))
-        # judged at once on the recent periods; the webhook worker picks up what fired
-        await evaluate_tenant(engine, tenant, settings.alert_recent_periods)
+        # judged at once on the recent periods (the webhook worker picks up what fires); the
+        # rule is stored either way, so a failure here is the schedule's to retry, not the caller's
+        try:
+            await evaluate_tenant(engine, tenant, settings.alert_recent_periods)
+        except Exception:
+            log.exception("first evaluation of alert rule %s failed; the schedule retries it", record.id)
         return AlertRule.of(record, show_secret=True)
 
     @strawberry.mutation(
