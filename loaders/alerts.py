@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import and_, delete, func, insert, select, update
+from sqlalchemy import Select, and_, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -66,12 +66,24 @@ async def insert_rule(engine: AsyncEngine, values: dict[str, object]) -> RuleRec
     return _rule(row)
 
 
-async def rules_of(engine: AsyncEngine, tenant_ids: Sequence[str], active_only: bool = False) -> list[RuleRecord]:
+def rules_query(tenant_ids: Sequence[str], active_only: bool = False) -> Select:
     query = select(alert_rules).where(alert_rules.c.tenant_id.in_(tenant_ids)).order_by(alert_rules.c.id)
     if active_only:
         query = query.where(alert_rules.c.active.is_(True))
+    return query
+
+
+def rule_of(row: object) -> RuleRecord:
+    return _rule(row)
+
+
+def event_of(row: object) -> EventRecord:
+    return _event(row)
+
+
+async def rules_of(engine: AsyncEngine, tenant_ids: Sequence[str], active_only: bool = False) -> list[RuleRecord]:
     async with engine.connect() as conn:
-        return [_rule(row) for row in (await conn.execute(query)).all()]
+        return [_rule(row) for row in (await conn.execute(rules_query(tenant_ids, active_only))).all()]
 
 
 async def tenants_with_rules(engine: AsyncEngine) -> list[str]:
@@ -115,15 +127,14 @@ async def fired_periods(engine: AsyncEngine, rule_ids: Sequence[int]) -> set[tup
         return {(int(r[0]), as_date(r[1])) for r in (await conn.execute(query)).all()}
 
 
-async def events_between(engine: AsyncEngine, tenant_id: str, start: datetime, end: datetime) -> list[EventRecord]:
+def events_query(tenant_ids: Sequence[str], start: datetime, end: datetime) -> Select:
+    """Firings of the tenants with fired_at in [start, end), newest first."""
     e = alert_events.c
-    query = (
+    return (
         select(alert_events)
-        .where(e.tenant_id == tenant_id, e.fired_at >= start, e.fired_at < end)
+        .where(e.tenant_id.in_(tenant_ids), e.fired_at >= start, e.fired_at < end)
         .order_by(e.fired_at.desc(), e.period_start.desc(), e.id.desc())
     )
-    async with engine.connect() as conn:
-        return [_event(row) for row in (await conn.execute(query)).all()]
 
 
 async def due_deliveries(engine: AsyncEngine, now: datetime, limit: int) -> list[tuple[EventRecord, RuleRecord]]:

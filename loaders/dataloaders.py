@@ -22,7 +22,7 @@ from loaders.peers import active_query, segment_members_query
 from loaders.periods import as_date
 from loaders.queries import TrafficShape
 from loaders.retention import cutoffs_query, first_kept_day
-from loaders.segment_loaders import SegmentLoaders
+from loaders.analytics_loaders import AnalyticsLoaders
 
 TrafficKey = tuple[str, DayRange, TrafficShape]
 BookingsKey = tuple[str, DayRange, bool]
@@ -47,8 +47,8 @@ class Loaders:
         self.segment_members: DataLoader[str, list[str]] = DataLoader(self._segment_members)
         self.active: DataLoader[ActiveKey, bool] = DataLoader(self._active)
         self.fingerprints: DataLoader[FingerprintKey, str] = DataLoader(self._fingerprints)
-        # segmented funnel, attribution, retention cohorts
-        self.segments = SegmentLoaders(self._rows)
+        # segmented funnel, attribution, retention cohorts, alert rules and events
+        self.analytics = AnalyticsLoaders(self._rows)
         # first day whose raw pageviews and survey answers are kept (retention), per tenant
         self.kept_from: DataLoader[str, date | None] = DataLoader(self._kept_from)
 

@@ -45,7 +45,7 @@ class Cohort:
 async def funnel_by(loaders: Loaders, tenant_id: str, days: DayRange, by: Dimension) -> list[Segment]:
     """Segments with the most landing sessions first (then by key)."""
     await check_retained(loaders, tenant_id, days.start)
-    segments = await loaders.segments.funnel_by.load((tenant_id, days, by))
+    segments = await loaders.analytics.funnel_by.load((tenant_id, days, by))
     order = sorted(segments.items(), key=lambda item: (-item[1][0], item[0]))
     return [Segment(key, steps_of(sessions)) for key, sessions in order]
 
@@ -68,7 +68,7 @@ async def attribution(
     """Rows by bookings (then revenue, then key), largest first; revenue rounded per row."""
     lookback = check_lookback(lookback_days)
     await check_retained(loaders, tenant.id, days.start - timedelta(days=lookback))
-    rows = await loaders.segments.attribution.load((tenant.id, days, by, model, lookback))
+    rows = await loaders.analytics.attribution.load((tenant.id, days, by, model, lookback))
     fx = await fx_table(loaders)
     groups: dict[str, list[BookingDay]] = defaultdict(list)
     for row in rows:
@@ -92,7 +92,7 @@ async def retention(loaders: Loaders, tenant_id: str, days: DayRange, granularit
     booking after `range.to` is read. An empty cohort has shares 0 (the contract's list
     holds no nulls); `customers` = 0 tells it apart.
     """
-    visits = await loaders.segments.retention.load((tenant_id, days, granularity))
+    visits = await loaders.analytics.retention.load((tenant_id, days, granularity))
     members: dict[date, set[str]] = defaultdict(set)
     seen: dict[tuple[date, date], set[str]] = defaultdict(set)
     for visit in visits:

@@ -13,7 +13,7 @@ from alerts.evaluation import evaluate_tenant
 from alerts.rules import AlertCondition, NewRule, create, delete, validated
 from auth.permissions import IsAdmin, IsAuthenticated, TierAllowsField
 from auth.scope import writable_tenant_id
-from loaders.alerts import EventRecord, RuleRecord, events_between, rules_of
+from loaders.alerts import EventRecord, RuleRecord, rules_of
 from loaders.keys import DayRange, Granularity
 from resolvers.measures import Metric
 from schema.enums import _describe
@@ -86,12 +86,11 @@ class AlertRuleInput:
 
 
 async def rules_of_tenant(info: Info, tenant_id: str) -> list[AlertRule]:
-    return [AlertRule.of(rule) for rule in await rules_of(info.context.loaders.engine, [tenant_id])]
+    return [AlertRule.of(rule) for rule in await info.context.loaders.analytics.alert_rules.load(tenant_id)]
 
 
 async def events_of_tenant(info: Info, tenant_id: str, days: DayRange) -> list[AlertEvent]:
-    start, end = days.bounds()
-    return [AlertEvent.of(e) for e in await events_between(info.context.loaders.engine, tenant_id, start, end)]
+    return [AlertEvent.of(e) for e in await info.context.loaders.analytics.alert_events.load((tenant_id, days))]
 
 
 @strawberry.type

@@ -1,4 +1,4 @@
-"""Per-request DataLoaders of the segmented funnel, attribution and retention cohorts."""
+"""Per-request DataLoaders of the segmented funnel, attribution, retention cohorts and alerts."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from typing import Any
 
 from strawberry.dataloader import DataLoader
 
+from loaders.alerts import EventRecord, RuleRecord, event_of, events_query, rule_of, rules_query
 from loaders.batching import by_tenant
 from loaders.facts import BookingDay
 from loaders.keys import AttributionModel, DayRange, Dimension, Granularity
@@ -32,12 +33,14 @@ class CohortVisit:
     period: date  # whole period of a confirmed booking inside the range
 
 
-class SegmentLoaders:
+class AnalyticsLoaders:
     def __init__(self, rows: Rows) -> None:
         self._rows = rows
         self.funnel_by: DataLoader[FunnelByKey, dict[str, tuple[int, ...]]] = DataLoader(self._funnel_by)
         self.attribution: DataLoader[AttributionKey, list[BookingDay]] = DataLoader(self._attribution)
         self.retention: DataLoader[RetentionKey, list[CohortVisit]] = DataLoader(self._retention)
+        self.alert_rules: DataLoader[str, list[RuleRecord]] = DataLoader(self._alert_rules)
+        self.alert_events: DataLoader[tuple[str, DayRange], list[EventRecord]] = DataLoader(self._alert_events)
 
     async def _funnel_by(self, keys: list[FunnelByKey]) -> list[dict[str, tuple[int, ...]]]:
         async def fetch(ids: list[str], rest: tuple[Any, ...]) -> dict[str, dict[str, tuple[int, ...]]]:
@@ -69,6 +72,24 @@ class SegmentLoaders:
             out: dict[str, list[CohortVisit]] = defaultdict(list)
             for tenant_id, customer_id, cohort, period in await self._rows(retention_query(ids, days, granularity)):
                 out[tenant_id].append(CohortVisit(customer_id, as_date(cohort), as_date(period)))
+            return out
+
+        return await by_tenant(keys, fetch, list)
+
+    async def _alert_rules(self, ids: list[str]) -> list[list[RuleRecord]]:
+        found: dict[str, list[RuleRecord]] = defaultdict(list)
+        for row in await self._rows(rules_query(sorted(set(ids)))):
+            rule = rule_of(row)
+            found[rule.tenant_id].append(rule)
+        return [found.get(tenant_id, []) for tenant_id in ids]
+
+    async def _alert_events(self, keys: list[tuple[str, DayRange]]) -> list[list[EventRecord]]:
+        async def fetch(ids: list[str], rest: tuple[Any, ...]) -> dict[str, list[EventRecord]]:
+            (days,) = rest
+            out: dict[str, list[EventRecord]] = defaultdict(list)
+            for row in await self._rows(events_query(ids, *days.bounds())):
+                event = event_of(row)
+                out[event.tenant_id].append(event)
             return out
 
         return await by_tenant(keys, fetch, list)
