@@ -1,7 +1,7 @@
 """Evaluating a tenant's rules: when its data changes (seed, ingestion) and on a schedule.
 
 A rule is judged on the last `recent_periods` whole periods of its granularity that end on or
-before the tenant's latest data day (metrics.md, "Alerts"); a period that crosses the rule
+before the tenant's latest data day (metrics.md, "Alerts") and before today (UTC); a period that crosses the rule
 fires once, the unique (rule, period) row making that hold across processes and restarts.
 """
 
@@ -77,8 +77,10 @@ async def evaluate_tenant(engine: AsyncEngine, tenant_id: str, recent_periods: i
     done = await fired_periods(engine, [rule.id for rule in rules])
     new: list[Firing] = []
     now = utcnow()
+    # a period still under way is not whole: today counts from tomorrow on, even with data today
+    latest = min(span[1], now.date() - timedelta(days=1))
     for rule in rules:
-        starts = recent_whole_periods(span[1], Granularity(rule.granularity), recent_periods)
+        starts = recent_whole_periods(latest, Granularity(rule.granularity), recent_periods)
         if all((rule.id, start) in done for start in starts):
             continue
         try:

@@ -291,3 +291,17 @@ async def test_new_data_triggers_an_evaluation_in_the_background(aiohttp_client,
     await queue.idle()
     events = (await _post(client, EVENTS))["data"]["tenant"]["alerts"]
     assert [(e["ruleId"], e["start"], e["delivery"]) for e in events] == [(str(rule.id), "2025-06-29", "NONE")]
+
+
+def test_only_whole_periods_are_judged() -> None:
+    from alerts.evaluation import recent_whole_periods
+    from loaders.keys import Granularity as G
+
+    # Saturday 2026-01-03: its ISO week (Mon 2025-12-29 .. Sun 2026-01-04) is not whole yet
+    assert recent_whole_periods(date(2026, 1, 3), G.WEEK, 2) == [date(2025, 12, 15), date(2025, 12, 22)]
+    assert recent_whole_periods(date(2026, 1, 4), G.WEEK, 1) == [date(2025, 12, 29)]
+    assert recent_whole_periods(date(2026, 1, 31), G.MONTH, 2) == [date(2025, 12, 1), date(2026, 1, 1)]
+    assert recent_whole_periods(date(2026, 1, 30), G.MONTH, 1) == [date(2025, 12, 1)]
+    assert recent_whole_periods(date(2026, 3, 31), G.QUARTER, 1) == [date(2026, 1, 1)]
+    assert recent_whole_periods(date(2026, 12, 30), G.YEAR, 1) == [date(2025, 1, 1)]
+    assert recent_whole_periods(date(2026, 1, 1), G.DAY, 3) == [date(2025, 12, 30), date(2025, 12, 31), date(2026, 1, 1)]
