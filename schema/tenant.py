@@ -35,7 +35,9 @@ class DateRange:
 
 
 GATED = [TierAllowsField]
-RangeArg = Annotated[DateRange, strawberry.argument(name="range")]
+RangeArg = Annotated[
+    DateRange, strawberry.argument(name="range", description="UTC days `from`..`to`, both inclusive.")
+]
 
 
 @strawberry.type
