@@ -16,10 +16,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from loaders.alerts import RuleRecord, fired_periods, record_firing, rules_of, tenants_with_rules
 from loaders.dataloaders import Loaders
 from loaders.facts import TenantRow
-from loaders.keys import DayRange, Granularity
+from core.calendar import DayRange
+from core.vocabulary import Granularity
 from resolvers.anomalies import anomalies
-from resolvers.measures import Metric
-from resolvers.periods import next_period, period_of
+from core.vocabulary import Metric
+from core.calendar import next_period, period_of
 from resolvers.series import series
 
 log = logging.getLogger(__name__)

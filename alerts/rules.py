@@ -11,10 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from alerts.evaluation import utcnow
 from alerts.targets import RefusedTarget, check_url
-from gateway.errors import BadUserInput
+from core.errors import BadUserInput
 from loaders.alerts import RuleRecord, delete_rule, insert_rule
-from loaders.keys import Granularity
-from resolvers.measures import Metric
+from core.vocabulary import Granularity
+from core.vocabulary import Metric
 
 MAX_RULES_PER_TENANT = 100
 

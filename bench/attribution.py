@@ -25,9 +25,10 @@ from sqlalchemy import func, select
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from gateway.database import create_engine  # noqa: E402
-from gateway.seeding import seed_store  # noqa: E402
+from demo.seeding import seed_store  # noqa: E402
 from gateway.settings import Settings  # noqa: E402
-from loaders.keys import AttributionModel, DayRange, Dimension  # noqa: E402
+from core.calendar import DayRange  # noqa: E402
+from core.vocabulary import AttributionModel, Dimension  # noqa: E402
 from loaders.segments import NONE, attribution_query  # noqa: E402
 from loaders.tables import bookings, pageviews, tenants  # noqa: E402
 

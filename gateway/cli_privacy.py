@@ -8,6 +8,7 @@ import json
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, time, timedelta
 
+from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gateway.database import create_engine
@@ -15,6 +16,7 @@ from gateway.settings import Settings
 from loaders.erasure import erase_customer, erase_visitor, tenant_exists
 from loaders.retention import apply_policy, policies, remove_policy, set_policy
 from loaders.store import create_schema
+from loaders.versions import DataVersions
 
 Action = Callable[[AsyncEngine, argparse.Namespace], Awaitable[int]]
 MAX_KEEP_DAYS = 36_600
@@ -49,11 +51,30 @@ def retention(settings: Settings, args: argparse.Namespace) -> int:
 
 async def _with_engine(settings: Settings, action: Action, args: argparse.Namespace) -> int:
     engine = create_engine(settings)
+    args.settings = settings
     try:
         await create_schema(engine)  # a store from before these tables gets them (idempotent)
         return await action(engine, args)
     finally:
         await engine.dispose()
+
+
+async def _invalidate(settings: Settings, tenant_ids: list[str]) -> str:
+    """Bumps the tenants' data versions, so no cached answer computed before the change is
+    served again. The versions live in Redis when the gateway has one (shared by every
+    replica); without Redis they live in each server process, which a CLI cannot reach."""
+    if not tenant_ids:
+        return "nothing changed"
+    if settings.redis_url is None:
+        return "no REDIS_URL: restart the servers if they cache answers"
+    redis = Redis.from_url(settings.redis_url, socket_connect_timeout=2, socket_timeout=2)
+    try:
+        versions = DataVersions(redis)
+        for tenant_id in tenant_ids:
+            await versions.bump(tenant_id)
+    finally:
+        await redis.aclose()
+    return "data versions bumped in Redis"
 
 
 async def _erase(engine: AsyncEngine, args: argparse.Namespace) -> int:
@@ -65,8 +86,8 @@ async def _erase(engine: AsyncEngine, args: argparse.Namespace) -> int:
     else:
         removed = await erase_visitor(engine, args.tenant, args.visitor)
         who = {"visitor": args.visitor}
-    # rollups and result caches do not exist in this version: the raw tables are everything
-    print(json.dumps({"tenant": args.tenant, **who, "removed": removed}, indent=2))
+    caches = await _invalidate(args.settings, [args.tenant] if any(removed.values()) else [])
+    print(json.dumps({"tenant": args.tenant, **who, "removed": removed, "caches": caches}, indent=2))
     return 0
 
 
@@ -102,6 +123,9 @@ async def _apply(engine: AsyncEngine, args: argparse.Namespace) -> int:
             continue
         removed = await apply_policy(engine, policy, cutoff)
         report[policy.tenant_id] = {"cutoff": cutoff.date().isoformat(), "removed": removed}
+    changed = [tenant for tenant, entry in report.items() if any(entry.get("removed", {}).values())]
+    if not args.dry_run:
+        report["caches"] = await _invalidate(args.settings, changed)  # type: ignore[assignment]
     print(json.dumps(report, indent=2))
     return 0
 

@@ -14,7 +14,8 @@ from strawberry.dataloader import DataLoader
 from loaders.alerts import EventRecord, RuleRecord, event_of, events_query, rule_of, rules_query
 from loaders.batching import by_tenant
 from loaders.facts import BookingDay
-from loaders.keys import AttributionModel, DayRange, Dimension, Granularity
+from core.calendar import DayRange
+from core.vocabulary import AttributionModel, Dimension, Granularity
 from loaders.periods import as_date
 from loaders.segments import attribution_query, funnel_by_query, retention_query
 

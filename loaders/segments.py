@@ -13,8 +13,9 @@ from sqlalchemy import Select, String, and_, case, distinct, func, literal, sele
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import ColumnElement, FunctionElement
 
-from loaders.facts import FUNNEL_STEPS
-from loaders.keys import AttributionModel, DayRange, Dimension, Granularity
+from core.vocabulary import FUNNEL_STEPS
+from core.calendar import DayRange
+from core.vocabulary import AttributionModel, Dimension, Granularity
 from loaders.periods import period_start
 from loaders.tables import bookings, pageviews
 

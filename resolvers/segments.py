@@ -7,14 +7,15 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from gateway.errors import BadUserInput
+from core.errors import BadUserInput
 from loaders.dataloaders import Loaders
 from loaders.facts import BookingDay, TenantRow
-from loaders.keys import AttributionModel, DayRange, Dimension, Granularity
+from core.calendar import DayRange
+from core.vocabulary import AttributionModel, Dimension, Granularity
 from resolvers.funnel import Step, steps_of
 from resolvers.measures import ratio
 from resolvers.money import MissingRate, revenue
-from resolvers.periods import next_period, period_of, period_starts
+from core.calendar import next_period, period_of, period_starts
 from resolvers.sources import check_retained, fx_table
 
 # A lookback longer than two years credits touches no marketing report would: refused

@@ -11,11 +11,13 @@ from strawberry.types import Info
 
 from alerts.evaluation import evaluate_tenant
 from alerts.rules import AlertCondition, NewRule, create, delete, validated
-from auth.permissions import IsAdmin, IsAuthenticated, TierAllowsField
+from auth.permissions import IsAdmin, IsAuthenticated, TierGate
 from auth.scope import writable_tenant_id
 from loaders.alerts import EventRecord, RuleRecord, rules_of
-from loaders.keys import DayRange, Granularity
-from resolvers.measures import Metric
+from core.calendar import DayRange
+from core.vocabulary import Granularity, Metric
+from schema import costs
+from schema.context import Context
 from schema.enums import _describe
 
 log = logging.getLogger(__name__)
@@ -25,7 +27,7 @@ _describe(AlertCondition, {
     "BELOW": "The metric's value in the period is below the threshold.",
     "ANOMALY": "`anomalies` flags the period (the threshold is ignored).",
 })
-ADMIN = [IsAuthenticated, TierAllowsField, IsAdmin]
+ADMIN = [IsAuthenticated, TierGate, IsAdmin]
 TenantIdArg = Annotated[
     strawberry.ID | None, strawberry.argument(description="The tenant; defaults to the caller's only tenant.")
 ]
@@ -85,11 +87,11 @@ class AlertRuleInput:
     )
 
 
-async def rules_of_tenant(info: Info, tenant_id: str) -> list[AlertRule]:
+async def rules_of_tenant(info: Info[Context, None], tenant_id: str) -> list[AlertRule]:
     return [AlertRule.of(rule) for rule in await info.context.loaders.analytics.alert_rules.load(tenant_id)]
 
 
-async def events_of_tenant(info: Info, tenant_id: str, days: DayRange) -> list[AlertEvent]:
+async def events_of_tenant(info: Info[Context, None], tenant_id: str, days: DayRange) -> list[AlertEvent]:
     return [AlertEvent.of(e) for e in await info.context.loaders.analytics.alert_events.load((tenant_id, days))]
 
 
@@ -97,42 +99,44 @@ async def events_of_tenant(info: Info, tenant_id: str, days: DayRange) -> list[A
 class AlertMutations:
     @strawberry.mutation(
         permission_classes=ADMIN,
+        metadata=costs.ALERT_WRITE,
         description="PROFESSIONAL and up, `admin` scope. Rules are evaluated whenever new data for the tenant lands.",
     )
     async def create_alert_rule(
         self,
-        info: Info,
+        info: Info[Context, None],
         *,
         tenant_id: TenantIdArg = None,
         rule: Annotated[AlertRuleInput, strawberry.argument(description="The rule to create.")],
     ) -> AlertRule:
-        settings = info.context.settings
-        engine = info.context.loaders.engine
+        options = info.context.options
+        engine = info.context.data.engine
         tenant = writable_tenant_id(info.context.principal, tenant_id)
         wanted = validated(
             NewRule(rule.metric, rule.granularity, rule.condition, rule.threshold, rule.webhook_url),
-            allow_http=settings.webhook_allow_http, allow_private=settings.webhook_allow_private,
+            allow_http=options.webhook_allow_http, allow_private=options.webhook_allow_private,
         )
         record = await create(engine, tenant, wanted, len(await rules_of(engine, [tenant])))
         # judged at once on the recent periods (the webhook worker picks up what fires); the
         # rule is stored either way, so a failure here is the schedule's to retry, not the caller's
         try:
-            await evaluate_tenant(engine, tenant, settings.alert_recent_periods)
+            await evaluate_tenant(engine, tenant, options.alert_recent_periods)
         except Exception:
             log.exception("first evaluation of alert rule %s failed; the schedule retries it", record.id)
         return AlertRule.of(record, show_secret=True)
 
     @strawberry.mutation(
         permission_classes=ADMIN,
+        metadata=costs.ALERT_WRITE,
         description="PROFESSIONAL and up, `admin` scope. Deletes a rule, its events and pending deliveries; "
         "false when the tenant has no such rule.",
     )
     async def delete_alert_rule(
         self,
-        info: Info,
+        info: Info[Context, None],
         *,
         tenant_id: TenantIdArg = None,
         id: Annotated[strawberry.ID, strawberry.argument(description="The rule's id.")],  # noqa: A002 - contract name
     ) -> bool:
         tenant = writable_tenant_id(info.context.principal, tenant_id)
-        return await delete(info.context.loaders.engine, tenant, str(id))
+        return await delete(info.context.data.engine, tenant, str(id))

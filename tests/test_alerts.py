@@ -46,7 +46,8 @@ async def _fill(url: str) -> None:
     from sqlalchemy.ext.asyncio import create_async_engine
 
     from loaders import tables
-    from loaders.store import create_schema, insert_rows
+    from loaders.bulk_insert import insert_rows
+    from loaders.store import create_schema
 
     engine = create_async_engine(url)
     try:
@@ -153,7 +154,7 @@ async def test_signed_webhook_is_retried_after_500s_and_fires_once(aiohttp_clien
         from alerts.evaluation import evaluate_tenant
         from gateway import appkeys
 
-        assert await evaluate_tenant(client.app[appkeys.ENGINE], TENANT) == []
+        assert await evaluate_tenant(client.app[appkeys.DATA].engine, TENANT) == []
         deleted = await _post(client, f'mutation {{ deleteAlertRule(id: "{created["id"]}") }}')
         assert deleted["data"]["deleteAlertRule"] is True
         assert (await _post(client, RULES))["data"]["tenant"]["alertRules"] == []
@@ -165,8 +166,8 @@ async def test_a_pending_delivery_survives_a_restart(aiohttp_client, store_url: 
 
     from alerts.evaluation import evaluate_tenant
     from alerts.rules import AlertCondition, NewRule, create
-    from loaders.keys import Granularity
-    from resolvers.measures import Metric
+    from core.vocabulary import Granularity
+    from core.vocabulary import Metric
 
     await _fill(store_url)
     async with Receiver(failures=0) as receiver:
@@ -218,7 +219,7 @@ async def test_private_targets_are_refused(aiohttp_client, tmp_path) -> None:  #
         from gateway import appkeys
         from loaders.tables import alert_events
 
-        async with client.app[appkeys.ENGINE].connect() as conn:
+        async with client.app[appkeys.DATA].engine.connect() as conn:
             errors = (await conn.execute(select(alert_events.c.last_error, alert_events.c.attempts))).all()
         assert len(errors) == 1 and errors[0][0].startswith("refused: ") and errors[0][1] == 1, errors
 
@@ -250,8 +251,8 @@ async def _rule_without_evaluation(url: str, webhook: str | None) -> Any:
     from sqlalchemy.ext.asyncio import create_async_engine
 
     from alerts.rules import AlertCondition, NewRule, create
-    from loaders.keys import Granularity
-    from resolvers.measures import Metric
+    from core.vocabulary import Granularity
+    from core.vocabulary import Metric
 
     engine = create_async_engine(url)
     try:
@@ -295,7 +296,7 @@ async def test_new_data_triggers_an_evaluation_in_the_background(aiohttp_client,
 
 def test_only_whole_periods_are_judged() -> None:
     from alerts.evaluation import recent_whole_periods
-    from loaders.keys import Granularity as G
+    from core.vocabulary import Granularity as G
 
     # Saturday 2026-01-03: its ISO week (Mon 2025-12-29 .. Sun 2026-01-04) is not whole yet
     assert recent_whole_periods(date(2026, 1, 3), G.WEEK, 2) == [date(2025, 12, 15), date(2025, 12, 22)]

@@ -47,7 +47,8 @@ async def _fill(url: str) -> None:
     from sqlalchemy.ext.asyncio import create_async_engine
 
     from loaders import tables
-    from loaders.store import create_schema, insert_rows
+    from loaders.bulk_insert import insert_rows
+    from loaders.store import create_schema
 
     engine = create_async_engine(url)
     try:
@@ -97,6 +98,7 @@ def test_erasing_a_customer_leaves_no_trace(store: str, capsys: pytest.CaptureFi
     before = _everything(store)
     report = _cli(capsys, "erase", "--tenant", T, "--customer", "c1")
     assert report["removed"] == {"bookings": 4, "surveys": 4, "pageviews": 4}  # v1's views: 2 days x 2 steps
+    assert report["caches"].startswith("no REDIS_URL")
     after = _everything(store)
     assert not [r for r in after["bookings"] if r[0] == T and r[1] == "c1"]
     assert not [r for r in after["pageviews"] if r[0] == T and r[1] == "v1"]
@@ -129,6 +131,7 @@ def test_retention_drops_old_raw_rows_and_refuses_old_ranges(store: str, capsys:
     assert main(["retention", "set", "--tenant", T, "--days", "30"]) == 0
     capsys.readouterr()
     report = _cli(capsys, "retention", "apply")
+    assert report.pop("caches").startswith("no REDIS_URL")
     assert report == {T: {"cutoff": str(TODAY - timedelta(days=30)), "removed": {"pageviews": 4, "surveys": 3}}}
     after = _everything(store)
     assert [r[0] for r in after["pageviews"]].count(T) == 4 and [r[0] for r in after["pageviews"]].count(OTHER) == 8
@@ -148,3 +151,27 @@ def test_retention_drops_old_raw_rows_and_refuses_old_ranges(store: str, capsys:
         assert "retention policy" in answer.errors[0].message
     answer = ask(f"metrics({old}) {{ bookings }}")  # bookings are all kept: their figures still answer
     assert not answer.errors and answer.data["tenant"]["metrics"] == {"bookings": 6}
+
+
+def test_erasure_bumps_the_data_version_shared_in_redis(store: str, capsys: pytest.CaptureFixture[str],
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Caches key on (tenant, data version): after an erasure no answer from before is current."""
+    from redis.asyncio import Redis
+
+    from loaders.versions import DataVersions
+    from tests.services import redis_url
+
+    url = redis_url()
+    monkeypatch.setenv("REDIS_URL", url)
+
+    async def version() -> int:
+        client = Redis.from_url(url)
+        try:
+            return await DataVersions(client).get(T)
+        finally:
+            await client.aclose()
+
+    before = asyncio.run(version())
+    report = _cli(capsys, "erase", "--tenant", T, "--visitor", "v1")
+    assert report["caches"] == "data versions bumped in Redis"
+    assert asyncio.run(version()) == before + 1

@@ -1,4 +1,4 @@
-"""Filling an empty store with the demo data of gateway.demo_data."""
+"""Filling an empty store with the demo data of demo.data."""
 
 from __future__ import annotations
 
@@ -10,10 +10,11 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncEngine
 from tqdm import tqdm
 
-from alerts.evaluation import evaluate_all
-from gateway.demo_data import generate
-from loaders.store import analyze, create_schema, insert_rows, tenant_count
-from loaders.tables import bookings, fx_rates, pageviews, surveys, tenants as tenants_table
+from demo.data import generate
+from loaders.bulk_insert import insert_rows
+from loaders.store import analyze, create_schema, tenant_count
+from loaders.tables import bookings, fx_rates, pageviews, surveys
+from loaders.tables import tenants as tenants_table
 
 TABLES = {t.name: t for t in (tenants_table, fx_rates, pageviews, bookings, surveys)}
 
@@ -49,7 +50,6 @@ async def seed_store(
                 bar.set_postfix(pageviews=counts["pageviews"], bookings=counts["bookings"], refresh=False)
                 bar.update(1)
     await analyze(engine)
-    await evaluate_all(engine)  # new data landed: rules (if any were set up beforehand) are judged
     return counts
 
 
