@@ -9,6 +9,7 @@ an evaluation runs coalesce into one more round.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from typing import Any
 
@@ -42,13 +43,17 @@ class EvaluationQueue:
         while self._task is not None and not self._task.done():
             await asyncio.shield(self._task)
 
-    async def close(self) -> None:
-        if self._task is not None:
+    async def close(self, grace_seconds: float = 5.0) -> None:
+        """Let an evaluation under way finish its statements (up to the grace), then stop."""
+        self._pending.clear()
+        if self._task is None or self._task.done():
+            return
+        try:
+            await asyncio.wait_for(asyncio.shield(self._task), grace_seconds)
+        except TimeoutError:
             self._task.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-            except asyncio.CancelledError:
-                pass
 
     async def _drain(self) -> None:
         while self._pending:

@@ -65,6 +65,7 @@ class WebhookWorker:
         self.policy = policy
         self._wake = asyncio.Event()
         self._failing = False  # log a failing store once per streak, not every poll
+        self._stopping = False
 
     def wake(self) -> None:
         """Deliver now rather than at the next poll (after a firing)."""
@@ -74,9 +75,9 @@ class WebhookWorker:
         connector = aiohttp.TCPConnector(**connector_options(self.policy.allow_private))
         timeout = aiohttp.ClientTimeout(total=self.policy.timeout_seconds)
         async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
-            while True:
+            while not self._stopping:
                 try:
-                    while await self.deliver_due(session):
+                    while not self._stopping and await self.deliver_due(session):
                         pass
                     self._failing = False
                 except asyncio.CancelledError:
@@ -86,10 +87,17 @@ class WebhookWorker:
                         log.exception("webhook deliveries failed; retrying at every poll")
                     self._failing = True
                 self._wake.clear()
+                if self._stopping:
+                    break
                 try:
                     await asyncio.wait_for(self._wake.wait(), self.policy.poll_seconds)
                 except TimeoutError:
                     pass
+
+    def stop(self) -> None:
+        """Finish the round under way (its statements and posts), then return from run()."""
+        self._stopping = True
+        self._wake.set()
 
     async def deliver_due(self, session: aiohttp.ClientSession) -> int:
         due = await due_deliveries(self.engine, utcnow(), self.policy.batch)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 from collections.abc import AsyncIterator
 from urllib.parse import urlsplit
 
@@ -66,7 +65,7 @@ def _cache(settings: Settings, redis: Redis | None) -> BaseCache:
     return cache
 
 
-log = logging.getLogger(__name__)
+WORKER_GRACE_SECONDS = 15.0  # a delivery round under way: posts time out after 10 s
 
 
 def delivery_policy(settings: Settings) -> DeliveryPolicy:
@@ -90,13 +89,22 @@ async def alerts_ctx(app: web.Application) -> AsyncIterator[None]:
     queue = EvaluationQueue(engine, worker, settings.alert_recent_periods)
     app[appkeys.WEBHOOKS] = worker
     app[appkeys.ALERT_EVALUATIONS] = queue
-    tasks = [asyncio.create_task(worker.run(), name="webhook-worker")]
+    delivering = asyncio.create_task(worker.run(), name="webhook-worker")
+    schedule = None
     if settings.alert_eval_interval_seconds:
-        tasks.append(asyncio.create_task(run_schedule(queue, settings.alert_eval_interval_seconds), name="alert-schedule"))
+        schedule = asyncio.create_task(run_schedule(queue, settings.alert_eval_interval_seconds), name="alert-schedule")
     yield
-    await queue.close()
-    for task in tasks:
-        task.cancel()
-    for task in tasks:
+    if schedule is not None:  # it only sleeps between requests
+        schedule.cancel()
         with contextlib.suppress(asyncio.CancelledError):
-            await task
+            await schedule
+    # stop without cutting a statement or a post in half: a task cancelled mid-query leaves
+    # its database thread answering an event loop that is gone
+    await queue.close()
+    worker.stop()
+    try:
+        await asyncio.wait_for(asyncio.shield(delivering), WORKER_GRACE_SECONDS)
+    except TimeoutError:
+        delivering.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await delivering
