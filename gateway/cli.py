@@ -1,4 +1,4 @@
-"""`analytics-gateway`: serve, demo, init-db, seed, token, keys, export-schema."""
+"""`analytics-gateway`: serve, demo, init-db, seed, token, keys, erase, retention, export-schema."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from pydantic import ValidationError
 
 from auth.tokens import mint
 from core.vocabulary import Tier
-from gateway import cli_keys
+from gateway import cli_keys, cli_privacy
 from gateway.app import create_app
 from gateway.database import with_engine
 from gateway.settings import Settings, describe
@@ -49,6 +49,7 @@ def parser() -> argparse.ArgumentParser:
     token.add_argument("--ttl", type=duration, default=timedelta(hours=1))
     token.add_argument("--subject", default="cli-user")
     cli_keys.register(commands, duration)
+    cli_privacy.register(commands)
     export = commands.add_parser("export-schema", help="write the SDL")
     export.add_argument("path", nargs="?", type=Path, default=Path(__file__).parent.parent / "schema" / "schema.graphql")
     return root
@@ -166,6 +167,8 @@ COMMANDS = {
     "seed": _seed,
     "token": _token,
     "keys": cli_keys.run,
+    "erase": cli_privacy.erase,
+    "retention": cli_privacy.retention,
     "export-schema": _export_schema,
 }
 
