@@ -1,4 +1,5 @@
-"""`analytics-gateway`: serve, demo, init-db, seed, token, keys, persisted-queries, tenants, export-schema."""
+"""`analytics-gateway`: serve, demo, init-db, seed, token, keys, persisted-queries, tenants, erase, retention,
+export-schema."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from pydantic import ValidationError
 
 from auth.tokens import mint
 from core.vocabulary import Tier
-from gateway import cli_keys, cli_persisted, cli_tenants
+from gateway import cli_keys, cli_persisted, cli_privacy, cli_tenants
 from gateway.app import create_app
 from gateway.database import with_engine
 from gateway.first_query import banner, data_span
@@ -53,6 +54,7 @@ def parser() -> argparse.ArgumentParser:
     cli_keys.register(commands, duration)
     cli_persisted.register(commands)
     cli_tenants.register(commands)
+    cli_privacy.register(commands)
     export = commands.add_parser("export-schema", help="write the SDL")
     export.add_argument("path", nargs="?", type=Path, default=Path(__file__).parent.parent / "schema" / "schema.graphql")
     return root
@@ -174,6 +176,8 @@ COMMANDS = {
     "keys": cli_keys.run,
     "persisted-queries": cli_persisted.run,
     "tenants": cli_tenants.run,
+    "erase": cli_privacy.erase,
+    "retention": cli_privacy.retention,
     "export-schema": _export_schema,
 }
 

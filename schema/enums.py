@@ -9,6 +9,7 @@ import strawberry
 
 from core.metrics import spec
 from core.vocabulary import (
+    AttributionModel,
     Dimension,
     FunnelStep,
     Granularity,
@@ -60,6 +61,13 @@ DimensionEnum = described(Dimension, "Dimension", "What a breakdown splits a met
     "DEVICE": "Device of the pageview: desktop, mobile or tablet.",
     "LOGIN_STATUS": "Whether the pageview was made logged in (logged_in) or not (logged_out).",
     "COUNTRY": "Country of the pageview (ISO 3166-1 alpha-2), `unknown` when not known.",
+    "UTM_SOURCE": "The pageview's utm_source; NULL and empty are `(none)`. Pageview metrics only.",
+    "UTM_MEDIUM": "The pageview's utm_medium; NULL and empty are `(none)`. Pageview metrics only.",
+    "UTM_CAMPAIGN": "The pageview's utm_campaign; NULL and empty are `(none)`. Pageview metrics only.",
+})
+AttributionModelEnum = described(AttributionModel, "AttributionModel", "Which pageview before a booking gets its credit.", {
+    "FIRST_TOUCH": "The earliest pageview of the visitor in the lookback window (ties: the lowest id).",
+    "LAST_TOUCH": "The latest pageview of the visitor up to the booking (ties: the highest id).",
 })
 # one sentence per metric, from the registry (also `metricDefinitions.description`)
 MetricEnum = described(

@@ -13,7 +13,7 @@ DEFINITIONS = "{ metricDefinitions { metric description unit dimensions granular
 RANGE = '{from: "2025-12-01", to: "2026-01-31"}'
 METRICS = ["UNIQUE_VISITORS", "SESSIONS", "PAGEVIEWS", "BOOKINGS", "CANCELLATIONS", "ROOM_NIGHTS", "REVENUE",
            "AVERAGE_BOOKING_VALUE", "CONVERSION_RATE", "CANCELLATION_RATE", "REPEAT_BOOKING_RATE", "NPS"]
-DIMENSIONS = ["CHANNEL", "DEVICE", "LOGIN_STATUS", "COUNTRY"]
+DIMENSIONS = ["CHANNEL", "DEVICE", "LOGIN_STATUS", "COUNTRY", "UTM_SOURCE", "UTM_MEDIUM", "UTM_CAMPAIGN"]
 
 
 async def definitions(url: str) -> dict[str, dict]:

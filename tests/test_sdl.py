@@ -27,9 +27,6 @@ PENDING_TYPES: set[str] = {
     "IngestResult", "IngestError",
     # 13 live dashboards
     "Subscription", "BookingEvent",
-    # 15
-    "AttributionModel", "FunnelSegment", "AttributionRow", "RetentionCohort", "AlertCondition", "AlertRule",
-    "AlertEvent", "AlertRuleInput",
 }
 
 
