@@ -12,6 +12,7 @@ from auth.principal import Principal
 from auth.tiers import TierPolicy, TierTable, default_tiers
 from gateway.settings import Settings
 from loaders.dataloaders import Loaders
+from resolvers.forecaster import Forecaster
 
 
 @dataclass
@@ -20,6 +21,8 @@ class Context:
     loaders: Loaders
     principal: Principal | None
     tiers: TierTable
+    # the app's worker pool and fit cache (None where a context is built without an app)
+    forecaster: Forecaster | None = None
     limits: RateLimits | None = None
     request: web.Request | None = None
     response: web.StreamResponse | None = None
@@ -41,5 +44,8 @@ def build_context(
     limits: RateLimits | None = None,
     request: web.Request | None = None,
     response: web.StreamResponse | None = None,
+    forecaster: Forecaster | None = None,
 ) -> Context:
-    return Context(settings, Loaders(engine), principal, tiers or default_tiers(), limits, request, response)
+    return Context(
+        settings, Loaders(engine), principal, tiers or default_tiers(), forecaster, limits, request, response
+    )

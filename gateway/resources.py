@@ -10,6 +10,8 @@ from redis.asyncio import Redis
 from auth.limits import RateLimits, redis_storage
 from gateway import appkeys
 from gateway.database import create_engine
+from resolvers.forecast_fit import warm_up
+from resolvers.forecaster import Forecaster
 
 
 async def engine_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -28,6 +30,16 @@ async def redis_ctx(app: web.Application) -> AsyncIterator[None]:
     app[appkeys.REDIS] = client
     yield
     await client.aclose()
+
+
+async def forecaster_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Forecast workers, their fits and readiness; warmed in the background so start-up (and
+    /health) does not wait for statsmodels' import."""
+    forecaster = Forecaster(warm_up=warm_up if app[appkeys.SETTINGS].forecast_warmup else None)
+    forecaster.start()
+    app[appkeys.FORECASTER] = forecaster
+    yield
+    await forecaster.close()
 
 
 async def limits_ctx(app: web.Application) -> AsyncIterator[None]:

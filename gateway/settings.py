@@ -47,6 +47,8 @@ class Settings(BaseSettings):
     ip_attempts_per_minute: int = Field(30, ge=1, le=100_000)
     log_level: str = "INFO"
     db_pool_size: int = Field(10, ge=1, le=200)
+    # start the forecast workers (import statsmodels, one tiny fit) at start-up, in the background
+    forecast_warmup: bool = True
 
     @field_validator("database_url")
     @classmethod

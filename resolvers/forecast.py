@@ -6,13 +6,14 @@ import math
 from dataclasses import dataclass
 from datetime import date
 
+from gateway.errors import ServiceUnavailable
 from loaders.dataloaders import Loaders
 from loaders.facts import TenantRow
-from loaders.keys import Granularity
+from loaders.keys import DayRange, Granularity
 from resolvers.forecast_backtest import BacktestResult
-from resolvers.forecast_cache import cache_key, cached_fit, run_fit
 from resolvers.forecast_fit import FitResult, fit_forecast
-from resolvers.forecast_history import HORIZON_LIMIT, check_horizon, future_starts, history_window, utc_today
+from resolvers.forecast_history import check_horizon, future_starts, history_window, utc_today
+from resolvers.forecaster import Forecaster, cache_key
 from resolvers.measures import NEEDS_BOOKINGS, NEEDS_SURVEYS, NEEDS_TRAFFIC, Metric
 from resolvers.series import series
 
@@ -59,26 +60,23 @@ class ForecastAnswer:
 
 
 async def forecast(
-    loaders: Loaders, tenant: TenantRow, metric: Metric, horizon: int, granularity: Granularity, currency: str
+    loaders: Loaders, forecaster: Forecaster | None, tenant: TenantRow, metric: Metric, horizon: int,
+    granularity: Granularity, currency: str,
 ) -> ForecastAnswer:
     check_horizon(horizon, granularity)
+    if forecaster is None:  # a context built without the app's resources
+        raise ServiceUnavailable("forecasts are not available here")
     window = history_window(await loaders.data_ranges.load(tenant.id), granularity, utc_today())
     if window.days is None:  # no whole period of data yet: nothing to learn from
         return ForecastAnswer(metric, granularity, "none", 0, [], None)
     days = window.days
     fingerprint = await loaders.fingerprints.load((tenant.id, sources_of(metric)))
-    # only money depends on the currency: other metrics share one fit whatever was asked
-    key = cache_key(
-        tenant.id, metric.value, granularity.value, currency if metric in MONEY_METRICS else "-", days.end, fingerprint
-    )
-
-    async def compute() -> FitResult:
-        history = await series(loaders, tenant, metric, days, granularity, currency)
-        values = [point.value for point in history]
-        # fitted for the longest horizon allowed, so every shorter request reuses the fit
-        return await run_fit(fit_forecast, values, granularity.value, bounds_of(metric), HORIZON_LIMIT[granularity])
-
-    fit = await cached_fit(key, compute)
+    # only money depends on the currency: other metrics share one fit whatever was asked; the
+    # horizon is part of the key because the models are compared at the requested horizon
+    money = currency if metric in MONEY_METRICS else "-"
+    key = cache_key(tenant.id, metric.value, granularity.value, money, horizon, days.end, fingerprint)
+    fit = await forecaster.cached(key, lambda: _fit(loaders, forecaster, tenant, metric, days, granularity, currency,
+                                                    horizon))
     starts = future_starts(window.next_start, granularity, horizon)
     points = [
         PointForecast(start, fit.mean[i], fit.lower80[i], fit.upper80[i], fit.lower95[i], fit.upper95[i])
@@ -86,3 +84,12 @@ async def forecast(
         if i < len(fit.mean)
     ]
     return ForecastAnswer(metric, granularity, fit.model, fit.history_points, points, fit.backtest)
+
+
+async def _fit(
+    loaders: Loaders, forecaster: Forecaster, tenant: TenantRow, metric: Metric, days: DayRange,
+    granularity: Granularity, currency: str, horizon: int,
+) -> FitResult:
+    history = await series(loaders, tenant, metric, days, granularity, currency)
+    values = [point.value for point in history]
+    return await forecaster.run(fit_forecast, values, granularity.value, bounds_of(metric), horizon)

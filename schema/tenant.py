@@ -172,7 +172,7 @@ class Tenant:
         currency: str | None = None,
     ) -> Forecast:
         code = await self._currency(info, currency)
-        return Forecast.of(await forecast(info.context.loaders, self.row, metric, horizon, granularity, code))
+        return Forecast.of(await forecast(info.context.loaders, info.context.forecaster, self.row, metric, horizon, granularity, code))
 
     @strawberry.field(
         permission_classes=GATED,
