@@ -1,4 +1,4 @@
-"""Backtest scores, exactly as ../shared/contract/metrics.md (Forecasts) defines them."""
+"""Backtest scores, exactly as the contract's metrics.md (Forecasts) defines them."""
 
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ class BacktestResult:
     # what was scored, kept so tests (and curious maintainers) can recompute every figure
     forecasts: tuple[float, ...] = ()
     actuals: tuple[float, ...] = ()
+    bands: tuple[tuple[float, ...], ...] = ()  # lower80, upper80, lower95, upper95
 
 
 def holdout_size(granularity: str, n: int, m: int, min_training: int) -> int:
@@ -94,4 +95,5 @@ def score(
         coverage95=coverage(a, lo95, hi95),
         forecasts=tuple(forecast),
         actuals=tuple(actual),
+        bands=tuple(tuple(band) for band in bands),
     )

@@ -10,7 +10,7 @@ import warnings
 
 import numpy as np
 
-from resolvers.forecast_models import Prediction, Spec, fit_spec, predict
+from resolvers.forecast_models import Prediction, Spec, fit_spec, predict, quantiles
 
 # the non-seasonal model fitted to the seasonally adjusted series
 ADJUSTED_SPEC = Spec("ets", 1, "add", True)
@@ -30,17 +30,20 @@ def theta_predict(y: np.ndarray, m: int, horizon: int) -> Prediction | None:
         try:
             fitted = ThetaModel(pd.Series(y), period=m if seasonal else 1, deseasonalize=seasonal).fit()
             mean = np.asarray(fitted.forecast(horizon), dtype=float)
-            b80 = fitted.prediction_intervals(horizon, alpha=0.20)
-            b95 = fitted.prediction_intervals(horizon, alpha=0.05)
         except FAILURES:
             return None
-    return Prediction(
-        mean,
-        np.asarray(b80["lower"], dtype=float),
-        np.asarray(b80["upper"], dtype=float),
-        np.asarray(b95["lower"], dtype=float),
-        np.asarray(b95["upper"], dtype=float),
-    )
+    # statsmodels' own intervals estimate the innovation variance with a SARIMAX fit (seconds
+    # on a few hundred points); the same IMA(1,1) variance follows from the differences:
+    # var(dy) = sigma2 * (1 + theta^2), theta = alpha - 1, and the h-step variance is
+    # sigma2 * (1 + (h - 1) * (1 + theta^2)) as in statsmodels' prediction_intervals
+    ma = float(fitted.params.iloc[1]) - 1
+    diffs = np.diff(np.asarray(fitted.model._y, dtype=float))
+    if len(diffs) < 2:
+        return None
+    sigma2 = float(np.var(diffs, ddof=1)) / (1 + ma**2)
+    sd = np.sqrt(sigma2 * (1 + np.arange(horizon) * (1 + ma**2)))
+    z80, z95 = quantiles(len(diffs) - 1)
+    return Prediction(mean, mean - z80 * sd, mean + z80 * sd, mean - z95 * sd, mean + z95 * sd)
 
 
 def indices_predict(y: np.ndarray, m: int, horizon: int) -> Prediction | None:

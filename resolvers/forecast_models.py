@@ -140,11 +140,11 @@ def naive_predict(y: np.ndarray, horizon: int, m: int) -> Prediction:
     # a single value shows no spread: say so with a band as wide as the value itself
     sigma = math.sqrt(float(np.mean(errors**2))) if len(errors) else abs(float(y[-1]))
     sd = sigma * np.sqrt(np.ceil(k / m))
-    z80, z95 = _quantiles(max(len(errors), 1))
+    z80, z95 = quantiles(max(len(errors), 1))
     return Prediction(mean, mean - z80 * sd, mean + z80 * sd, mean - z95 * sd, mean + z95 * sd)
 
 
-def _quantiles(df: float) -> tuple[float, float]:
+def quantiles(df: float) -> tuple[float, float]:
     from scipy.stats import t
 
     return float(t.ppf(0.90, df)), float(t.ppf(0.975, df))
@@ -189,7 +189,7 @@ def _ets_predict(fitted: object, n: int, horizon: int) -> Prediction:
     # the unbiased variance and Student-t quantiles, which short histories need to reach nominal
     n_obs = int(fitted.nobs)  # type: ignore[attr-defined]
     df = max(n_obs - int(fitted.df_model), 1)  # type: ignore[attr-defined]
-    z80, z95 = _quantiles(df)
+    z80, z95 = quantiles(df)
     widen80 = math.sqrt(n_obs / df) * z80 / Z80
     widen95 = math.sqrt(n_obs / df) * z95 / Z95
 

@@ -22,6 +22,7 @@ ORIGINS = 3  # forecast origins per candidate (each costs a refit); more for sho
 SCORED_POINTS = 24  # up to MAX_ORIGINS origins until about this many held-out points are scored
 MAX_ORIGINS = 6
 ETS_KEPT = 1  # ETS specs (best AICc first) that go on to the rolling-origin test
+INDICES_BELOW = 4  # seasonal indices are for short histories: below 4 cycles (ETS fits a season then)
 SEASONAL_CLEARLY = 0.8  # mean |y_t - y_(t-m)| below this share of mean |y_t - y_(t-1)|: seasonal
 CALIBRATION_MIN_POINTS = 20  # held-out errors needed before the model's own bands are overruled
 CALIBRATION_TOLERANCE = 0.10  # own coverage this far from nominal (80 or 95 %) = badly calibrated
@@ -70,7 +71,7 @@ def candidates(y: np.ndarray, m: int, granularity: str) -> list[Spec]:
     specs = [fallback(y, m)] + ([Spec("naive", m)] if m > 1 and n >= m + 1 and not seasonal else [])
     if n >= Spec("theta", m).min_points():
         specs.append(Spec("theta", m))
-    if m > 1 and n >= Spec("indices", m).min_points():
+    if m > 1 and Spec("indices", m).min_points() <= n < INDICES_BELOW * m:
         specs.append(Spec("indices", m))
     seasons: list[str | None] = [] if seasonal else [None]
     seasons += (["add"] + (["mul"] if np.min(y) > 0 else [])) if m > 1 else []

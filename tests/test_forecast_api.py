@@ -33,7 +33,7 @@ query($m: Metric!, $h: Int!, $g: Granularity!, $c: String) {
     forecast(metric: $m, horizon: $h, granularity: $g, currency: $c) {
       metric granularity model historyPoints
       points { start value lower80 upper80 lower95 upper95 }
-      backtest { holdoutPoints mape smape mase baselineModel baselineSmape }
+      backtest { holdoutPoints mape smape mase baselineModel baselineSmape coverage80 coverage95 }
     }
   }
 }
@@ -119,6 +119,10 @@ async def test_forecast_on_the_demo_store(demo_store_url: str, metric: str, gran
     assert backtest["baselineSmape"] == pytest.approx(_smape(actual, baseline), rel=1e-9)
     assert (backtest["mape"] is None) == any(a == 0 for a in actual)
     assert 0 <= backtest["smape"] <= 200 and backtest["mase"] >= 0
+    # percents of h held-out points (a value-less ratio period would not count; these have values)
+    for share in (backtest["coverage80"], backtest["coverage95"]):
+        assert 0 <= share <= 100 and (share * h / 100) == pytest.approx(round(share * h / 100))
+    assert backtest["coverage80"] <= backtest["coverage95"]  # the 95 % band contains the 80 % one
 
 
 @pytest.mark.parametrize(("metric", "granularity"), [("UNIQUE_VISITORS", "DAY"), ("NPS", "WEEK"), ("REVENUE", "MONTH")])
