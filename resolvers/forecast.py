@@ -9,7 +9,7 @@ from datetime import date
 from gateway.errors import ServiceUnavailable
 from loaders.dataloaders import Loaders
 from loaders.facts import TenantRow
-from loaders.keys import DayRange, Granularity
+from loaders.keys import Granularity
 from resolvers.forecast_backtest import BacktestResult
 from resolvers.forecast_fit import FitResult, fit_forecast
 from resolvers.forecast_history import check_horizon, future_starts, history_window, utc_today
@@ -75,8 +75,14 @@ async def forecast(
     # horizon is part of the key because the models are compared at the requested horizon
     money = currency if metric in MONEY_METRICS else "-"
     key = cache_key(tenant.id, metric.value, granularity.value, money, horizon, days.end, fingerprint)
-    fit = await forecaster.cached(key, lambda: _fit(loaders, forecaster, tenant, metric, days, granularity, currency,
-                                                    horizon))
+    workers: Forecaster = forecaster  # (narrowed for the closure)
+
+    async def compute() -> FitResult:
+        history = await series(loaders, tenant, metric, days, granularity, currency)
+        values = [point.value for point in history]
+        return await workers.run(fit_forecast, values, granularity.value, bounds_of(metric), horizon)
+
+    fit = await workers.cached(key, compute)
     starts = future_starts(window.next_start, granularity, horizon)
     points = [
         PointForecast(start, fit.mean[i], fit.lower80[i], fit.upper80[i], fit.lower95[i], fit.upper95[i])
@@ -85,11 +91,3 @@ async def forecast(
     ]
     return ForecastAnswer(metric, granularity, fit.model, fit.history_points, points, fit.backtest)
 
-
-async def _fit(
-    loaders: Loaders, forecaster: Forecaster, tenant: TenantRow, metric: Metric, days: DayRange,
-    granularity: Granularity, currency: str, horizon: int,
-) -> FitResult:
-    history = await series(loaders, tenant, metric, days, granularity, currency)
-    values = [point.value for point in history]
-    return await forecaster.run(fit_forecast, values, granularity.value, bounds_of(metric), horizon)
