@@ -88,14 +88,13 @@ async def demo_series(url: str, metrics: list[str]) -> list[Series]:
     """Each tenant's history exactly as a forecast reads it (whole periods up to yesterday)."""
     from sqlalchemy import select
 
+    from core.metrics import spec
+    from core.vocabulary import Granularity, Metric
     from gateway.database import create_engine
     from gateway.settings import Settings
-    from loaders.dataloaders import Loaders
-    from loaders.keys import Granularity
+    from loaders.service import DataService
     from loaders.tables import tenants
-    from resolvers.forecast import bounds_of
     from resolvers.forecast_history import history_window
-    from resolvers.measures import Metric
     from resolvers.series import series
 
     engine = create_engine(Settings(database_url=url))
@@ -104,7 +103,7 @@ async def demo_series(url: str, metrics: list[str]) -> list[Series]:
         async with engine.connect() as conn:
             ids = [row[0] for row in await conn.execute(select(tenants.c.id).order_by(tenants.c.id))]
         for tenant_id in ids:
-            loaders = Loaders(engine)
+            loaders = DataService(engine).loaders()
             tenant = await loaders.tenants.load(tenant_id)
             span = await loaders.data_ranges.load(tenant_id)
             for granularity in (Granularity.DAY, Granularity.WEEK, Granularity.MONTH):
@@ -114,7 +113,7 @@ async def demo_series(url: str, metrics: list[str]) -> list[Series]:
                     points = await series(loaders, tenant, metric, window.days, granularity, tenant.currency)
                     values = [p.value for p in points]
                     out.append(Series(f"demo {granularity.value}", f"{tenant_id} {name}", granularity.value,
-                                      values, bounds_of(metric)))
+                                      values, spec(metric).bounds))
     finally:
         await engine.dispose()
     return out

@@ -2,41 +2,25 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from datetime import date
 
-from gateway.errors import ServiceUnavailable
+from core.calendar import utc_today
+from core.errors import ServiceUnavailable
+from core.metrics import Source, spec
+from core.vocabulary import Granularity, Metric
 from loaders.dataloaders import Loaders
 from loaders.facts import TenantRow
-from loaders.keys import Granularity
 from resolvers.forecast_backtest import BacktestResult
 from resolvers.forecast_fit import FitResult, fit_forecast
-from resolvers.forecast_history import check_horizon, future_starts, history_window, utc_today
+from resolvers.forecast_history import check_horizon, future_starts, history_window
 from resolvers.forecaster import Forecaster, cache_key
-from resolvers.measures import NEEDS_BOOKINGS, NEEDS_SURVEYS, NEEDS_TRAFFIC, Metric
 from resolvers.series import series
-
-MONEY_METRICS = frozenset({Metric.REVENUE, Metric.AVERAGE_BOOKING_VALUE})
-RATE_METRICS = frozenset({Metric.CONVERSION_RATE, Metric.CANCELLATION_RATE, Metric.REPEAT_BOOKING_RATE})
-
-
-def bounds_of(metric: Metric) -> tuple[float, float]:
-    """Where a metric's values can lie: shares in [0, 1], NPS in [-100, 100], the rest >= 0."""
-    if metric in RATE_METRICS:
-        return 0.0, 1.0
-    if metric is Metric.NPS:
-        return -100.0, 100.0
-    return 0.0, math.inf
 
 
 def sources_of(metric: Metric) -> tuple[str, ...]:
     """The tables whose changes can change the metric's history (fx rates for money)."""
-    sources = [
-        name for name, needs in (("pageviews", NEEDS_TRAFFIC), ("bookings", NEEDS_BOOKINGS), ("surveys", NEEDS_SURVEYS))
-        if metric in needs
-    ]
-    return tuple(sources + (["fx_rates"] if metric in MONEY_METRICS else []))
+    return tuple(source.value for source in Source if spec(metric).reads(source))
 
 
 @dataclass(frozen=True)
@@ -73,14 +57,14 @@ async def forecast(
     fingerprint = await loaders.fingerprints.load((tenant.id, sources_of(metric)))
     # only money depends on the currency: other metrics share one fit whatever was asked; the
     # horizon is part of the key because the models are compared at the requested horizon
-    money = currency if metric in MONEY_METRICS else "-"
+    money = currency if spec(metric).money else "-"
     key = cache_key(tenant.id, metric.value, granularity.value, money, horizon, days.end, fingerprint)
     workers: Forecaster = forecaster  # (narrowed for the closure)
 
     async def compute() -> FitResult:
         history = await series(loaders, tenant, metric, days, granularity, currency)
         values = [point.value for point in history]
-        return await workers.run(fit_forecast, values, granularity.value, bounds_of(metric), horizon)
+        return await workers.run(fit_forecast, values, granularity.value, spec(metric).bounds, horizon)
 
     fit = await workers.cached(key, compute)
     starts = future_starts(window.next_start, granularity, horizon)

@@ -1,6 +1,6 @@
 """The forecasting models: ETS state-space fits (ranked by AICc), seasonal naive and naive.
 
-Pure numerics (numpy, statsmodels), no I/O: this runs in a worker process (resolvers.forecast_cache).
+Pure numerics (numpy, statsmodels), no I/O: this runs in a worker process (resolvers.forecaster).
 Values here are plain floats already cleaned of nulls; bounds are applied by the caller.
 """
 
