@@ -24,7 +24,7 @@ MAX_ORIGINS = 6
 ETS_KEPT = 1  # ETS specs (best AICc first) that go on to the rolling-origin test
 INDICES_BELOW = 4  # seasonal indices are for short histories: below 4 cycles (ETS fits a season then)
 SEASONAL_CLEARLY = 0.8  # mean |y_t - y_(t-m)| below this share of mean |y_t - y_(t-1)|: seasonal
-CALIBRATION_MIN_POINTS = 20  # held-out errors needed before the model's own bands are overruled
+CALIBRATION_MIN_POINTS = 10  # held-out errors needed before the model's own bands are overruled
 CALIBRATION_TOLERANCE = 0.10  # own coverage this far from nominal (80 or 95 %) = badly calibrated
 LEVELS = (0.80, 0.95)
 
@@ -145,7 +145,8 @@ def _widening(
     run: list[Prediction], y: np.ndarray, seen: np.ndarray, h: int, origins: Sequence[int]
 ) -> tuple[float, float] | None:
     """Empirical factors for the band half-widths when the model's own bands covered the
-    origins' held-out actuals badly: the 80th / 95th percentile of |error| / own half-width."""
+    origins' held-out actuals badly: the 80th / 95th percentile of |error| / own half-width,
+    at least 1."""
     ratios: list[list[float]] = [[], []]
     for i, ks in _held_out(y, seen, h, origins):
         p = run[i]
@@ -159,8 +160,10 @@ def _widening(
     own = [float(np.mean(np.asarray(r) <= 1)) for r in ratios]
     if all(abs(cover - nominal) <= CALIBRATION_TOLERANCE for cover, nominal in zip(own, LEVELS)):
         return None
-    factors = tuple(float(np.quantile(np.asarray(r), level)) for r, level in zip(ratios, LEVELS))
-    if not all(np.isfinite(f) and f > 0 for f in factors):
+    # only ever wider: a few origins can make good bands look too wide by chance, and bands
+    # that cover too little are the costlier mistake
+    factors = tuple(max(1.0, float(np.quantile(np.asarray(r), level))) for r, level in zip(ratios, LEVELS))
+    if not all(np.isfinite(f) for f in factors) or factors == (1.0, 1.0):
         return None
     return factors[0], factors[1]
 

@@ -117,5 +117,6 @@ def test_badly_calibrated_bands_are_replaced_by_empirical_ones() -> None:
     assert factors[0] == pytest.approx(3, rel=0.15) and factors[1] == pytest.approx(3, rel=0.15)
     p = widen(_run(errors, 1.2816, 1.96)[0], factors)
     assert p.upper95[0] == pytest.approx(1.96 * factors[1])
-    # bands that already cover about right are left alone
+    # bands that already cover about right are left alone, and too wide ones are not narrowed
     assert _widening(_run(errors, 3 * 1.2816, 3 * 1.96), y, seen, 1, origins) is None
+    assert _widening(_run(errors, 9 * 1.2816, 9 * 1.96), y, seen, 1, origins) is None
