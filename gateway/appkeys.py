@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from alerts.triggers import EvaluationQueue
+from alerts.webhooks import WebhookWorker
 from auth.authenticator import Authenticator
 from auth.limits import RateLimits
 from auth.tiers import TierTable
@@ -17,3 +19,5 @@ AUTHENTICATOR = web.AppKey("authenticator", Authenticator)
 TIERS = web.AppKey("tiers", TierTable)
 LIMITS = web.AppKey("limits", RateLimits)
 FORECASTER = web.AppKey("forecaster", Forecaster)
+WEBHOOKS = web.AppKey("webhooks", WebhookWorker)
+ALERT_EVALUATIONS = web.AppKey("alert_evaluations", EvaluationQueue)

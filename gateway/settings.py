@@ -1,11 +1,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from auth.query_limits import QueryLimits
+from gateway.cors import parse_origins
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_STORE = REPO_ROOT / "var" / "analytics.db"
@@ -37,6 +39,8 @@ class Settings(BaseSettings):
     benchmark_min_peers: int = Field(5, ge=3, le=1000)
     graphiql: bool = True
     introspection: bool = True
+    # browser origins allowed to call the API (exact, comma-separated); none by default
+    cors_origins: Annotated[tuple[str, ...], NoDecode] = ()
     # document-shape limits (QUERY_TOO_COMPLEX beyond them)
     max_query_depth: int = Field(10, ge=2, le=50)
     max_aliases: int = Field(50, ge=0, le=1000)
@@ -45,6 +49,17 @@ class Settings(BaseSettings):
     max_field_nodes: int = Field(400, ge=10, le=10_000)
     # requests without valid credentials, per client IP and minute
     ip_attempts_per_minute: int = Field(30, ge=1, le=100_000)
+    # alerts: how often every tenant's rules are evaluated (0: only when data lands), and how
+    # many recent whole periods each evaluation judges
+    alert_eval_interval_seconds: int = Field(300, ge=0, le=86_400)
+    alert_recent_periods: int = Field(2, ge=1, le=31)
+    # webhooks: private, loopback and link-local targets are refused unless allowed (development
+    # and tests only: it opens the server-side request forgery hole); plain http likewise
+    webhook_allow_private: bool = False
+    webhook_allow_http: bool = False
+    webhook_max_attempts: int = Field(6, ge=1, le=50)
+    webhook_backoff_seconds: float = Field(30.0, ge=0.01, le=86_400)
+    webhook_poll_seconds: float = Field(5.0, ge=0.05, le=3600)
     log_level: str = "INFO"
     db_pool_size: int = Field(10, ge=1, le=200)
     # start the forecast workers (import statsmodels, one tiny fit) at start-up, in the background
@@ -80,6 +95,11 @@ class Settings(BaseSettings):
         if unknown:
             raise ValueError(f"unsupported algorithm(s) {unknown}; choose from {SUPPORTED_ALGORITHMS}")
         return value
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _origins(cls, value: object) -> tuple[str, ...]:
+        return parse_origins(value)
 
     @field_validator("log_level")
     @classmethod
