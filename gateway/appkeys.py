@@ -12,6 +12,7 @@ from auth.tiers import TierTable
 from gateway.settings import Settings
 from loaders.service import DataService
 from persisted.protocol import PersistedQueries
+from resolvers.forecaster import Forecaster
 
 SETTINGS = web.AppKey("settings", Settings)
 DATA = web.AppKey("data", DataService)
@@ -19,5 +20,6 @@ AUTHENTICATOR = web.AppKey("authenticator", Authenticator)
 TIERS = web.AppKey("tiers", TierTable)
 LIMITS = web.AppKey("limits", RateLimits)
 PERSISTED = web.AppKey("persisted_queries", PersistedQueries)
+FORECASTER = web.AppKey("forecaster", Forecaster)
 WEBHOOKS = web.AppKey("webhooks", WebhookWorker)
 ALERT_EVALUATIONS = web.AppKey("alert_evaluations", EvaluationQueue)

@@ -69,6 +69,8 @@ class Settings(BaseSettings):
     webhook_poll_seconds: float = Field(5.0, ge=0.05, le=3600)
     log_level: str = "INFO"
     db_pool_size: int = Field(10, ge=1, le=200)
+    # start the forecast workers (import statsmodels, one tiny fit) at start-up, in the background
+    forecast_warmup: bool = True
 
     @field_validator("database_url")
     @classmethod

@@ -207,7 +207,9 @@ class Tenant:
         currency: CurrencyArg = None,
     ) -> Forecast:
         code = await self._currency(info, currency)
-        answer = await forecast(info.context.loaders, self.row, metric, horizon, granularity, code)
+        answer = await forecast(
+            info.context.loaders, info.context.forecaster, self.row, metric, horizon, granularity, code
+        )
         return Forecast.of(answer, currency_of(metric, code))
 
     @strawberry.field(
