@@ -8,9 +8,11 @@ from typing import Any
 from graphql import ExecutionResult
 from strawberry.extensions import SchemaExtension
 
+from auth.anonymous import guarded_root_fields
 from auth.cost import CostAnalyzer
 from auth.limits import Budget
-from core.errors import Forbidden, QueryTooComplex, RateLimited
+from auth.permissions import IsAuthenticated
+from core.errors import Forbidden, QueryTooComplex, RateLimited, Unauthenticated
 from core.vocabulary import TIER_ORDER as ORDER
 
 DRY_RUN = "costDryRun"
@@ -19,8 +21,9 @@ DRY_RUN = "costDryRun"
 class RequestGuard(SchemaExtension):
     """Runs after validation, before any resolver (so before any SQL).
 
-    Order of refusals: too many tenants (FORBIDDEN), too expensive for the tier
-    (QUERY_TOO_COMPLEX), too many requests or points this minute (RATE_LIMITED).
+    Order of refusals: no credentials for a guarded root field (UNAUTHENTICATED), too many
+    tenants (FORBIDDEN), too expensive for the tier (QUERY_TOO_COMPLEX), too many requests or
+    points this minute (RATE_LIMITED).
     `extensions: {"costDryRun": true}` answers the cost without executing or charging.
     """
 
@@ -28,6 +31,10 @@ class RequestGuard(SchemaExtension):
         execution = self.execution_context
         context = execution.context
         principal = getattr(context, "principal", None)
+        if principal is None and guarded_root_fields(
+            execution.schema._schema, execution.graphql_document, execution.operation_name
+        ):
+            raise Unauthenticated(IsAuthenticated.message)
         if principal is None or context.limits is None:
             yield
             return
@@ -53,10 +60,10 @@ class RequestGuard(SchemaExtension):
         requests = await context.limits.count_request(principal)
         if not requests.admitted:
             context.budget = requests
-            raise _rate_limited(requests, "requests")
+            raise rate_limited(requests, "requests")
         context.budget = await context.limits.charge_points(principal, analysis.cost)
         if not context.budget.admitted:
-            raise _rate_limited(context.budget, "points")
+            raise rate_limited(context.budget, "points")
         yield
 
     def get_results(self) -> dict[str, Any]:
@@ -87,7 +94,7 @@ class RequestGuard(SchemaExtension):
         )
 
 
-def _rate_limited(budget: Budget, what: str) -> RateLimited:
+def rate_limited(budget: Budget, what: str) -> RateLimited:
     return RateLimited(
         f"rate limit of {budget.limit} {what} per minute exceeded; retry after {budget.retry_after} s",
         retryAfter=budget.retry_after,

@@ -80,12 +80,13 @@ def load_tiers(path: Path | None, gated_fields: Collection[str] = ()) -> TierTab
     if path is None:
         return default_tiers()
     data = tomllib.loads(path.read_text())
-    unknown = set(data) - {tier.value for tier in Tier}
+    unknown = {name for name in data if name.strip().upper() not in Tier.__members__}
     if unknown:
         raise ValueError(f"{path}: unknown tier(s) {sorted(unknown)}")
     policies = dict(DEFAULTS)
     for name, values in data.items():
-        policies[Tier(name)] = _override(policies[Tier(name)], values, f"{path} [{name}]", frozenset(gated_fields))
+        tier = Tier.parse(name)  # section names in any case: [free] is FREE
+        policies[tier] = _override(policies[tier], values, f"{path} [{name}]", frozenset(gated_fields))
     return TierTable(policies)
 
 

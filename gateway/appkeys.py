@@ -11,6 +11,7 @@ from auth.limits import RateLimits
 from auth.tiers import TierTable
 from gateway.settings import Settings
 from loaders.service import DataService
+from persisted.protocol import PersistedQueries
 from resolvers.forecaster import Forecaster
 
 SETTINGS = web.AppKey("settings", Settings)
@@ -18,6 +19,7 @@ DATA = web.AppKey("data", DataService)
 AUTHENTICATOR = web.AppKey("authenticator", Authenticator)
 TIERS = web.AppKey("tiers", TierTable)
 LIMITS = web.AppKey("limits", RateLimits)
+PERSISTED = web.AppKey("persisted_queries", PersistedQueries)
 FORECASTER = web.AppKey("forecaster", Forecaster)
 WEBHOOKS = web.AppKey("webhooks", WebhookWorker)
 ALERT_EVALUATIONS = web.AppKey("alert_evaluations", EvaluationQueue)

@@ -1,4 +1,5 @@
-"""`analytics-gateway`: serve, demo, init-db, seed, token, keys, erase, retention, export-schema."""
+"""`analytics-gateway`: serve, demo, init-db, seed, token, keys, persisted-queries, tenants, erase, retention,
+export-schema."""
 
 from __future__ import annotations
 
@@ -17,9 +18,10 @@ from pydantic import ValidationError
 
 from auth.tokens import mint
 from core.vocabulary import Tier
-from gateway import cli_keys, cli_privacy
+from gateway import cli_keys, cli_persisted, cli_privacy, cli_tenants
 from gateway.app import create_app
 from gateway.database import with_engine
+from gateway.first_query import banner, data_span
 from gateway.settings import Settings, describe
 from gateway.verifier import jwt_secret
 from loaders.store import create_schema, tenant_count
@@ -45,10 +47,13 @@ def parser() -> argparse.ArgumentParser:
     _seed_options(commands.add_parser("seed", help="fill the store with synthetic data"))
     token = commands.add_parser("token", help="print a signed HS256 token")
     token.add_argument("--tenant", action="append", required=True, help="tenant id (repeatable)")
-    token.add_argument("--tier", type=Tier, choices=list(Tier), default=Tier.PROFESSIONAL)
+    # any case on the command line; the help lists FREE, PROFESSIONAL, ENTERPRISE
+    token.add_argument("--tier", type=str.upper, choices=[tier.value for tier in Tier], default=Tier.PROFESSIONAL.value)
     token.add_argument("--ttl", type=duration, default=timedelta(hours=1))
     token.add_argument("--subject", default="cli-user")
     cli_keys.register(commands, duration)
+    cli_persisted.register(commands)
+    cli_tenants.register(commands)
     cli_privacy.register(commands)
     export = commands.add_parser("export-schema", help="write the SDL")
     export.add_argument("path", nargs="?", type=Path, default=Path(__file__).parent.parent / "schema" / "schema.graphql")
@@ -109,19 +114,21 @@ def _demo(settings: Settings, args: argparse.Namespace) -> int:
         await create_schema(engine)
         return await tenant_count(engine)
 
+    secret = jwt_secret(settings)
+    if secret is None:  # before seeding, which takes minutes on MySQL
+        raise ValueError("JWT_SECRET is required to print a demo token (only an SQLite store keeps one of its own)")
     existing = asyncio.run(with_engine(settings, tenants_present))
     if existing:
         print(f"store has {existing} tenants: reusing it as it is")
     else:
         _seed(settings, args)
     first = asyncio.run(with_engine(settings, _first_tenant))
-    secret = jwt_secret(settings)
-    if secret is None:
-        raise ValueError("JWT_SECRET is required to print a demo token")
     token = mint(secret, subject="demo", tier=Tier.PROFESSIONAL, tenants=[first], ttl=timedelta(hours=12),
                  issuer=settings.jwt_issuer, audience=settings.jwt_audience)
     print(f"\nPROFESSIONAL token for tenant {first} (12 h), already in these links (after #, never sent to the server):")
     print(demo_links(settings, token), flush=True)
+    span = asyncio.run(with_engine(settings, lambda engine: data_span(engine, first)))
+    print(banner(span, token, f"{base_url(settings)}/graphql") + "\n", flush=True)
     return _serve(settings, args)
 
 
@@ -147,7 +154,7 @@ def _token(settings: Settings, args: argparse.Namespace) -> int:
     secret = jwt_secret(settings)
     if secret is None:
         raise ValueError("JWT_SECRET is not set and the store is not an SQLite file")
-    print(mint(secret, subject=args.subject, tier=args.tier, tenants=list(dict.fromkeys(args.tenant)), ttl=args.ttl,
+    print(mint(secret, subject=args.subject, tier=Tier(args.tier), tenants=list(dict.fromkeys(args.tenant)), ttl=args.ttl,
                issuer=settings.jwt_issuer, audience=settings.jwt_audience))
     return 0
 
@@ -167,6 +174,8 @@ COMMANDS = {
     "seed": _seed,
     "token": _token,
     "keys": cli_keys.run,
+    "persisted-queries": cli_persisted.run,
+    "tenants": cli_tenants.run,
     "erase": cli_privacy.erase,
     "retention": cli_privacy.retention,
     "export-schema": _export_schema,

@@ -19,6 +19,8 @@ from gateway.database import create_engine
 from gateway.settings import Settings
 from loaders.service import DataService
 from loaders.versions import DataVersions
+from persisted.allowlist import Allowlist
+from persisted.protocol import PersistedQueries
 from resolvers.forecast_fit import warm_up
 from resolvers.forecaster import Forecaster
 
@@ -55,6 +57,16 @@ async def authenticator_ctx(app: web.Application) -> AsyncIterator[None]:
     yield
     # last_used writes of API keys finish before the engine is disposed (cleanup runs in reverse)
     await app[appkeys.AUTHENTICATOR].drain()
+
+
+async def persisted_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Automatic persisted queries, in the data service's shared cache (Redis or memory)."""
+    settings = app[appkeys.SETTINGS]
+    allowlist = Allowlist(settings.apq_allowlist_file) if settings.apq_allowlist else None
+    app[appkeys.PERSISTED] = PersistedQueries(
+        app[appkeys.DATA].cache, settings.apq_key_prefix, settings.apq_ttl_seconds, allowlist
+    )
+    yield
 
 
 def _redis(settings: Settings) -> Redis | None:

@@ -11,6 +11,7 @@ from gateway.cors import parse_origins
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_STORE = REPO_ROOT / "var" / "analytics.db"
+DEFAULT_ALLOWLIST = REPO_ROOT / "var" / "persisted-queries.json"
 SUPPORTED_DRIVERS = ("sqlite+aiosqlite", "mysql+aiomysql", "mariadb+aiomysql")
 SUPPORTED_ALGORITHMS = ("HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "ES256", "ES384")
 
@@ -49,6 +50,12 @@ class Settings(BaseSettings):
     max_field_nodes: int = Field(400, ge=10, le=10_000)
     # requests without valid credentials, per client IP and minute
     ip_attempts_per_minute: int = Field(30, ge=1, le=100_000)
+    # automatic persisted queries: how long a registered document stays, under which key prefix
+    apq_ttl_seconds: int = Field(7 * 86400, ge=60, le=365 * 86400)
+    apq_key_prefix: str = Field("agw:apq", pattern=r"^[A-Za-z0-9:_.-]{1,64}$")
+    # allow-list mode: only the documents of APQ_ALLOWLIST_FILE run (see docs/persisted-queries.md)
+    apq_allowlist: bool = False
+    apq_allowlist_file: Path = DEFAULT_ALLOWLIST
     # alerts: how often every tenant's rules are evaluated (0: only when data lands), and how
     # many recent whole periods each evaluation judges
     alert_eval_interval_seconds: int = Field(300, ge=0, le=86_400)
@@ -114,6 +121,9 @@ class Settings(BaseSettings):
             path = getattr(self, name)
             if path is not None and not path.is_file():
                 raise ValueError(f"{name.upper()}: no such file {path}")
+        if self.apq_allowlist and not self.apq_allowlist_file.is_file():
+            raise ValueError(f"APQ_ALLOWLIST is on but APQ_ALLOWLIST_FILE {self.apq_allowlist_file} does not exist: "
+                             "register documents with `analytics-gateway persisted-queries add FILE.graphql`")
         return self
 
     @property

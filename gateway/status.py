@@ -1,4 +1,11 @@
-"""The HTTP status and rate-limit headers of a GraphQL response, from its error codes."""
+"""The HTTP status and rate-limit headers of a GraphQL response.
+
+Status follows GraphQL over HTTP: a response with `data` (execution ran, even if some fields
+failed) is 200; a request error (refused before execution, no `data`) is 4xx by its code.
+The one difference between the media types: PERSISTED_QUERY_NOT_FOUND is 200 under
+`application/json`, as Apollo Server answers and Apollo clients expect, but 404 under
+`application/graphql-response+json`, where a response without `data` must not be 2xx.
+"""
 
 from __future__ import annotations
 
@@ -8,23 +15,37 @@ from aiohttp import web
 from graphql import GraphQLError
 
 from auth.limits import Budget
+from gateway.media import JSON
 
-# request-level refusals; field errors (FORBIDDEN, BAD_USER_INPUT on an argument) stay 200
-# because the rest of the data may still be good
 CHALLENGE = 'Bearer realm="analytics-gateway"'
-STATUS = {"UNAUTHENTICATED": 401, "RATE_LIMITED": 429, "QUERY_TOO_COMPLEX": 400}
+# the first code of the list found among a request error's codes decides its status
+REQUEST_ERROR_STATUS = {
+    "UNAUTHENTICATED": 401,
+    "RATE_LIMITED": 429,
+    "SERVICE_UNAVAILABLE": 503,
+    "FORBIDDEN": 403,
+    "PERSISTED_QUERY_NOT_FOUND": 404,
+    "QUERY_TOO_COMPLEX": 400,
+}
 
 
-def apply(response: web.StreamResponse, errors: Iterable[GraphQLError], budget: Budget | None) -> None:
+def is_request_error(data: object, errors: Iterable[GraphQLError] | None) -> bool:
+    """Nothing executed: no data and only errors without a path (document, variables, guard)."""
+    errors = list(errors or ())
+    return data is None and bool(errors) and all(error.path is None for error in errors)
+
+
+def status_of(codes: list[str | None], media: str) -> int:
+    """The status of a request error with these codes."""
+    if media == JSON and codes and all(code == "PERSISTED_QUERY_NOT_FOUND" for code in codes):
+        return 200
+    return next((status for code, status in REQUEST_ERROR_STATUS.items() if code in codes), 400)
+
+
+def apply(response: web.StreamResponse, errors: Iterable[GraphQLError], budget: Budget | None, status: int) -> None:
     errors = list(errors)
     codes = [(error.extensions or {}).get("code") for error in errors]
-    for code, status in STATUS.items():
-        if code in codes:
-            response.set_status(status)
-            break
-    else:
-        if errors and all(error.path is None for error in errors):
-            response.set_status(400)  # the document or its variables were refused: nothing ran
+    response.set_status(status)
     if "UNAUTHENTICATED" in codes:
         response.headers["WWW-Authenticate"] = CHALLENGE
     if "RATE_LIMITED" in codes:

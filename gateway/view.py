@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 from aiohttp import web
 from cross_web import HTTPException
 from strawberry.aiohttp.views import GraphQLView
-from strawberry.http import GraphQLHTTPResponse
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
+from strawberry.http.async_base_view import AsyncHTTPRequestAdapter
 from strawberry.types import ExecutionResult
 
+from auth.guard import rate_limited
+from auth.permissions import IsAuthenticated
 from auth.principal import Principal
 from core.errors import (
     ApiError,
@@ -22,16 +26,24 @@ from core.errors import (
 from gateway import appkeys
 from gateway import status as http_status
 from gateway.context import build_context
+from gateway.media import negotiate
 from gateway.web import graphiql_page
 from schema.context import Context
 
 CONTEXT = web.RequestKey("graphql_context", Context)
+MEDIA = web.RequestKey("graphql_media_type", str)
+RESPONSE_MEDIA = web.ResponseKey("graphql_media_type", str)
 
 
-def error_response(error: ApiError, status: int = 401, headers: dict[str, str] | None = None) -> web.Response:
-    body = {"data": None, "errors": [{"message": error.message, "extensions": error.extensions}]}
+def error_response(
+    request: web.Request, error: ApiError, status: int = 401, headers: dict[str, str] | None = None
+) -> web.Response:
+    """A request error: refused before execution, so no `data` entry (GraphQL spec, 7.1)."""
+    body = {"errors": [{"message": error.message, "extensions": error.extensions}]}
     extra = {"WWW-Authenticate": http_status.CHALLENGE} if status == 401 else {}
-    return web.json_response(body, status=status, headers={**extra, **(headers or {})})
+    return web.json_response(
+        body, status=status, headers={**extra, **(headers or {})}, content_type=request.get(MEDIA, "application/json")
+    )
 
 
 async def _count_attempt(request: web.Request) -> None:
@@ -46,27 +58,38 @@ async def _count_attempt(request: web.Request) -> None:
 def _http_error(request: web.Request, error: HTTPException) -> web.Response:
     """strawberry's plain-text refusals, as GraphQL errors with a code."""
     if request.method == "GET" and "not allowed when using GET" in error.reason:
-        return error_response(BadUserInput(f"{error.reason}: use POST"), status=405, headers={"Allow": "POST"})
-    return error_response(BadUserInput(error.reason), status=error.status_code)
+        return error_response(request, BadUserInput(f"{error.reason}: use POST"), status=405, headers={"Allow": "POST"})
+    return error_response(request, BadUserInput(error.reason), status=error.status_code)
+
+
+async def _count_refusal(context: Context) -> None:
+    """A persisted-query lookup or registration that fails still counts as a request."""
+    if context.principal is None or context.limits is None:
+        return
+    budget = await context.limits.count_request(context.principal)
+    if not budget.admitted:
+        context.budget = budget
+        raise rate_limited(budget, "requests")
 
 
 class View(GraphQLView):
     async def __call__(self, request: web.Request) -> web.StreamResponse:
+        request[MEDIA] = negotiate(request.headers.get("Accept"))
         if self.graphql_ide and self.should_render_graphql_ide(self.request_adapter_class(request)):
             # before run(), which would build a context and count the page load as an attempt
             return await self.render_graphql_ide(request)
         if request.method == "POST" and request.content_type != "application/json":
             # no form or multipart bodies: a cross-site <form> cannot post a query
-            return error_response(BadUserInput("POST bodies must be application/json"), status=415)
+            return error_response(request, BadUserInput("POST bodies must be application/json"), status=415)
         try:
             # run(), not super().__call__(), which would turn HTTPException into plain text
             return await self.run(request=request)
         except Unauthenticated as error:
-            return error_response(error)
+            return error_response(request, error)
         except RateLimited as error:
-            return error_response(error, status=429, headers={"Retry-After": str(error.extensions["retryAfter"])})
+            return error_response(request, error, status=429, headers={"Retry-After": str(error.extensions["retryAfter"])})
         except ServiceUnavailable as error:  # the credential store could not be read
-            return error_response(error, status=503)
+            return error_response(request, error, status=503)
         except HTTPException as error:
             return _http_error(request, error)
 
@@ -99,11 +122,60 @@ class View(GraphQLView):
             await _count_attempt(request)
         return principal
 
+    async def parse_http_body(self, request: AsyncHTTPRequestAdapter) -> GraphQLRequestData | list[GraphQLRequestData]:
+        data = await super().parse_http_body(request)
+        if isinstance(data, GraphQLRequestData) and not isinstance(data.operation_name, (str, type(None))):
+            raise HTTPException(400, "The GraphQL operation's `operationName` must be a string or null, if provided.")
+        return data
+
+    async def execute_single(  # noqa: PLR0917 - strawberry's signature
+        self,
+        request: web.Request,
+        request_adapter: AsyncHTTPRequestAdapter,
+        sub_response: web.Response,
+        context: Context,
+        root_value: Any,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
+        """Resolves a persisted query's document first; stores a new one once it proved valid."""
+        persisted = request.app[appkeys.PERSISTED]
+        try:
+            if persisted.requested(request_data.extensions) and context.principal is None:
+                raise Unauthenticated("persisted queries need a credential: " + IsAuthenticated.message)
+            try:
+                resolved = await persisted.resolve(request_data.query, request_data.extensions)
+            except ApiError:
+                await _count_refusal(context)  # nothing executes, so the guard would not count it
+                raise
+        except ApiError as error:
+            return ExecutionResult(data=None, errors=[error])
+        result = await super().execute_single(
+            request, request_adapter, sub_response, context, root_value, replace(request_data, query=resolved.query)
+        )
+        if resolved.register is not None and not http_status.is_request_error(result.data, result.errors):
+            await persisted.register(resolved.register, resolved.query)  # type: ignore[arg-type]
+        return result
+
     async def process_result(self, request: web.Request, result: ExecutionResult) -> GraphQLHTTPResponse:
         response = await super().process_result(request, result)
+        request_error = http_status.is_request_error(result.data, result.errors)
+        if request_error:
+            del response["data"]  # refused before execution: no `data` entry (GraphQL spec, 7.1)
         context = request[CONTEXT]
         if context.response is not None:
-            http_status.apply(context.response, result.errors or (), context.budget)
+            codes = [(error.extensions or {}).get("code") for error in result.errors or ()]
+            status = http_status.status_of(codes, request[MEDIA]) if request_error else 200
+            http_status.apply(context.response, result.errors or (), context.budget, status)
+        return response
+
+    async def get_sub_response(self, request: web.Request) -> web.Response:
+        response = web.Response()
+        response[RESPONSE_MEDIA] = request[MEDIA]
+        return response
+
+    def create_response(self, response_data: Any, sub_response: web.Response) -> web.Response:
+        response = super().create_response(response_data, sub_response)
+        response.content_type = sub_response[RESPONSE_MEDIA]
         return response
 
     def parse_json(self, data: str | bytes) -> Any:

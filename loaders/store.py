@@ -23,6 +23,11 @@ async def ping(engine: AsyncEngine) -> None:
         await conn.execute(select(1))
 
 
+async def tenant_ids(engine: AsyncEngine) -> list[str]:
+    async with engine.connect() as conn:
+        return [str(row[0]) for row in await conn.execute(select(tenants.c.id).order_by(tenants.c.id))]
+
+
 async def first_tenant_id(engine: AsyncEngine) -> str:
     async with engine.connect() as conn:
         return str((await conn.execute(select(tenants.c.id).order_by(tenants.c.id).limit(1))).scalar_one())

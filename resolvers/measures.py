@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from core.metrics import Source, reading
+from core.metrics import Source, reading, spec
 from core.vocabulary import Metric
 from loaders.facts import EMPTY_TRAFFIC, BookingDay, SurveyDay, Traffic
 from resolvers.money import FxTable, average, revenue
@@ -15,6 +15,11 @@ from resolvers.money import FxTable, average, revenue
 NEEDS_TRAFFIC = reading(Source.PAGEVIEWS)
 NEEDS_BOOKINGS = reading(Source.BOOKINGS)
 NEEDS_SURVEYS = reading(Source.SURVEYS)
+
+
+def currency_of(metric: Metric, code: str) -> str | None:
+    """The currency a value of `metric` is in when money is reported in `code`; None if not money."""
+    return code if spec(metric).money else None
 
 
 @dataclass(frozen=True)

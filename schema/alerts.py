@@ -18,11 +18,10 @@ from core.calendar import DayRange
 from core.vocabulary import Granularity, Metric
 from schema import costs
 from schema.context import Context
-from schema.enums import _describe
+from schema.enums import described
 
 log = logging.getLogger(__name__)
-AlertConditionEnum = strawberry.enum(AlertCondition, name="AlertCondition", description="When a rule fires for a period.")
-_describe(AlertCondition, {
+AlertConditionEnum = described(AlertCondition, "AlertCondition", "When a rule fires for a period.", {
     "ABOVE": "The metric's value in the period is above the threshold.",
     "BELOW": "The metric's value in the period is below the threshold.",
     "ANOMALY": "`anomalies` flags the period (the threshold is ignored).",

@@ -24,37 +24,45 @@ from schema import (
 from schema.context import Context
 
 
-@strawberry.type
+@strawberry.type(description="An exact amount of money and its currency.")
 class Money:
-    amount: Decimal
-    currency: str
+    amount: Decimal = strawberry.field(description="The amount, rounded half-even to cents.")
+    currency: str = strawberry.field(description="ISO 4217 code of the amount's currency.")
 
 
-@strawberry.type
+CURRENCY = (
+    "ISO 4217 code of the currency `value` is in, for money metrics (REVENUE, AVERAGE_BOOKING_VALUE): "
+    "the requested `currency`, else the tenant's. Null for counts, ratios and scores."
+)
+
+
+@strawberry.type(description="One period of a series.")
 class SeriesPoint:
     start: date = strawberry.field(description="First day of the period inside the requested range.")
     value: float | None = strawberry.field(description="Null where a ratio metric has no denominator in that period.")
+    currency: str | None = strawberry.field(description=CURRENCY)
 
     @classmethod
-    def of(cls, point: Point) -> SeriesPoint:
-        return cls(start=point.start, value=point.value)
+    def of(cls, point: Point, currency: str | None) -> SeriesPoint:
+        return cls(start=point.start, value=point.value, currency=currency)
 
 
-@strawberry.type
+@strawberry.type(description="The metric for one value of the dimension.")
 class BreakdownRow:
-    key: str
-    value: float | None
+    key: str = strawberry.field(description="The dimension's value, e.g. a channel, `mobile`, a country code or `logged_in`.")
+    value: float | None = strawberry.field(description="The metric over the rows with this key; null for a ratio without denominator.")
     share: float | None = strawberry.field(description="value / sum of all rows' values (rows of a breakdown sum to 1).")
+    currency: str | None = strawberry.field(description=CURRENCY)
 
     @classmethod
-    def of(cls, row: Row) -> BreakdownRow:
-        return cls(key=row.key, value=row.value, share=row.share)
+    def of(cls, row: Row, currency: str | None) -> BreakdownRow:
+        return cls(key=row.key, value=row.value, share=row.share, currency=currency)
 
 
-@strawberry.type
+@strawberry.type(description="One step of the booking funnel.")
 class FunnelStepRow:
-    step: FunnelStep
-    sessions: int
+    step: FunnelStep = strawberry.field(description="The step.")
+    sessions: int = strawberry.field(description="Distinct sessions in the range with at least one pageview of this step.")
     conversion_from_previous: float | None = strawberry.field(
         description="sessions / sessions of the previous step; null for the first step or a zero previous step."
     )
@@ -64,7 +72,7 @@ class FunnelStepRow:
         return cls(step=FunnelStep(step.step), sessions=step.sessions, conversion_from_previous=step.conversion_from_previous)
 
 
-@strawberry.type
+@strawberry.type(description="Every key metric of one tenant over one range (definitions: `metricDefinitions`).")
 class KeyMetrics:
     """Each field loads only what it needs; loaders share the loads between fields and tenants."""
 
@@ -72,31 +80,31 @@ class KeyMetrics:
     days: Private[DayRange]
     currency: Private[str]
 
-    @strawberry.field
+    @strawberry.field(description="Distinct visitors with a pageview in the range.")
     async def unique_visitors(self, info: Info[Context, None]) -> int:
         return (await traffic_total(info.context.loaders, self.tenant.id, self.days)).visitors
 
-    @strawberry.field
+    @strawberry.field(description="Distinct sessions with a pageview in the range.")
     async def sessions(self, info: Info[Context, None]) -> int:
         return (await traffic_total(info.context.loaders, self.tenant.id, self.days)).sessions
 
-    @strawberry.field
+    @strawberry.field(description="Pageviews in the range.")
     async def pageviews(self, info: Info[Context, None]) -> int:
         return (await traffic_total(info.context.loaders, self.tenant.id, self.days)).pageviews
 
-    @strawberry.field
+    @strawberry.field(description="Confirmed bookings made in the range.")
     async def bookings(self, info: Info[Context, None]) -> int:
         return (await self._bookings(info)).confirmed
 
-    @strawberry.field
+    @strawberry.field(description="Bookings made in the range that are cancelled.")
     async def cancellations(self, info: Info[Context, None]) -> int:
         return (await self._bookings(info)).cancelled
 
-    @strawberry.field
+    @strawberry.field(description="Nights times rooms of the confirmed bookings.")
     async def room_nights(self, info: Info[Context, None]) -> int:
         return (await self._bookings(info)).room_nights
 
-    @strawberry.field
+    @strawberry.field(description="Confirmed bookings' value, converted at each booking day's rate.")
     async def revenue(self, info: Info[Context, None]) -> Money:
         return Money(amount=(await self._bookings(info)).revenue, currency=self.currency)
 

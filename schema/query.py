@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from typing import Annotated
 
 import strawberry
 from strawberry.types import Info
@@ -11,12 +12,21 @@ from auth.permissions import IsAuthenticated
 from auth.scope import own_tenant_id, readable_ids
 from core.errors import BadUserInput
 from core.vocabulary import PrincipalKind, Tier
+from resolvers.dictionary import definitions
 from resolvers.money import USD
 from schema import costs
 from schema.context import Context
+from schema.dictionary import MetricDefinition
 from schema.tenant import Tenant
 
 AUTHENTICATED = [IsAuthenticated]
+TenantIdArg = Annotated[
+    strawberry.ID | None, strawberry.argument(description="A tenant id the credential may read; omit for its only one.")
+]
+TenantIdsArg = Annotated[
+    list[strawberry.ID] | None,
+    strawberry.argument(description="Tenant ids the credential may read; omit for all of them."),
+]
 
 
 @strawberry.type(description="Cost-based budget for the current window, GitHub/Shopify style.")
@@ -27,14 +37,14 @@ class RateLimitStatus:
     cost: int = strawberry.field(description="Points this request cost.")
 
 
-@strawberry.type
+@strawberry.type(description="The caller, as its credential (JWT or API key) describes it.")
 class Viewer:
-    kind: PrincipalKind
-    subject: str
-    tier: Tier
-    tenant_ids: list[strawberry.ID]
+    kind: PrincipalKind = strawberry.field(description="Whether the credential is a user's JWT or a partner API key.")
+    subject: str = strawberry.field(description="The JWT's `sub` claim, or the API key's name.")
+    tier: Tier = strawberry.field(description="The plan that decides which fields, ranges and budgets this caller has.")
+    tenant_ids: list[strawberry.ID] = strawberry.field(description="The tenants this credential may read.")
 
-    @strawberry.field(metadata=costs.FREE)
+    @strawberry.field(metadata=costs.FREE, description="The cost budget of the current window (free to ask).")
     async def rate_limit(self, info: Info[Context, None]) -> RateLimitStatus:
         context = info.context
         budget = context.budget
@@ -46,14 +56,14 @@ class Viewer:
         return RateLimitStatus(limit=budget.limit, remaining=budget.remaining, reset_at=budget.reset_at, cost=context.cost)
 
 
-@strawberry.type
+@strawberry.type(description="A currency that money can be reported in (it has exchange rates).")
 class Currency:
-    code: str
+    code: str = strawberry.field(description="ISO 4217 code, e.g. EUR; the value to pass as a `currency` argument.")
     usd_rate: float = strawberry.field(description="US dollars per one unit of this currency on `asOf`.")
-    as_of: date
+    as_of: date = strawberry.field(description="Day of the latest exchange rate of this currency.")
 
 
-@strawberry.type
+@strawberry.type(description="Every read starts here: the caller, its tenants, currencies and the metric dictionary.")
 class Query:
     @strawberry.field(
         permission_classes=AUTHENTICATED,
@@ -74,7 +84,7 @@ class Query:
         metadata=costs.TENANT,
         description="One tenant. Without `id`: the caller's own tenant (an error if it has several).",
     )
-    async def tenant(self, info: Info[Context, None], id: strawberry.ID | None = None) -> Tenant:  # noqa: A002 - contract name
+    async def tenant(self, info: Info[Context, None], id: TenantIdArg = None) -> Tenant:  # noqa: A002 - contract name
         tenant_id = own_tenant_id(info.context.principal, id)
         row = await info.context.loaders.tenants.load(tenant_id)
         if row is None:
@@ -86,7 +96,7 @@ class Query:
         metadata=costs.TENANTS,
         description="Several tenants in one request (portfolios). Without `ids`: every tenant the caller may read.",
     )
-    async def tenants(self, info: Info[Context, None], ids: list[strawberry.ID] | None = None) -> list[Tenant]:
+    async def tenants(self, info: Info[Context, None], ids: TenantIdsArg = None) -> list[Tenant]:
         wanted = readable_ids(info.context.principal, ids)
         rows = await info.context.loaders.tenants.load_many(wanted)
         return [Tenant(row=row) for row in rows if row is not None]
@@ -102,3 +112,11 @@ class Query:
             as_of = max((rate.day for rate in latest.values()), default=date.today())
             found.append(Currency(code=USD, usd_rate=1.0, as_of=as_of))
         return sorted(found, key=lambda currency: currency.code)
+
+    @strawberry.field(
+        metadata=costs.FREE,
+        description="The metric dictionary: what each metric means, its unit, and the dimensions and granularities "
+        "it supports. Open to callers without credentials, like introspection.",
+    )
+    def metric_definitions(self) -> list[MetricDefinition]:
+        return [MetricDefinition.of(definition) for definition in definitions()]

@@ -19,6 +19,7 @@ from resolvers.breakdown import breakdown
 from resolvers.forecast import forecast
 from resolvers.funnel import funnel, login_status
 from resolvers.inputs import day_range, target_currency
+from resolvers.measures import currency_of
 from resolvers.segments import attribution, funnel_by, retention
 from resolvers.series import series
 from schema import costs
@@ -31,20 +32,38 @@ from schema.metrics import BreakdownRow, FunnelStepRow, KeyMetrics, SeriesPoint
 
 @strawberry.input(description="Both ends inclusive. `from` <= `to`; the tier decides the longest range allowed.")
 class DateRange:
-    from_: date = strawberry.field(name="from")
-    to: date
+    from_: date = strawberry.field(name="from", description="First UTC day of the range.")
+    to: date = strawberry.field(description="Last UTC day of the range (included).")
 
 
 GATED = [TierGate]
-RangeArg = Annotated[
-    DateRange, strawberry.argument(name="range", description="UTC days `from`..`to`, both inclusive.")
+RangeArg = Annotated[DateRange, strawberry.argument(name="range", description="The UTC days to compute over, both included.")]
+CurrencyArg = Annotated[
+    str | None,
+    strawberry.argument(description="ISO 4217 code money is reported in (see `currencies`); default: the tenant's currency."),
+]
+MetricArg = Annotated[Metric, strawberry.argument(description="Which metric (definitions: `metricDefinitions`).")]
+GranularityArg = Annotated[
+    Granularity, strawberry.argument(description="Length of one period: DAY, WEEK (ISO, Monday first), MONTH, QUARTER or YEAR.")
 ]
 
 
-@strawberry.type
+@strawberry.type(description="The days a tenant has data for.")
 class DataRangeInfo:
-    from_: date = strawberry.field(name="from")
-    to: date
+    from_: date = strawberry.field(name="from", description="First UTC day with a pageview, booking or survey answer.")
+    to: date = strawberry.field(description="Last UTC day with a pageview, booking or survey answer.")
+
+
+DimensionArg = Annotated[
+    Dimension, strawberry.argument(description="What to split by; `metricDefinitions` lists each metric's dimensions.")
+]
+HorizonArg = Annotated[int, strawberry.argument(description="How many future periods to forecast.")]
+AnomalyRangeArg = Annotated[
+    DateRange, strawberry.argument(name="range", description="The days whose periods are checked; history before it is the baseline.")
+]
+BenchmarkRangeArg = Annotated[
+    DateRange, strawberry.argument(name="range", description="Whole calendar months (from a 1st to a month's last day) before the current month.")
+]
 
 
 def _days(info: Info[Context, None], value: DateRange) -> DayRange:
@@ -55,53 +74,63 @@ def _days(info: Info[Context, None], value: DateRange) -> DayRange:
     return day_range(value.from_, value.to, limit)
 
 
-@strawberry.type
+@strawberry.type(description="Each chart is null, with an error at its path, when it alone cannot be computed.")
 class Charts:
     tenant: Private[TenantRow]
     days: Private[DayRange]
-    currency: Private[str]
+    code: Private[str]
 
-    @strawberry.field(metadata=costs.BY_CHANNEL)
+    @strawberry.field(
+        description="ISO 4217 code of the money in these charts (revenueTrend): the requested `currency`, "
+        "else the tenant's. In a portfolio every tenant's charts use the same requested currency."
+    )
+    def currency(self) -> str:
+        return self.code
+
+    @strawberry.field(metadata=costs.BY_CHANNEL, description="Unique visitors per marketing channel: breakdown(UNIQUE_VISITORS, CHANNEL).")
     async def visitors_by_channel(self, info: Info[Context, None]) -> list[BreakdownRow]:
         rows = await breakdown(
-            info.context.loaders, self.tenant, Metric.UNIQUE_VISITORS, Dimension.CHANNEL, self.days, self.currency
+            info.context.loaders, self.tenant, Metric.UNIQUE_VISITORS, Dimension.CHANNEL, self.days, self.code
         )
-        return [BreakdownRow.of(row) for row in rows]
+        return [BreakdownRow.of(row, None) for row in rows]
 
-    @strawberry.field
+    @strawberry.field(description="Visitors with a logged-in pageview (logged_in) and without (logged_out); they sum to uniqueVisitors.")
     async def login_status(self, info: Info[Context, None]) -> list[BreakdownRow]:
-        return [BreakdownRow.of(row) for row in await login_status(info.context.loaders, self.tenant.id, self.days)]
+        rows = await login_status(info.context.loaders, self.tenant.id, self.days)
+        return [BreakdownRow.of(row, None) for row in rows]
 
-    @strawberry.field
+    @strawberry.field(description="Sessions reaching each booking step: the same as `funnel(range)`.")
     async def booking_funnel(self, info: Info[Context, None]) -> list[FunnelStepRow]:
         return [FunnelStepRow.of(step) for step in await funnel(info.context.loaders, self.tenant.id, self.days)]
 
-    @strawberry.field(metadata=costs.REVENUE_TREND)
+    @strawberry.field(metadata=costs.REVENUE_TREND, description="Revenue per month in `currency`: series(REVENUE, MONTH).")
     async def revenue_trend(self, info: Info[Context, None]) -> list[SeriesPoint]:
         return await self._trend(info, Metric.REVENUE, Granularity.MONTH)
 
-    @strawberry.field(metadata=costs.QUARTER_TREND)
+    @strawberry.field(metadata=costs.QUARTER_TREND, description="Net promoter score per quarter: series(NPS, QUARTER).")
     async def nps_trend(self, info: Info[Context, None]) -> list[SeriesPoint]:
         return await self._trend(info, Metric.NPS, Granularity.QUARTER)
 
-    @strawberry.field(metadata=costs.QUARTER_TREND)
+    @strawberry.field(
+        metadata=costs.QUARTER_TREND, description="Repeat booking rate per quarter: series(REPEAT_BOOKING_RATE, QUARTER)."
+    )
     async def rebooking_trend(self, info: Info[Context, None]) -> list[SeriesPoint]:
         return await self._trend(info, Metric.REPEAT_BOOKING_RATE, Granularity.QUARTER)
 
     async def _trend(self, info: Info[Context, None], metric: Metric, granularity: Granularity) -> list[SeriesPoint]:
-        points = await series(info.context.loaders, self.tenant, metric, self.days, granularity, self.currency)
-        return [SeriesPoint.of(point) for point in points]
+        points = await series(info.context.loaders, self.tenant, metric, self.days, granularity, self.code)
+        return [SeriesPoint.of(point, currency_of(metric, self.code)) for point in points]
 
 
-@strawberry.type
+@strawberry.type(description="One client of the gateway (a hotel, resort or venue) and everything measured on its site.")
 class Tenant:
     row: Private[TenantRow]
 
-    @strawberry.field
+    @strawberry.field(description="Stable identifier, as credentials and `tenant(id:)` name it.")
     def id(self) -> strawberry.ID:
         return strawberry.ID(self.row.id)
 
-    @strawberry.field
+    @strawberry.field(description="Display name.")
     def name(self) -> str:
         return self.row.name
 
@@ -109,7 +138,7 @@ class Tenant:
     def segment(self) -> str:
         return self.row.segment
 
-    @strawberry.field
+    @strawberry.field(description="ISO 3166-1 alpha-2 code of the tenant's country.")
     def country(self) -> str:
         return self.row.country
 
@@ -123,7 +152,7 @@ class Tenant:
         return None if span is None else DataRangeInfo(from_=span[0], to=span[1])
 
     @strawberry.field(permission_classes=GATED, metadata=costs.KEY_METRICS, description="The key metrics over a range. `currency` defaults to the tenant's currency.")
-    async def metrics(self, info: Info[Context, None], range_: RangeArg, currency: str | None = None) -> KeyMetrics:
+    async def metrics(self, info: Info[Context, None], range_: RangeArg, currency: CurrencyArg = None) -> KeyMetrics:
         days = _days(info, range_)
         return KeyMetrics(tenant=self.row, days=days, currency=await self._currency(info, currency))
 
@@ -135,29 +164,29 @@ class Tenant:
     async def series(
         self,
         info: Info[Context, None],
-        metric: Metric,
+        metric: MetricArg,
         range_: RangeArg,
-        granularity: Granularity = Granularity.DAY,
-        currency: str | None = None,
+        granularity: GranularityArg = Granularity.DAY,
+        currency: CurrencyArg = None,
     ) -> list[SeriesPoint]:
         days = _days(info, range_)
         code = await self._currency(info, currency)
         points = await series(info.context.loaders, self.row, metric, days, granularity, code)
-        return [SeriesPoint.of(point) for point in points]
+        return [SeriesPoint.of(point, currency_of(metric, code)) for point in points]
 
     @strawberry.field(permission_classes=GATED, metadata=costs.BREAKDOWN, description="One metric split by a dimension, largest first.")
     async def breakdown(
-        self, info: Info[Context, None], metric: Metric, by: Dimension, range_: RangeArg, currency: str | None = None
+        self, info: Info[Context, None], metric: MetricArg, by: DimensionArg, range_: RangeArg, currency: CurrencyArg = None
     ) -> list[BreakdownRow]:
         days = _days(info, range_)
         code = await self._currency(info, currency)
         rows = await breakdown(info.context.loaders, self.row, metric, by, days, code)
-        return [BreakdownRow.of(row) for row in rows]
+        return [BreakdownRow.of(row, currency_of(metric, code)) for row in rows]
 
     @strawberry.field(permission_classes=GATED, metadata=costs.CHARTS, description="The six dashboard charts.")
-    async def charts(self, info: Info[Context, None], range_: RangeArg, currency: str | None = None) -> Charts:
+    async def charts(self, info: Info[Context, None], range_: RangeArg, currency: CurrencyArg = None) -> Charts:
         days = _days(info, range_)
-        return Charts(tenant=self.row, days=days, currency=await self._currency(info, currency))
+        return Charts(tenant=self.row, days=days, code=await self._currency(info, currency))
 
     @strawberry.field(permission_classes=GATED, metadata=costs.FUNNEL, description="Booking funnel: sessions reaching each step.")
     async def funnel(self, info: Info[Context, None], range_: RangeArg) -> list[FunnelStepRow]:
@@ -172,16 +201,16 @@ class Tenant:
     async def forecast(
         self,
         info: Info[Context, None],
-        metric: Metric,
-        horizon: int,
-        granularity: Granularity = Granularity.DAY,
-        currency: str | None = None,
+        metric: MetricArg,
+        horizon: HorizonArg,
+        granularity: GranularityArg = Granularity.DAY,
+        currency: CurrencyArg = None,
     ) -> Forecast:
         code = await self._currency(info, currency)
         answer = await forecast(
             info.context.loaders, info.context.forecaster, self.row, metric, horizon, granularity, code
         )
-        return Forecast.of(answer)
+        return Forecast.of(answer, currency_of(metric, code))
 
     @strawberry.field(
         permission_classes=GATED,
@@ -189,19 +218,19 @@ class Tenant:
         description="PROFESSIONAL and up. Points in `range` that fall outside what the history predicts.",
     )
     async def anomalies(
-        self, info: Info[Context, None], metric: Metric, range_: RangeArg, granularity: Granularity = Granularity.DAY
+        self, info: Info[Context, None], metric: MetricArg, range_: AnomalyRangeArg, granularity: GranularityArg = Granularity.DAY
     ) -> list[Anomaly]:
         days = _days(info, range_)
         code = await self._currency(info, None)  # money in the tenant's own currency
         flags = await anomalies(info.context.loaders, self.row, metric, days, granularity, code)
-        return [Anomaly.of(flag) for flag in flags]
+        return [Anomaly.of(flag, currency_of(metric, code)) for flag in flags]
 
     @strawberry.field(
         permission_classes=GATED,
         metadata=costs.BENCHMARK,
         description="PROFESSIONAL and up. Where this tenant stands among its segment's peers (k-anonymous).",
     )
-    async def benchmark(self, info: Info[Context, None], metric: Metric, range_: RangeArg) -> Benchmark:
+    async def benchmark(self, info: Info[Context, None], metric: MetricArg, range_: BenchmarkRangeArg) -> Benchmark:
         days = _days(info, range_)
         code = await self._currency(info, None)  # every peer's money converted to this tenant's currency
         principal = info.context.principal
@@ -209,7 +238,7 @@ class Tenant:
             info.context.loaders, self.row, metric, days, code, info.context.options.benchmark_min_peers,
             principal.can_read,
         )
-        return Benchmark.of(standing)
+        return Benchmark.of(standing, currency_of(metric, code))
 
     @strawberry.field(
         permission_classes=GATED,

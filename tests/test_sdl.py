@@ -17,12 +17,11 @@ PENDING: set[str] = {
     *(f"Tenant.{name}" for name in (
         "metrics", "series", "breakdown", "charts", "funnel", "forecast", "anomalies", "benchmark",
     )),
-    # 10 browsers and developers
-    "Query.metricDefinitions",
+    # 15 analytics depth
+    "Dimension.UTM_SOURCE", "Dimension.UTM_MEDIUM", "Dimension.UTM_CAMPAIGN",
+    "Tenant.funnelBy", "Tenant.attribution", "Tenant.retention", "Tenant.alertRules", "Tenant.alerts",
 }
 PENDING_TYPES: set[str] = {
-    # 10
-    "MetricDefinition",
     # 12 ingestion
     "Mutation", "BookingStatus", "PageviewInput", "BookingInput", "SurveyResponseInput", "FxRateInput",
     "IngestResult", "IngestError",

@@ -1,0 +1,1 @@
+"""Automatic persisted queries (the Apollo APQ protocol) and the optional allow-list."""

@@ -1,0 +1,94 @@
+"""Money values say their currency; a portfolio's charts use the one requested, for every tenant."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from tests.gql import execute, tenant_ids
+
+RANGE = '{from: "2025-10-01", to: "2026-02-10"}'
+PORTFOLIO = f"""
+query($ids: [ID!]) {{
+  tenants(ids: $ids) {{
+    id currency
+    metrics(range: {RANGE}, currency: "EUR") {{ revenue {{ amount currency }} }}
+    charts(range: {RANGE}, currency: "EUR") {{
+      currency
+      revenueTrend {{ start value currency }}
+      npsTrend {{ value currency }}
+      visitorsByChannel {{ value currency }}
+    }}
+    own: charts(range: {RANGE}) {{ currency revenueTrend {{ value currency }} }}
+    series(metric: REVENUE, range: {RANGE}, granularity: MONTH, currency: "EUR") {{ start value currency }}
+  }}
+}}
+"""
+
+
+async def test_portfolio_charts_use_the_requested_currency_and_say_so(sqlite_demo_url: str) -> None:
+    ids = await tenant_ids(sqlite_demo_url)
+    result = await execute(sqlite_demo_url, PORTFOLIO, {"ids": ids}, tenants=ids)
+    assert result.errors is None, result.errors
+    tenants = result.data["tenants"]
+    assert len({t["currency"] for t in tenants}) >= 3, "the demo mixes CHF, EUR and GBP tenants"
+    for tenant in tenants:
+        charts, own = tenant["charts"], tenant["own"]
+        assert charts["currency"] == "EUR"
+        assert {p["currency"] for p in charts["revenueTrend"]} == {"EUR"}
+        # the trend is the monthly EUR series, and adds up to the EUR revenue of the range
+        assert [(p["start"], p["value"]) for p in charts["revenueTrend"]] == [(p["start"], p["value"]) for p in tenant["series"]]
+        assert {p["currency"] for p in tenant["series"]} == {"EUR"}
+        total = sum(Decimal(str(p["value"])) for p in charts["revenueTrend"])
+        revenue = tenant["metrics"]["revenue"]
+        assert revenue["currency"] == "EUR"
+        assert abs(total - Decimal(revenue["amount"])) <= Decimal("0.01") * len(charts["revenueTrend"])
+        # counts and scores carry no currency
+        assert {p["currency"] for p in charts["npsTrend"] + charts["visitorsByChannel"]} == {None}
+        # without `currency`, the tenant's own, said as such
+        assert own["currency"] == tenant["currency"]
+        assert {p["currency"] for p in own["revenueTrend"]} == {tenant["currency"]}
+        if tenant["currency"] != "EUR":
+            assert [p["value"] for p in own["revenueTrend"]] != [p["value"] for p in charts["revenueTrend"]]
+
+
+async def test_series_and_breakdown_name_the_currency_of_money_metrics_only(sqlite_demo_url: str) -> None:
+    ids = await tenant_ids(sqlite_demo_url)
+    query = f"""{{ tenant {{
+      currency
+      revenue: series(metric: REVENUE, range: {RANGE}, granularity: MONTH, currency: "usd") {{ currency }}
+      abv: breakdown(metric: AVERAGE_BOOKING_VALUE, by: CHANNEL, range: {RANGE}) {{ currency }}
+      sessions: series(metric: SESSIONS, range: {RANGE}, granularity: MONTH) {{ currency }}
+      rate: breakdown(metric: CONVERSION_RATE, by: CHANNEL, range: {RANGE}, currency: "EUR") {{ currency }}
+    }} }}"""
+    result = await execute(sqlite_demo_url, query, tenants=ids[:1])
+    assert result.errors is None, result.errors
+    tenant = result.data["tenant"]
+    assert {p["currency"] for p in tenant["revenue"]} == {"USD"}
+    assert {r["currency"] for r in tenant["abv"]} == {tenant["currency"]}
+    assert {p["currency"] for p in tenant["sessions"]} == {None}
+    assert {r["currency"] for r in tenant["rate"]} == {None}
+
+
+async def _field(url: str, tenant_id: str, selection: str) -> dict | None:
+    result = await execute(url, f"{{ tenant {{ {selection} }} }}", tenants=[tenant_id], benchmark_min_peers=3)
+    if result.errors:
+        assert [e.extensions["code"] for e in result.errors] == ["INSUFFICIENT_PEERS"], result.errors
+        return None
+    return result.data["tenant"]
+
+
+async def test_intelligence_names_the_currency_of_money(sqlite_demo_url: str) -> None:
+    tenant_id = (await tenant_ids(sqlite_demo_url))[0]
+    own = (await _field(sqlite_demo_url, tenant_id, "currency"))["currency"]
+    forecast = (await _field(sqlite_demo_url, tenant_id, 'forecast(metric: REVENUE, horizon: 2, granularity: MONTH, '
+                             'currency: "USD") { currency points { currency } }'))["forecast"]
+    assert forecast["currency"] == "USD" and {p["currency"] for p in forecast["points"]} == {"USD"}
+    sessions = (await _field(sqlite_demo_url, tenant_id, "forecast(metric: SESSIONS, horizon: 2) { currency }"))["forecast"]
+    assert sessions["currency"] is None
+    anomalies = (await _field(sqlite_demo_url, tenant_id, f"anomalies(metric: REVENUE, range: {RANGE}) {{ currency }}"))
+    assert {a["currency"] for a in anomalies["anomalies"]} <= {own}
+    for metric, expected in (("REVENUE", own), ("SESSIONS", None)):
+        months = '{from: "2025-10-01", to: "2026-01-31"}'  # benchmarks compare whole months
+        found = await _field(sqlite_demo_url, tenant_id, f"benchmark(metric: {metric}, range: {months}) {{ currency }}")
+        if found is not None:  # too few peers in the small demo is an error, not a currency
+            assert found["benchmark"]["currency"] == expected
