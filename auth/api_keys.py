@@ -80,7 +80,8 @@ def principal_for(record: ApiKeyRecord | None, key: str, now: datetime) -> Princ
         tier = Tier(record.tier)
     except ValueError as error:
         raise Unauthenticated("API key has an unknown tier") from error
-    return Principal(PrincipalKind.API_KEY, record.name or record.prefix, tier, record.tenant_ids)
+    expires_at = None if record.expires_at is None else record.expires_at.replace(tzinfo=UTC)
+    return Principal(PrincipalKind.API_KEY, record.name or record.prefix, tier, record.tenant_ids, expires_at)
 
 
 async def create_key(

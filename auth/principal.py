@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from enum import Enum
 
 from auth.tiers import Tier
@@ -19,6 +20,8 @@ class Principal:
     subject: str
     tier: Tier
     tenant_ids: tuple[str, ...]
+    # when the credential stops being valid (a token's exp, a key's expiry); live connections close then
+    expires_at: datetime | None = None
 
     def can_read(self, tenant_id: str) -> bool:
         return tenant_id in self.tenant_ids

@@ -16,6 +16,7 @@ class Tier(str, Enum):
 
 BASIC_FIELDS = frozenset({"metrics", "series", "breakdown", "charts", "funnel"})
 INTELLIGENCE_FIELDS = frozenset({"forecast", "anomalies", "benchmark"})
+LIVE_FIELDS = frozenset({"liveMetrics", "bookingEvents"})
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,8 @@ class TierPolicy:
     requests_per_minute: int
     points_per_minute: int
     max_query_cost: int
+    # subscriptions one principal may hold open at once, over all replicas
+    max_subscriptions: int
 
 
 DEFAULTS = {
@@ -38,26 +41,29 @@ DEFAULTS = {
         requests_per_minute=60,
         points_per_minute=3_000,
         max_query_cost=1_000,
+        max_subscriptions=1,
     ),
     Tier.PROFESSIONAL: TierPolicy(
-        fields=BASIC_FIELDS | INTELLIGENCE_FIELDS,
+        fields=BASIC_FIELDS | INTELLIGENCE_FIELDS | LIVE_FIELDS,
         max_range_days=731,
         max_tenants=1,
         requests_per_minute=600,
         points_per_minute=30_000,
         max_query_cost=5_000,
+        max_subscriptions=20,
     ),
     Tier.ENTERPRISE: TierPolicy(
-        fields=BASIC_FIELDS | INTELLIGENCE_FIELDS,
+        fields=BASIC_FIELDS | INTELLIGENCE_FIELDS | LIVE_FIELDS,
         max_range_days=36_600,
         max_tenants=200,
         requests_per_minute=3_000,
         points_per_minute=300_000,
         max_query_cost=100_000,
+        max_subscriptions=200,
     ),
 }
 ORDER = (Tier.FREE, Tier.PROFESSIONAL, Tier.ENTERPRISE)
-GATED_FIELDS = BASIC_FIELDS | INTELLIGENCE_FIELDS
+GATED_FIELDS = BASIC_FIELDS | INTELLIGENCE_FIELDS | LIVE_FIELDS
 
 
 @dataclass(frozen=True)

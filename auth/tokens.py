@@ -93,7 +93,8 @@ def principal_from_claims(claims: dict[str, Any]) -> Principal:
         raise Unauthenticated("claim 'tier' must be FREE, PROFESSIONAL or ENTERPRISE") from error
     if not isinstance(tenants, list) or not all(isinstance(t, str) and t for t in tenants):
         raise Unauthenticated("claim 'tenants' must be an array of tenant ids")
-    return Principal(PrincipalKind.USER, subject, tier, tuple(dict.fromkeys(tenants)))
+    expires_at = datetime.fromtimestamp(claims["exp"], UTC) if isinstance(claims.get("exp"), (int, float)) else None
+    return Principal(PrincipalKind.USER, subject, tier, tuple(dict.fromkeys(tenants)), expires_at)
 
 
 def load_jwks(text: str) -> dict[str, PyJWK]:

@@ -9,7 +9,7 @@ from auth.verifier import build_verifier
 from gateway import appkeys
 from gateway.health import health, ready
 from gateway.middleware import request_meta
-from gateway.resources import engine_ctx, limits_ctx, redis_ctx
+from gateway.resources import engine_ctx, limits_ctx, live_ctx, redis_ctx
 from gateway.settings import Settings
 from gateway.view import View
 from schema.root import build_schema
@@ -20,10 +20,11 @@ def create_app(settings: Settings) -> web.Application:
     app[appkeys.SETTINGS] = settings
     app[appkeys.VERIFIER] = build_verifier(settings)
     app[appkeys.TIERS] = load_tiers(settings.tiers_file)
-    app.cleanup_ctx.extend([engine_ctx, redis_ctx, limits_ctx])
+    app.cleanup_ctx.extend([engine_ctx, redis_ctx, limits_ctx, live_ctx])
     view = View(schema=build_schema(settings.query_limits), graphql_ide="graphiql" if settings.graphiql else None)
     # last_used writes of API keys finish before the engine is disposed
     app.on_shutdown.append(lambda _app: view.api_keys.recorder.drain())
+    app.on_shutdown.append(lambda _app: view.sockets.close_all())
     app.router.add_route("*", "/graphql", view)
     app.router.add_get("/health", health)
     app.router.add_get("/ready", ready)

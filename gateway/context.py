@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 
 from aiohttp import web
@@ -11,6 +12,7 @@ from auth.limits import Budget, RateLimits
 from auth.principal import Principal
 from auth.tiers import TierPolicy, TierTable, default_tiers
 from gateway.settings import Settings
+from live.service import Live
 from loaders.dataloaders import Loaders
 
 
@@ -26,6 +28,14 @@ class Context:
     # set by auth.guard.RequestGuard before execution
     cost: int = 0
     budget: Budget | None = None
+    # WebSocket connections: the broker, the connection_init payload, the close at expiry
+    live: Live | None = None
+    connection_params: dict[str, object] | None = None
+    expiry: asyncio.TimerHandle | None = None
+
+    def refresh_loaders(self) -> None:
+        """New loaders for the next push of a subscription: DataLoaders cache what they read."""
+        self.loaders = Loaders(self.loaders.engine)
 
     @property
     def policy(self) -> TierPolicy | None:
@@ -41,5 +51,6 @@ def build_context(
     limits: RateLimits | None = None,
     request: web.Request | None = None,
     response: web.StreamResponse | None = None,
+    live: Live | None = None,
 ) -> Context:
-    return Context(settings, Loaders(engine), principal, tiers or default_tiers(), limits, request, response)
+    return Context(settings, Loaders(engine), principal, tiers or default_tiers(), limits, request, response, live=live)

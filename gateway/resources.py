@@ -10,6 +10,10 @@ from redis.asyncio import Redis
 from auth.limits import RateLimits, redis_storage
 from gateway import appkeys
 from gateway.database import create_engine
+from live.broker import Broker, InProcessBroker
+from live.redis_broker import RedisBroker
+from live.service import Live
+from live.slots import SubscriptionSlots
 
 
 async def engine_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -35,3 +39,21 @@ async def limits_ctx(app: web.Application) -> AsyncIterator[None]:
     storage = redis_storage(settings.redis_url) if settings.redis_url else None
     app[appkeys.LIMITS] = RateLimits(app[appkeys.TIERS], storage, settings.ip_attempts_per_minute)
     yield
+
+
+async def live_ctx(app: web.Application) -> AsyncIterator[None]:
+    """The subscriptions' broker: Redis pub/sub across replicas with REDIS_URL, else in process."""
+    settings = app[appkeys.SETTINGS]
+    redis = app.get(appkeys.REDIS)
+    broker: Broker
+    if settings.redis_url is not None:
+        broker = RedisBroker(settings.redis_url, settings.live_prefix, settings.live_queue_size, publisher=redis)
+    else:
+        broker = InProcessBroker(settings.live_queue_size)
+    slots = SubscriptionSlots(redis, settings.live_prefix)
+    await broker.start()
+    await slots.start()
+    app[appkeys.LIVE] = Live(broker, slots, settings.live_push_interval_seconds)
+    yield
+    await slots.close()
+    await broker.close()

@@ -45,6 +45,11 @@ class Settings(BaseSettings):
     max_field_nodes: int = Field(400, ge=10, le=10_000)
     # requests without valid credentials, per client IP and minute
     ip_attempts_per_minute: int = Field(30, ge=1, le=100_000)
+    # live updates (subscriptions): at most one liveMetrics push per subscription per interval,
+    # booking events waiting per subscriber before it is dropped, and the Redis key/channel prefix
+    live_push_interval_seconds: float = Field(1.0, ge=0.0, le=3600.0)
+    live_queue_size: int = Field(1000, ge=1, le=1_000_000)
+    live_prefix: str = Field("gateway:", pattern=r"^[A-Za-z0-9:_.-]{0,64}$")
     log_level: str = "INFO"
     db_pool_size: int = Field(10, ge=1, le=200)
 

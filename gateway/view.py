@@ -10,48 +10,18 @@ from cross_web import HTTPException
 from strawberry.aiohttp.views import GraphQLView
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
+from strawberry.types.unset import UNSET, UnsetType
 
 from auth.api_keys import ApiKeyAuthenticator
+from auth.credentials import authenticate, payload_headers
 from auth.principal import Principal
 from gateway import appkeys
 from gateway.context import Context, build_context
 from gateway import status as http_status
 from gateway.errors import ApiError, BadUserInput, RateLimited, ServiceUnavailable, Unauthenticated
+from gateway.websocket import LegacyHandler, Sockets, close_at, reject
 
 CONTEXT = web.RequestKey("graphql_context", Context)
-API_KEY_HEADER = "X-API-Key"
-
-
-def bearer_token(request: web.Request) -> str | None:
-    header = request.headers.get("Authorization")
-    if header is None:
-        return None
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise Unauthenticated("Authorization header must be `Bearer <token>`")
-    return token.strip()
-
-
-def api_key(request: web.Request) -> str | None:
-    keys = request.headers.getall(API_KEY_HEADER, [])
-    if len(keys) > 1:
-        raise Unauthenticated(f"send one credential: {API_KEY_HEADER} appears {len(keys)} times")
-    return keys[0] if keys else None
-
-
-async def authenticate(request: web.Request, api_keys: ApiKeyAuthenticator) -> Principal | None:
-    """The caller from `Authorization: Bearer <jwt>` or `X-API-Key: <key>`, None without either.
-
-    Sending both is refused rather than picking one: a client that sends two credentials
-    is confused, and whichever we preferred could silently read with the wrong scope.
-    """
-    if "Authorization" in request.headers and API_KEY_HEADER in request.headers:
-        raise Unauthenticated(f"send one credential: either `Authorization: Bearer <token>` or `{API_KEY_HEADER}`")
-    key = api_key(request)
-    if key is not None:
-        return await api_keys.authenticate(request.app[appkeys.ENGINE], key)
-    token = bearer_token(request)
-    return None if token is None else request.app[appkeys.VERIFIER].verify(token)
 
 
 def error_response(error: ApiError, status: int = 401, headers: dict[str, str] | None = None) -> web.Response:
@@ -77,12 +47,17 @@ def _http_error(request: web.Request, error: HTTPException) -> web.Response:
 
 
 class View(GraphQLView):
+    graphql_ws_handler_class = LegacyHandler
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # one per app (create_app builds one View), so the last_used throttle is per process
         self.api_keys = ApiKeyAuthenticator()
+        self.sockets = Sockets()
 
     async def __call__(self, request: web.Request) -> web.StreamResponse:
+        if self.is_websocket_request(request):
+            return await self._websocket(request)
         if request.method == "POST" and request.content_type != "application/json":
             # no form or multipart bodies: a cross-site <form> cannot post a query
             return error_response(BadUserInput("POST bodies must be application/json"), status=415)
@@ -98,23 +73,51 @@ class View(GraphQLView):
         except HTTPException as error:
             return _http_error(request, error)
 
+    async def _websocket(self, request: web.Request) -> web.StreamResponse:
+        try:
+            return await self.run(request=request)
+        finally:
+            context = request.get(CONTEXT)
+            if context is not None and context.expiry is not None:
+                context.expiry.cancel()
+
     async def get_context(self, request: web.Request, response: Any) -> Context:
+        websocket = isinstance(response, web.WebSocketResponse)
+        if websocket:
+            self.sockets.add(response)
         context = build_context(
             engine=request.app[appkeys.ENGINE],
             settings=request.app[appkeys.SETTINGS],
-            principal=await self._principal(request),
+            # a WebSocket authenticates with its connection_init payload (on_ws_connect)
+            principal=None if websocket else await self._principal(request, request.headers),
             tiers=request.app[appkeys.TIERS],
             limits=request.app[appkeys.LIMITS],
             request=request,
             response=response,
+            live=request.app[appkeys.LIVE],
         )
         request[CONTEXT] = context
         return context
 
-    async def _principal(self, request: web.Request) -> Principal | None:
-        """Requests without valid credentials are counted per IP; past the limit they get 429."""
+    async def on_ws_connect(self, context: Context) -> UnsetType:
+        """Credentials from the connection_init payload; without valid ones, close with 4403."""
+        request, ws = context.request, context.response
+        assert request is not None and isinstance(ws, web.WebSocketResponse)
         try:
-            principal = await authenticate(request, self.api_keys)
+            principal = await self._principal(request, payload_headers(context.connection_params))
+            if principal is None:
+                raise Unauthenticated("send `Authorization: Bearer <token>` or `X-API-Key: <key>` in the connection_init payload")
+        except (Unauthenticated, RateLimited, ServiceUnavailable) as error:
+            raise await reject(ws, error) from error
+        context.principal = principal
+        context.expiry = close_at(ws, principal.expires_at)
+        return UNSET
+
+    async def _principal(self, request: web.Request, headers: Any) -> Principal | None:
+        """Requests without valid credentials are counted per IP; past the limit they get 429."""
+        app = request.app
+        try:
+            principal = await authenticate(headers, app[appkeys.ENGINE], app[appkeys.VERIFIER], self.api_keys)
         except Unauthenticated:
             await _count_attempt(request)
             raise

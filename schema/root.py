@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncGenerator
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
+from strawberry.types.execution import ExecutionResult, PreExecutionError
 
 from auth.guard import RequestGuard
 from auth.query_limits import QueryLimits, limit_extensions
@@ -17,6 +20,7 @@ from gateway.masking import ErrorMasking, code_request_errors
 from gateway.settling import SettleLoads
 from schema import enums  # noqa: F401 - registers the enums under their contract names
 from schema.query import Query
+from schema.subscription import Subscription
 from schema.scalars import ExactDecimal, OffsetDateTime, StrictDate
 
 
@@ -26,11 +30,32 @@ class GatewaySchema(strawberry.Schema):
         # are logged by ErrorMasking together with the error id the client sees.
         code_request_errors(errors)
 
+    async def stream(self, *args: Any, **kwargs: Any) -> Any:
+        return refusals_as_errors(await super().stream(*args, **kwargs))
+
+
+async def refusals_as_errors(results: AsyncGenerator[Any, None]) -> AsyncGenerator[Any, None]:
+    """A stream whose first result is only errors (a refused subscription: tenant, cost, limit)
+    is sent as the protocol's `error` message, like a validation error, not as `next` + `complete`."""
+    try:
+        first = await anext(results, None)
+        if first is None:
+            return
+        if type(first) is ExecutionResult and first.data is None and first.errors:
+            yield PreExecutionError(data=None, errors=first.errors, extensions=first.extensions)
+            return
+        yield first
+        async for result in results:
+            yield result
+    finally:
+        await results.aclose()
+
 
 def build_schema(limits: QueryLimits | None = QueryLimits()) -> GatewaySchema:
     """`limits=None` only for trusted callers (the oracle tests' huge aliased documents)."""
     return GatewaySchema(
         query=Query,
+        subscription=Subscription,
         config=StrawberryConfig(
             scalar_map={date: StrictDate, datetime: OffsetDateTime, Decimal: ExactDecimal},
             # "did you mean" would leak the schema that disabled introspection hides
