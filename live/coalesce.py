@@ -11,8 +11,9 @@ from live.inbox import Inbox
 
 async def pushes(inbox: Inbox, interval: float, clock: Callable[[], float] = time.monotonic) -> AsyncIterator[None]:
     """Yields once per batch of events: right away after a quiet interval, else when the
-    interval since the last push is over (trailing edge, so the last event is never left out)."""
-    last = -float("inf")
+    interval since the last push is over (trailing edge, so the last event is never left out).
+    The caller's first push (the snapshot) is taken to be now."""
+    last = clock()
     while True:
         await inbox.wait()
         delay = last + interval - clock()

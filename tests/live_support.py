@@ -133,3 +133,42 @@ async def publish(server: Any, tenant_id: str, *changes: BookingChange) -> LiveE
     event = LiveEvent(tenant_id=tenant_id, bookings=changes)
     await server.app[appkeys.LIVE].broker.publish(tenant_id, event)
     return event
+
+
+def today_range() -> dict[str, str]:
+    """From a day of the demo data (which ends 2026-02-10) to today, so the range is live."""
+    return {"from": "2026-01-01", "to": datetime.now(UTC).date().isoformat()}
+
+
+async def store_booking(server: Any, tenant_id: str, change: BookingChange) -> None:
+    """What an ingestion write does to the store (the test's stand-in for recordBookings)."""
+    from loaders import tables
+    from loaders.store import insert_rows
+
+    row = {
+        "tenant_id": tenant_id,
+        "booking_ref": change.booking_ref,
+        "booked_at": change.booked_at.astimezone(UTC).replace(tzinfo=None),
+        "customer_id": f"c-{change.booking_ref}",
+        "visitor_id": None,
+        "check_in": change.booked_at.date(),
+        "nights": 2,
+        "rooms": 1,
+        "amount": change.amount,
+        "currency": change.currency,
+        "status": change.status,
+        "channel": change.channel,
+    }
+    await insert_rows(server.app[appkeys.ENGINE], tables.bookings, [row])
+
+
+async def query(server: Any, document: str, headers: dict[str, str], **variables: Any) -> dict[str, Any]:
+    """A plain HTTP query to the same app: the oracle for what liveMetrics pushes."""
+    import aiohttp
+
+    async with aiohttp.ClientSession() as http:
+        url = f"http://127.0.0.1:{server.port}/graphql"
+        async with http.post(url, json={"query": document, "variables": variables}, headers=headers) as response:
+            body = await response.json()
+    assert "errors" not in body, body
+    return body["data"]
