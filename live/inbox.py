@@ -30,6 +30,7 @@ class Inbox:
     __slots__ = ("tenant_id", "capacity", "coalesce", "_items", "_wake", "_overflowed", "_on_close")
 
     def __init__(self, tenant_id: str, capacity: int, coalesce: bool, on_close: Callable[[Inbox], None]) -> None:
+        # on_close may run twice (overflow, then the subscriber's close): it must be idempotent
         self.tenant_id = tenant_id
         self.capacity = capacity
         self.coalesce = coalesce
@@ -39,10 +40,14 @@ class Inbox:
         self._on_close = on_close
 
     def offer(self, item: Item) -> None:
+        if self._overflowed:
+            return
         if self.coalesce:
             self._items.clear()
         elif len(self._items) >= self.capacity:
+            # dropped at once: no more events are kept for it, it raises on its next read
             self._overflowed = True
+            self._on_close(self)
         self._items.append(item)
         self._wake.set()
 
@@ -71,6 +76,10 @@ class Inbox:
         if self._overflowed:
             raise Overflowed(self.capacity)
         return self._items.popleft()
+
+    @property
+    def overflowed(self) -> bool:
+        return self._overflowed
 
     def close(self) -> None:
         self._on_close(self)

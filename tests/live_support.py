@@ -107,14 +107,16 @@ class Collector:
         await asyncio.gather(self.task, return_exceptions=True)
 
 
-def booking(ref: str, amount: str = "100.00", currency: str = "CHF", status: str = "confirmed") -> BookingChange:
+def booking(
+    ref: str, amount: str = "100.00", currency: str = "CHF", status: str = "confirmed", channel: str = "direct"
+) -> BookingChange:
     return BookingChange(
         booking_ref=ref,
         booked_at=datetime.now(UTC).replace(microsecond=0),
         status=status,
         amount=Decimal(amount),
         currency=currency,
-        channel="direct",
+        channel=channel,
     )
 
 

@@ -29,8 +29,6 @@ PENDING_TYPES: set[str] = {
     # 12 ingestion
     "Mutation", "BookingStatus", "PageviewInput", "BookingInput", "SurveyResponseInput", "FxRateInput",
     "IngestResult", "IngestError",
-    # 13 live dashboards
-    "Subscription", "BookingEvent",
     # 15
     "AttributionModel", "FunnelSegment", "AttributionRow", "RetentionCohort", "AlertCondition", "AlertRule",
     "AlertEvent", "AlertRuleInput",
