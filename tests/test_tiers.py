@@ -15,13 +15,15 @@ def test_defaults_follow_the_product_rules() -> None:
     free, pro, ent = tiers[Tier.FREE], tiers[Tier.PROFESSIONAL], tiers[Tier.ENTERPRISE]
     assert free.fields == {"metrics", "series", "breakdown", "charts", "funnel"}
     assert free.max_range_days == 93 and free.max_tenants == 1 and free.requests_per_minute <= 60
-    assert pro.fields == free.fields | {"forecast", "anomalies", "benchmark"}
+    assert pro.fields == free.fields | {"forecast", "anomalies", "benchmark", "liveMetrics", "bookingEvents"}
+    assert free.max_subscriptions < pro.max_subscriptions < ent.max_subscriptions
     assert pro.max_range_days >= 730 and pro.max_tenants == 1
     assert ent.max_tenants > 1 and ent.requests_per_minute >= 3000
     assert free.points_per_minute < pro.points_per_minute < ent.points_per_minute
     assert free.max_query_cost < pro.max_query_cost < ent.max_query_cost
     assert tiers.lowest_with_field("forecast") is Tier.PROFESSIONAL
     assert tiers.lowest_with_field("metrics") is Tier.FREE
+    assert tiers.lowest_with_field("liveMetrics") is Tier.PROFESSIONAL
 
 
 def test_toml_overrides_only_what_it_names(tmp_path: Path) -> None:
