@@ -28,6 +28,8 @@ class TierPolicy:
     requests_per_minute: int
     points_per_minute: int
     max_query_cost: int
+    # rows written per minute (mutations, bulk bodies), metered apart from the read points
+    write_rows_per_minute: int = 60_000
 
 
 DEFAULTS = {
@@ -38,6 +40,7 @@ DEFAULTS = {
         requests_per_minute=60,
         points_per_minute=3_000,
         max_query_cost=1_000,
+        write_rows_per_minute=60_000,
     ),
     Tier.PROFESSIONAL: TierPolicy(
         fields=BASIC_FIELDS | INTELLIGENCE_FIELDS,
@@ -46,6 +49,7 @@ DEFAULTS = {
         requests_per_minute=600,
         points_per_minute=30_000,
         max_query_cost=5_000,
+        write_rows_per_minute=600_000,
     ),
     Tier.ENTERPRISE: TierPolicy(
         fields=BASIC_FIELDS | INTELLIGENCE_FIELDS,
@@ -54,6 +58,7 @@ DEFAULTS = {
         requests_per_minute=3_000,
         points_per_minute=300_000,
         max_query_cost=100_000,
+        write_rows_per_minute=6_000_000,
     ),
 }
 ORDER = (Tier.FREE, Tier.PROFESSIONAL, Tier.ENTERPRISE)

@@ -10,7 +10,7 @@ from typing import Any
 import jwt
 from jwt import PyJWK, PyJWKSet
 
-from auth.principal import Principal, PrincipalKind
+from auth.principal import DEFAULT_SCOPES, SCOPES, Principal, PrincipalKind
 from auth.tiers import Tier
 from gateway.errors import Unauthenticated
 
@@ -93,7 +93,17 @@ def principal_from_claims(claims: dict[str, Any]) -> Principal:
         raise Unauthenticated("claim 'tier' must be FREE, PROFESSIONAL or ENTERPRISE") from error
     if not isinstance(tenants, list) or not all(isinstance(t, str) and t for t in tenants):
         raise Unauthenticated("claim 'tenants' must be an array of tenant ids")
-    return Principal(PrincipalKind.USER, subject, tier, tuple(dict.fromkeys(tenants)))
+    return Principal(PrincipalKind.USER, subject, tier, tuple(dict.fromkeys(tenants)), scopes_from_claim(claims))
+
+
+def scopes_from_claim(claims: dict[str, Any]) -> frozenset[str]:
+    """RFC 9068 `scope`: space-separated; absent means `read`. Scopes we do not know grant nothing."""
+    if "scope" not in claims:
+        return DEFAULT_SCOPES
+    scope = claims["scope"]
+    if not isinstance(scope, str):
+        raise Unauthenticated("claim 'scope' must be a space-separated string, e.g. \"read ingest\"")
+    return frozenset(scope.split()) & frozenset(SCOPES)
 
 
 def load_jwks(text: str) -> dict[str, PyJWK]:
@@ -110,6 +120,7 @@ def mint(
     ttl: timedelta,
     issuer: str | None = None,
     audience: str | None = None,
+    scopes: tuple[str, ...] = (),
 ) -> str:
     now = datetime.now(UTC)
     claims: dict[str, Any] = {
@@ -119,6 +130,8 @@ def mint(
         "iat": now,
         "exp": now + ttl,
     }
+    if scopes:
+        claims["scope"] = " ".join(dict.fromkeys(scopes))
     if issuer:
         claims["iss"] = issuer
     if audience:

@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from auth.limits import Budget, RateLimits
+from auth.limits import Budget, RateLimits, write_limited
 from auth.principal import Principal
 from auth.tiers import TierPolicy, TierTable, default_tiers
 from gateway.settings import Settings
+from ingest.service import Ingestor
 from loaders.dataloaders import Loaders
 
 
@@ -26,6 +27,17 @@ class Context:
     # set by auth.guard.RequestGuard before execution
     cost: int = 0
     budget: Budget | None = None
+    ingest: Ingestor | None = None
+    # set by the first write of the request (the mutations)
+    write_budget: Budget | None = None
+
+    async def charge_writes(self, rows: int) -> None:
+        """Charges `rows` to the write budget; RATE_LIMITED (nothing written) when it is spent."""
+        if self.limits is None or self.principal is None:
+            return
+        self.write_budget = await self.limits.charge_rows(self.principal, rows)
+        if not self.write_budget.admitted:
+            raise write_limited(self.write_budget)
 
     @property
     def policy(self) -> TierPolicy | None:
@@ -41,5 +53,9 @@ def build_context(
     limits: RateLimits | None = None,
     request: web.Request | None = None,
     response: web.StreamResponse | None = None,
+    ingest: Ingestor | None = None,
 ) -> Context:
-    return Context(settings, Loaders(engine), principal, tiers or default_tiers(), limits, request, response)
+    context = Context(settings, Loaders(engine), principal, tiers or default_tiers(), limits, request, response)
+    # direct schema use (tests, scripts) gets a write path of its own
+    context.ingest = ingest or Ingestor(engine, settings.ingest_policy)
+    return context
