@@ -10,6 +10,9 @@ from auth.limits import RateLimits
 from auth.tiers import TierTable
 from auth.tokens import TokenVerifier
 from gateway.settings import Settings
+from ingest.notify import WriteListeners
+from ingest.service import Ingestor
+from loaders.versions import DataVersions
 
 SETTINGS = web.AppKey("settings", Settings)
 ENGINE = web.AppKey("engine", AsyncEngine)
@@ -17,3 +20,7 @@ REDIS = web.AppKey("redis", Redis)
 VERIFIER = web.AppKey("token_verifier", TokenVerifier)
 TIERS = web.AppKey("tiers", TierTable)
 LIMITS = web.AppKey("limits", RateLimits)
+# writes: the shared write path, the listeners told of every committed write, data versions
+INGEST = web.AppKey("ingest", Ingestor)
+WRITE_LISTENERS = web.AppKey("write_listeners", WriteListeners)
+DATA_VERSIONS = web.AppKey("data_versions", DataVersions)

@@ -10,6 +10,8 @@ from redis.asyncio import Redis
 from auth.limits import RateLimits, redis_storage
 from gateway import appkeys
 from gateway.database import create_engine
+from ingest.queue import WriteQueue
+from ingest.service import Ingestor
 
 
 async def engine_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -35,3 +37,19 @@ async def limits_ctx(app: web.Application) -> AsyncIterator[None]:
     storage = redis_storage(settings.redis_url) if settings.redis_url else None
     app[appkeys.LIMITS] = RateLimits(app[appkeys.TIERS], storage, settings.ip_attempts_per_minute)
     yield
+
+
+async def ingest_ctx(app: web.Application) -> AsyncIterator[None]:
+    """The write path. Listeners and versions exist from create_app on, so other contexts can register."""
+    settings = app[appkeys.SETTINGS]
+    queue = WriteQueue(settings.ingest_max_in_flight, settings.ingest_queue_size)
+    app[appkeys.INGEST] = Ingestor(
+        app[appkeys.ENGINE], settings.ingest_policy, queue, app[appkeys.WRITE_LISTENERS], app[appkeys.DATA_VERSIONS]
+    )
+    yield
+
+
+async def close_writes(app: web.Application) -> None:
+    """on_shutdown (SIGTERM): refuse new batches (503), let the admitted ones commit and answer."""
+    if appkeys.INGEST in app:
+        await app[appkeys.INGEST].queue.close(app[appkeys.SETTINGS].ingest_shutdown_seconds)

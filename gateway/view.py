@@ -107,6 +107,7 @@ class View(GraphQLView):
             limits=request.app[appkeys.LIMITS],
             request=request,
             response=response,
+            ingest=request.app[appkeys.INGEST],
         )
         request[CONTEXT] = context
         return context
@@ -126,7 +127,7 @@ class View(GraphQLView):
         response = await super().process_result(request, result)
         context = request[CONTEXT]
         if context.response is not None:
-            http_status.apply(context.response, result.errors or (), context.budget)
+            http_status.apply(context.response, result.errors or (), context.budget, context.write_budget)
         return response
 
     def parse_json(self, data: str | bytes) -> Any:
