@@ -20,7 +20,7 @@ from gateway import appkeys
 from gateway.errors import ApiError, BadUserInput, Forbidden, RateLimited, ServiceUnavailable, Unauthenticated
 from gateway.view import _count_attempt, authenticate, error_response
 from ingest.bulk import ingest_stream
-from ingest.formats import BadBody, reader_for
+from ingest.formats import BadBody, UnsupportedType, reader_for
 from ingest.kinds import Kind
 from ingest.queue import QueueFull
 from ingest.service import UnknownTenant
@@ -55,7 +55,7 @@ async def ingest_handler(request: web.Request) -> web.StreamResponse:
     except BadUserInput as error:
         return error_response(error, status=400)
     except BadBody as error:
-        return error_response(BadUserInput(str(error)), status=400)
+        return error_response(BadUserInput(str(error)), status=415 if isinstance(error, UnsupportedType) else 400)
     except BodyTooLarge:
         limit = request.app[appkeys.SETTINGS].ingest_max_body_bytes
         return error_response(BadUserInput(f"the body is larger than {limit} bytes; split it"), status=413)

@@ -25,6 +25,10 @@ class BadBody(Exception):
     """The body as a whole cannot be read (no or a wrong CSV header, an endless line)."""
 
 
+class UnsupportedType(BadBody):
+    pass
+
+
 class LineSplitter:
     """Cuts a stream of byte chunks into lines (without their line ends)."""
 
@@ -137,5 +141,5 @@ READERS = {"application/x-ndjson": NdjsonReader, "application/jsonl": NdjsonRead
 
 def reader_for(content_type: str, kind: Kind) -> NdjsonReader | CsvReader:
     if content_type not in READERS:
-        raise BadBody(f"Content-Type must be application/x-ndjson or text/csv, not {content_type or 'missing'!r}")
+        raise UnsupportedType(f"Content-Type must be application/x-ndjson or text/csv, not {content_type or 'missing'!r}")
     return READERS[content_type](kind)
