@@ -19,7 +19,9 @@ from schema.root import build_schema
 
 
 def create_app(settings: Settings) -> web.Application:
-    app = web.Application(middlewares=[request_meta], client_max_size=256 * 1024)
+    # a GraphQL body holds a query or one mutation batch (about 300 bytes per item, 600 allowed)
+    body_limit = max(256 * 1024, settings.ingest_max_batch * 600)
+    app = web.Application(middlewares=[request_meta], client_max_size=body_limit)
     app[appkeys.SETTINGS] = settings
     app[appkeys.VERIFIER] = build_verifier(settings)
     app[appkeys.TIERS] = load_tiers(settings.tiers_file)
