@@ -27,7 +27,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from auth.principal import Principal, PrincipalKind
+from auth.principal import SCOPES, Principal, PrincipalKind
 from auth.tiers import Tier
 from gateway.errors import ServiceUnavailable, Unauthenticated
 from loaders.api_keys import ApiKeyRecord, find_by_prefix, insert_key, touch_last_used
@@ -80,8 +80,11 @@ def principal_for(record: ApiKeyRecord | None, key: str, now: datetime) -> Princ
         tier = Tier(record.tier)
     except ValueError as error:
         raise Unauthenticated("API key has an unknown tier") from error
+    scopes = frozenset(record.scopes) & frozenset(SCOPES)
     expires_at = None if record.expires_at is None else record.expires_at.replace(tzinfo=UTC)
-    return Principal(PrincipalKind.API_KEY, record.name or record.prefix, tier, record.tenant_ids, expires_at)
+    return Principal(
+        PrincipalKind.API_KEY, record.name or record.prefix, tier, record.tenant_ids, scopes, expires_at=expires_at
+    )
 
 
 async def create_key(

@@ -38,3 +38,34 @@ class TierAllowsField(BasePermission):
             f"`{field}` requires the {needed.value} tier; this credential is {principal.tier.value}",
             requiredTier=needed.value,
         )
+
+
+class ScopeRequired(BasePermission):
+    """The credential must carry `scope` (JWT `scope` claim, API key scopes); else FORBIDDEN."""
+
+    scope = "read"
+    error_extensions = {"code": "FORBIDDEN"}
+
+    def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+        principal = info.context.principal
+        if principal is None:
+            raise Unauthenticated(IsAuthenticated.message)
+        if principal.has_scope(self.scope):
+            return True
+        held = " ".join(sorted(principal.scopes)) or "none"
+        raise Forbidden(
+            f"`{info.field_name}` needs the `{self.scope}` scope; this credential has: {held}",
+            requiredScope=self.scope,
+        )
+
+
+class CanRead(ScopeRequired):
+    scope = "read"
+
+
+class CanIngest(ScopeRequired):
+    scope = "ingest"
+
+
+class IsAdmin(ScopeRequired):
+    scope = "admin"

@@ -31,6 +31,8 @@ class TierPolicy:
     max_query_cost: int
     # subscriptions one principal may hold open at once, over all replicas
     max_subscriptions: int
+    # rows written per minute (mutations, bulk bodies), metered apart from the read points
+    write_rows_per_minute: int = 60_000
 
 
 DEFAULTS = {
@@ -42,6 +44,7 @@ DEFAULTS = {
         points_per_minute=3_000,
         max_query_cost=1_000,
         max_subscriptions=1,
+        write_rows_per_minute=60_000,
     ),
     Tier.PROFESSIONAL: TierPolicy(
         fields=BASIC_FIELDS | INTELLIGENCE_FIELDS | LIVE_FIELDS,
@@ -51,6 +54,7 @@ DEFAULTS = {
         points_per_minute=30_000,
         max_query_cost=5_000,
         max_subscriptions=20,
+        write_rows_per_minute=600_000,
     ),
     Tier.ENTERPRISE: TierPolicy(
         fields=BASIC_FIELDS | INTELLIGENCE_FIELDS | LIVE_FIELDS,
@@ -60,6 +64,7 @@ DEFAULTS = {
         points_per_minute=300_000,
         max_query_cost=100_000,
         max_subscriptions=200,
+        write_rows_per_minute=6_000_000,
     ),
 }
 ORDER = (Tier.FREE, Tier.PROFESSIONAL, Tier.ENTERPRISE)

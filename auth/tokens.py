@@ -10,7 +10,7 @@ from typing import Any
 import jwt
 from jwt import PyJWK, PyJWKSet
 
-from auth.principal import Principal, PrincipalKind
+from auth.principal import DEFAULT_SCOPES, SCOPES, Principal, PrincipalKind
 from auth.tiers import Tier
 from gateway.errors import Unauthenticated
 
@@ -94,7 +94,18 @@ def principal_from_claims(claims: dict[str, Any]) -> Principal:
     if not isinstance(tenants, list) or not all(isinstance(t, str) and t for t in tenants):
         raise Unauthenticated("claim 'tenants' must be an array of tenant ids")
     expires_at = datetime.fromtimestamp(claims["exp"], UTC) if isinstance(claims.get("exp"), (int, float)) else None
-    return Principal(PrincipalKind.USER, subject, tier, tuple(dict.fromkeys(tenants)), expires_at)
+    scopes = scopes_from_claim(claims)
+    return Principal(PrincipalKind.USER, subject, tier, tuple(dict.fromkeys(tenants)), scopes, expires_at=expires_at)
+
+
+def scopes_from_claim(claims: dict[str, Any]) -> frozenset[str]:
+    """RFC 9068 `scope`: space-separated; absent means `read`. Scopes we do not know grant nothing."""
+    if "scope" not in claims:
+        return DEFAULT_SCOPES
+    scope = claims["scope"]
+    if not isinstance(scope, str):
+        raise Unauthenticated("claim 'scope' must be a space-separated string, e.g. \"read ingest\"")
+    return frozenset(scope.split()) & frozenset(SCOPES)
 
 
 def load_jwks(text: str) -> dict[str, PyJWK]:
@@ -111,6 +122,7 @@ def mint(
     ttl: timedelta,
     issuer: str | None = None,
     audience: str | None = None,
+    scopes: tuple[str, ...] = (),
 ) -> str:
     now = datetime.now(UTC)
     claims: dict[str, Any] = {
@@ -120,6 +132,8 @@ def mint(
         "iat": now,
         "exp": now + ttl,
     }
+    if scopes:
+        claims["scope"] = " ".join(dict.fromkeys(scopes))
     if issuer:
         claims["iss"] = issuer
     if audience:

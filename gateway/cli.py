@@ -1,4 +1,4 @@
-"""`analytics-gateway`: serve, demo, init-db, seed, token, keys, export-schema."""
+"""`analytics-gateway`: serve, demo, init-db, seed, token, keys, import, export-schema."""
 
 from __future__ import annotations
 
@@ -18,7 +18,8 @@ from pydantic import ValidationError
 from auth.tiers import Tier
 from auth.tokens import mint
 from auth.verifier import jwt_secret
-from gateway import cli_keys
+from auth.principal import SCOPES
+from gateway import cli_import, cli_keys
 from gateway.app import create_app
 from gateway.database import create_engine
 from gateway.settings import Settings, describe
@@ -48,7 +49,10 @@ def parser() -> argparse.ArgumentParser:
     token.add_argument("--tier", type=Tier, choices=list(Tier), default=Tier.PROFESSIONAL)
     token.add_argument("--ttl", type=duration, default=timedelta(hours=1))
     token.add_argument("--subject", default="cli-user")
+    token.add_argument("--scope", action="append", choices=SCOPES, default=None,
+                       help="read, ingest or admin (repeatable; default: read)")
     cli_keys.register(commands, duration)
+    cli_import.register(commands)
     export = commands.add_parser("export-schema", help="write the SDL")
     export.add_argument("path", nargs="?", type=Path, default=Path(__file__).parent.parent / "schema" / "schema.graphql")
     return root
@@ -135,7 +139,7 @@ def _token(settings: Settings, args: argparse.Namespace) -> int:
     if secret is None:
         raise ValueError("JWT_SECRET is not set and the store is not an SQLite file")
     print(mint(secret, subject=args.subject, tier=args.tier, tenants=list(dict.fromkeys(args.tenant)), ttl=args.ttl,
-               issuer=settings.jwt_issuer, audience=settings.jwt_audience))
+               issuer=settings.jwt_issuer, audience=settings.jwt_audience, scopes=tuple(args.scope or ())))
     return 0
 
 
@@ -162,6 +166,7 @@ COMMANDS = {
     "seed": _seed,
     "token": _token,
     "keys": cli_keys.run,
+    "import": cli_import.run,
     "export-schema": _export_schema,
 }
 

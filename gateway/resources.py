@@ -14,6 +14,9 @@ from live.broker import Broker, InProcessBroker
 from live.redis_broker import RedisBroker
 from live.service import Live
 from live.slots import SubscriptionSlots
+from live.writes import publisher
+from ingest.queue import WriteQueue
+from ingest.service import Ingestor
 
 
 async def engine_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -54,6 +57,23 @@ async def live_ctx(app: web.Application) -> AsyncIterator[None]:
     await broker.start()
     await slots.start()
     app[appkeys.LIVE] = Live(broker, slots, settings.live_push_interval_seconds)
+    listener = publisher(broker)
+    app[appkeys.WRITE_LISTENERS].add(listener)
     yield
+    app[appkeys.WRITE_LISTENERS].remove(listener)
     await slots.close()
     await broker.close()
+async def ingest_ctx(app: web.Application) -> AsyncIterator[None]:
+    """The write path. Listeners and versions exist from create_app on, so other contexts can register."""
+    settings = app[appkeys.SETTINGS]
+    queue = WriteQueue(settings.ingest_max_in_flight, settings.ingest_queue_size)
+    app[appkeys.INGEST] = Ingestor(
+        app[appkeys.ENGINE], settings.ingest_policy, queue, app[appkeys.WRITE_LISTENERS], app[appkeys.DATA_VERSIONS]
+    )
+    yield
+
+
+async def close_writes(app: web.Application) -> None:
+    """on_shutdown (SIGTERM): refuse new batches (503), let the admitted ones commit and answer."""
+    if appkeys.INGEST in app:
+        await app[appkeys.INGEST].queue.close(app[appkeys.SETTINGS].ingest_shutdown_seconds)

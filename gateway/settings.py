@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from auth.query_limits import QueryLimits
+from ingest.service import IngestPolicy
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_STORE = REPO_ROOT / "var" / "analytics.db"
@@ -52,6 +54,14 @@ class Settings(BaseSettings):
     live_prefix: str = Field("gateway:", pattern=r"^[A-Za-z0-9:_.-]{0,64}$")
     log_level: str = "INFO"
     db_pool_size: int = Field(10, ge=1, le=200)
+    # writes (docs/ingestion.md)
+    ingest_max_batch: int = Field(1_000, ge=1, le=100_000)
+    ingest_clock_skew_seconds: int = Field(300, ge=0, le=86_400)
+    ingest_max_body_bytes: int = Field(256 * 1024 * 1024, ge=1024)
+    ingest_max_in_flight: int = Field(2, ge=1, le=64)
+    ingest_queue_size: int = Field(8, ge=0, le=10_000)
+    ingest_chunk_rows: int = Field(5_000, ge=10, le=100_000)
+    ingest_shutdown_seconds: float = Field(30.0, ge=0, le=3600)
 
     @field_validator("database_url")
     @classmethod
@@ -108,6 +118,14 @@ class Settings(BaseSettings):
             max_root_fields=self.max_root_fields,
             max_field_nodes=self.max_field_nodes,
             introspection=self.introspection,
+        )
+
+    @property
+    def ingest_policy(self) -> IngestPolicy:
+        return IngestPolicy(
+            max_batch=self.ingest_max_batch,
+            clock_skew=timedelta(seconds=self.ingest_clock_skew_seconds),
+            chunk_rows=self.ingest_chunk_rows,
         )
 
     @property

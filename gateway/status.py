@@ -7,15 +7,20 @@ from collections.abc import Iterable
 from aiohttp import web
 from graphql import GraphQLError
 
-from auth.limits import Budget
+from auth.limits import Budget, write_budget_headers
 
 # request-level refusals; field errors (FORBIDDEN, BAD_USER_INPUT on an argument) stay 200
 # because the rest of the data may still be good
 CHALLENGE = 'Bearer realm="analytics-gateway"'
 STATUS = {"UNAUTHENTICATED": 401, "RATE_LIMITED": 429, "QUERY_TOO_COMPLEX": 400}
+# a full write queue or a shutting-down instance: retry, here or elsewhere
+RETRY_LATER = 503
 
 
-def apply(response: web.StreamResponse, errors: Iterable[GraphQLError], budget: Budget | None) -> None:
+def apply(
+    response: web.StreamResponse, errors: Iterable[GraphQLError], budget: Budget | None,
+    write_budget: Budget | None = None,
+) -> None:
     errors = list(errors)
     codes = [(error.extensions or {}).get("code") for error in errors]
     for code, status in STATUS.items():
@@ -30,6 +35,12 @@ def apply(response: web.StreamResponse, errors: Iterable[GraphQLError], budget: 
     if "RATE_LIMITED" in codes:
         retry = next(e.extensions.get("retryAfter") for e in errors if (e.extensions or {}).get("code") == "RATE_LIMITED")
         response.headers["Retry-After"] = str(retry or 1)
+    queued = [e for e in errors if (e.extensions or {}).get("code") == "SERVICE_UNAVAILABLE" and "retryAfter" in e.extensions]
+    if queued and response.status == 200:
+        response.set_status(RETRY_LATER)
+        response.headers["Retry-After"] = str(queued[0].extensions["retryAfter"])
+    if write_budget is not None:
+        response.headers.update(write_budget_headers(write_budget))
     if budget is not None:
         response.headers["X-RateLimit-Limit"] = str(budget.limit)
         response.headers["X-RateLimit-Remaining"] = str(budget.remaining)

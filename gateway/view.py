@@ -95,6 +95,7 @@ class View(GraphQLView):
             request=request,
             response=response,
             live=request.app[appkeys.LIVE],
+            ingest=request.app[appkeys.INGEST],
         )
         request[CONTEXT] = context
         return context
@@ -129,7 +130,7 @@ class View(GraphQLView):
         response = await super().process_result(request, result)
         context = request[CONTEXT]
         if context.response is not None:
-            http_status.apply(context.response, result.errors or (), context.budget)
+            http_status.apply(context.response, result.errors or (), context.budget, context.write_budget)
         return response
 
     def parse_json(self, data: str | bytes) -> Any:

@@ -11,6 +11,10 @@ from decimal import Decimal
 from typing import Any
 
 
+# the tenant of an event that concerns every tenant (fx rates move everyone's money figures)
+ALL_TENANTS = "*"
+
+
 @dataclass(frozen=True)
 class BookingChange:
     """One booking as stored; `amount` in the booking's own `currency`."""

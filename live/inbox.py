@@ -6,7 +6,7 @@ import asyncio
 from collections import deque
 from collections.abc import Callable
 
-from live.events import RESYNC, LiveEvent, Resync
+from live.events import ALL_TENANTS, RESYNC, LiveEvent, Resync
 
 Item = LiveEvent | Resync
 
@@ -114,6 +114,12 @@ class FanOut:
             self._recent_ids.discard(self._recent[0])
         self._recent.append(event.id)
         self._recent_ids.add(event.id)
+        if event.tenant_id == ALL_TENANTS:
+            for inboxes in tuple(self._by_tenant.values()):
+                for inbox in tuple(inboxes):
+                    if inbox.coalesce:  # numbers move; there is no booking to show
+                        inbox.offer(event)
+            return
         for inbox in tuple(self._by_tenant.get(event.tenant_id, ())):
             inbox.offer(event)
 

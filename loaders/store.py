@@ -8,12 +8,12 @@ from functools import lru_cache
 from operator import attrgetter, itemgetter, methodcaller
 from typing import Any
 
-from sqlalchemy import Boolean, Date, DateTime, Table, func, select
+from sqlalchemy import Boolean, Connection, Date, DateTime, Table, func, inspect, select
 from sqlalchemy.engine import Dialect
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.types import TypeEngine
 
-from loaders.tables import metadata, tenants
+from loaders.tables import metadata, pageviews, surveys, tenants
 
 # Rows per executemany and transaction: big enough that commits and statement setup vanish
 # in the per-row cost, small enough to keep memory and MariaDB packets modest.
@@ -23,6 +23,26 @@ CHUNK = 20_000
 async def create_schema(engine: AsyncEngine) -> None:
     async with engine.begin() as conn:
         await conn.run_sync(metadata.create_all)
+        await conn.run_sync(_add_idempotency_columns)
+
+
+# columns added to tables after their first release: (table, column, unique index)
+LATER_COLUMNS = (
+    (pageviews, "event_id", "uq_pageviews_tenant_event"),
+    (surveys, "response_id", "uq_surveys_tenant_response"),
+)
+
+
+def _add_idempotency_columns(conn: Connection) -> None:
+    """Brings a store created before ingestion up to date (create_all adds no columns)."""
+    inspector = inspect(conn)
+    for table, name, index in LATER_COLUMNS:
+        if name in {column["name"] for column in inspector.get_columns(table.name)}:
+            continue
+        column = table.c[name]
+        ddl = column.type.compile(conn.dialect)
+        conn.exec_driver_sql(f"ALTER TABLE {table.name} ADD COLUMN {name} {ddl} NULL")
+        conn.exec_driver_sql(f"CREATE UNIQUE INDEX {index} ON {table.name} (tenant_id, {name})")
 
 
 async def insert_rows(engine: AsyncEngine, table: Table, rows: Iterable[Mapping[str, object]]) -> int:
@@ -40,14 +60,21 @@ async def insert_rows(engine: AsyncEngine, table: Table, rows: Iterable[Mapping[
 
 
 async def _flush(engine: AsyncEngine, table: Table, batch: list[Mapping[str, object]]) -> int:
-    plan = _plan(engine.dialect, table, tuple(batch[0]))
     async with engine.begin() as conn:
-        if plan is None:
-            await conn.execute(table.insert(), batch)
-        else:
-            sql, to_tuples = plan
-            await conn.exec_driver_sql(sql, to_tuples(batch))
+        await insert_batch(conn, table, batch)
     return len(batch)
+
+
+async def insert_batch(conn: AsyncConnection, table: Table, batch: Sequence[Mapping[str, object]]) -> None:
+    """One executemany in the caller's transaction; every row has the keys of the first."""
+    if not batch:
+        return
+    plan = _plan(conn.dialect, table, tuple(batch[0]))
+    if plan is None:
+        await conn.execute(table.insert(), list(batch))
+    else:
+        sql, to_tuples = plan
+        await conn.exec_driver_sql(sql, to_tuples(batch))
 
 
 Values = list[Any]

@@ -21,12 +21,6 @@ class FunnelStep(Enum):
     CONFIRMATION = "confirmation"
 
 
-@strawberry.enum(description="A booking's state; cancelled bookings count as cancellations, not bookings.")
-class BookingStatus(Enum):
-    CONFIRMED = "confirmed"
-    CANCELLED = "cancelled"
-
-
 TierEnum = strawberry.enum(Tier, name="Tier")
 PrincipalKindEnum = strawberry.enum(PrincipalKind, name="PrincipalKind")
 GranularityEnum = strawberry.enum(Granularity, name="Granularity")

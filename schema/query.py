@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 import strawberry
 from strawberry.types import Info
 
-from auth.permissions import IsAuthenticated
+from auth.permissions import CanRead, IsAuthenticated
 from auth.principal import PrincipalKind
 from auth.scope import own_tenant_id, readable_ids
 from auth.tiers import Tier
@@ -17,6 +17,8 @@ from schema import costs
 from schema.tenant import Tenant
 
 AUTHENTICATED = [IsAuthenticated]
+# data needs the `read` scope (an ingest-only key still sees `viewer`)
+READERS = [IsAuthenticated, CanRead]
 
 
 @strawberry.type(description="Cost-based budget for the current window, GitHub/Shopify style.")
@@ -70,7 +72,7 @@ class Query:
         )
 
     @strawberry.field(
-        permission_classes=AUTHENTICATED,
+        permission_classes=READERS,
         metadata=costs.TENANT,
         description="One tenant. Without `id`: the caller's own tenant (an error if it has several).",
     )
@@ -82,7 +84,7 @@ class Query:
         return Tenant(row=row)
 
     @strawberry.field(
-        permission_classes=AUTHENTICATED,
+        permission_classes=READERS,
         metadata=costs.TENANTS,
         description="Several tenants in one request (portfolios). Without `ids`: every tenant the caller may read.",
     )
@@ -92,7 +94,7 @@ class Query:
         return [Tenant(row=row) for row in rows if row is not None]
 
     @strawberry.field(
-        permission_classes=AUTHENTICATED,
+        permission_classes=READERS,
         description="Currencies that revenue can be reported in, with their latest rate.",
     )
     async def currencies(self, info: Info) -> list[Currency]:

@@ -19,6 +19,7 @@ from auth.query_limits import QueryLimits, limit_extensions
 from gateway.masking import ErrorMasking, code_request_errors
 from gateway.settling import SettleLoads
 from schema import enums  # noqa: F401 - registers the enums under their contract names
+from schema.mutation import Mutation
 from schema.query import Query
 from schema.subscription import Subscription
 from schema.scalars import ExactDecimal, OffsetDateTime, StrictDate
@@ -55,6 +56,7 @@ def build_schema(limits: QueryLimits | None = QueryLimits()) -> GatewaySchema:
     """`limits=None` only for trusted callers (the oracle tests' huge aliased documents)."""
     return GatewaySchema(
         query=Query,
+        mutation=Mutation,
         subscription=Subscription,
         config=StrawberryConfig(
             scalar_map={date: StrictDate, datetime: OffsetDateTime, Decimal: ExactDecimal},

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import strawberry
 from strawberry.types import Info
 
-from auth.permissions import TierAllowsField
+from auth.permissions import CanRead, TierAllowsField
 from auth.scope import own_tenant_id
 from gateway.errors import BadUserInput, ServiceUnavailable
 from live.coalesce import pushes
@@ -20,11 +20,11 @@ from resolvers.inputs import target_currency
 from resolvers.live import amount_in, including_today, open_inbox
 from resolvers.money import FxTable
 from schema import costs
-from schema.enums import BookingStatus
+from schema.mutation import BookingStatus
 from schema.metrics import KeyMetrics, Money
 from schema.tenant import RangeArg, _days
 
-GATED = [TierAllowsField]
+GATED = [CanRead, TierAllowsField]
 # a subscription converting foreign-currency bookings rereads the rates this often at most
 RATES_MAX_AGE_SECONDS = 300.0
 

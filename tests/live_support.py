@@ -22,7 +22,7 @@ from live.events import BookingChange, LiveEvent
 from tests.conftest import SECRET, make_token
 
 TENANT = "t01-hotel-limmat-zurich"  # CHF
-OTHER = "t02-grand-hotel-leman-geneva"
+OTHER = "t02-bergresort-kitzbuhel"  # EUR
 PROTOCOLS = [WebsocketsTransport.GRAPHQLWS_SUBPROTOCOL, WebsocketsTransport.APOLLO_SUBPROTOCOL]
 
 BOOKING_EVENTS = "subscription($t: ID) { bookingEvents(tenantId: $t) { tenantId bookingRef bookedAt status channel amount { amount currency } } }"
@@ -162,6 +162,34 @@ async def store_booking(server: Any, tenant_id: str, change: BookingChange) -> N
         "channel": change.channel,
     }
     await insert_rows(server.app[appkeys.ENGINE], tables.bookings, [row])
+
+
+RECORD = (
+    "mutation($t: ID, $items: [BookingInput!]!) { recordBookings(tenantId: $t, items: $items) "
+    "{ inserted updated duplicates errors { message } } }"
+)
+
+
+def booking_input(change: BookingChange) -> dict[str, Any]:
+    return {
+        "bookingRef": change.booking_ref,
+        "bookedAt": change.booked_at.isoformat(),
+        "customerId": f"c-{change.booking_ref}",
+        "checkIn": change.booked_at.date().isoformat(),
+        "nights": 2,
+        "rooms": 1,
+        "amount": str(change.amount),
+        "currency": change.currency,
+        "status": change.status.upper(),
+        "channel": change.channel,
+    }
+
+
+async def record(server: Any, tenant_id: str, *changes: BookingChange) -> dict[str, Any]:
+    """Ingest bookings through the server's recordBookings mutation, as a writer would."""
+    headers = bearer([tenant_id], scope="read ingest")
+    items = [booking_input(change) for change in changes]
+    return (await query(server, RECORD, headers, t=tenant_id, items=items))["recordBookings"]
 
 
 async def query(server: Any, document: str, headers: dict[str, str], **variables: Any) -> dict[str, Any]:

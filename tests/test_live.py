@@ -11,6 +11,7 @@ import pytest
 from gql.transport.exceptions import TransportConnectionFailed, TransportQueryError, TransportServerError
 
 from gateway import appkeys
+from live.events import BookingChange
 from tests.live_support import (
     BOOKING_EVENTS,
     LIVE_METRICS,
@@ -23,11 +24,11 @@ from tests.live_support import (
     copy_store,
     publish,
     query,
+    record,
     request,
     session,
     settings,
     start,
-    store_booking,
     subscribed,
     today_range,
     ws_url,
@@ -37,21 +38,25 @@ METRICS = "query($t: ID, $r: DateRange!) { tenant(id: $t) { metrics(range: $r) {
 
 
 @pytest.mark.parametrize("protocol", PROTOCOLS)
-async def test_booking_events_of_the_tenant_from_now_on(aiohttp_server, sqlite_demo_url: str, protocol: str) -> None:  # type: ignore[no-untyped-def]
-    server = await start(aiohttp_server, settings(sqlite_demo_url))
-    await publish(server, TENANT, booking("BEFORE"))  # before anyone listens: never delivered
+async def test_booking_events_of_the_tenant_from_now_on(aiohttp_server, sqlite_demo_url: str, tmp_path: Path, protocol: str) -> None:  # type: ignore[no-untyped-def]
+    server = await start(aiohttp_server, settings(copy_store(sqlite_demo_url, tmp_path)))
+    first = booking("LIVE-1")
+    await record(server, TENANT, booking("BEFORE"))  # before anyone listens: never delivered
     async with session(server, bearer(), protocol) as client:
         events = Collector(client, request(BOOKING_EVENTS, t=TENANT))
         await subscribed(server)
-        await publish(server, OTHER, booking("OTHER-TENANT"))
-        await publish(server, TENANT, booking("LIVE-1"), booking("LIVE-2", status="cancelled"))
-        await publish(server, TENANT, booking("LIVE-3", amount="50.00", currency="EUR"))
-        items = [item["bookingEvents"] for item in await events.wait_for(3)]
+        await record(server, OTHER, booking("OTHER-TENANT"))
+        assert (await record(server, TENANT, first, booking("LIVE-2", status="cancelled")))["inserted"] == 2
+        await record(server, TENANT, booking("LIVE-3", amount="50.00", currency="EUR"))
+        assert (await record(server, TENANT, first))["duplicates"] == 1  # a replay changes nothing: no event
+        cancelled = BookingChange(**{**first.__dict__, "status": "cancelled"})
+        assert (await record(server, TENANT, cancelled))["updated"] == 1  # a change is an event
+        items = [item["bookingEvents"] for item in await events.wait_for(4)]
         await asyncio.sleep(0.2)  # nothing else arrives
         await events.stop()
-    assert [item["bookingEvents"]["bookingRef"] for item in events.items] == ["LIVE-1", "LIVE-2", "LIVE-3"]
+    assert [item["bookingEvents"]["bookingRef"] for item in events.items] == ["LIVE-1", "LIVE-2", "LIVE-3", "LIVE-1"]
     assert {item["tenantId"] for item in items} == {TENANT}
-    assert items[1]["status"] == "CANCELLED"
+    assert [item["status"] for item in items] == ["CONFIRMED", "CANCELLED", "CONFIRMED", "CANCELLED"]
     assert items[0]["amount"] == {"amount": "100.00", "currency": "CHF"}
     # EUR converted to the tenant's CHF at the day's rate, never passed through unconverted
     assert items[2]["amount"]["currency"] == "CHF" and items[2]["amount"]["amount"] != "50.00"
@@ -65,9 +70,7 @@ async def test_live_metrics_equal_the_query_after_each_write(aiohttp_server, sql
         pushes = Collector(client, request(LIVE_METRICS, t=TENANT, r=days))
         first = (await pushes.wait_for(1))[0]["liveMetrics"]
         assert first == (await query(server, METRICS, headers, t=TENANT, r=days))["tenant"]["metrics"]
-        change = booking("LIVE-M1", amount="250.00")
-        await store_booking(server, TENANT, change)
-        await publish(server, TENANT, change)
+        await record(server, TENANT, booking("LIVE-M1", amount="250.00"))
         second = (await pushes.wait_for(2))[1]["liveMetrics"]
         await pushes.stop()
     assert second == (await query(server, METRICS, headers, t=TENANT, r=days))["tenant"]["metrics"]
@@ -193,9 +196,9 @@ async def test_published_on_a_received_on_b_once(replicas, protocol: str) -> Non
         near = Collector(on_a, request(BOOKING_EVENTS, t=TENANT))
         await subscribed(b)
         await subscribed(a)
-        await publish(a, OTHER, booking("OTHER-TENANT"))
+        await record(a, OTHER, booking("OTHER-TENANT"))
         for number in range(5):
-            await publish(a, TENANT, booking(f"AB-{number}"))
+            await record(a, TENANT, booking(f"AB-{number}"))
         await far.wait_for(5)
         await near.wait_for(5)
         await asyncio.sleep(0.3)
@@ -212,9 +215,7 @@ async def test_live_metrics_on_b_follow_a_write_on_a(replicas) -> None:  # type:
     async with session(b, headers) as client:
         pushes = Collector(client, request(LIVE_METRICS, t=TENANT, r=days))
         first = (await pushes.wait_for(1))[0]["liveMetrics"]
-        change = booking("AB-METRIC", amount="99.90")
-        await store_booking(a, TENANT, change)
-        await publish(a, TENANT, change)
+        await record(a, TENANT, booking("AB-METRIC", amount="99.90"))
         second = (await pushes.wait_for(2))[1]["liveMetrics"]
         await pushes.stop()
     assert second["bookings"] == first["bookings"] + 1

@@ -22,13 +22,11 @@ PENDING: set[str] = {
     # 15 analytics depth
     "Dimension.UTM_SOURCE", "Dimension.UTM_MEDIUM", "Dimension.UTM_CAMPAIGN",
     "Tenant.funnelBy", "Tenant.attribution", "Tenant.retention", "Tenant.alertRules", "Tenant.alerts",
+    "Mutation.createAlertRule", "Mutation.deleteAlertRule",
 }
 PENDING_TYPES: set[str] = {
     # 10
     "MetricDefinition",
-    # 12 ingestion
-    "Mutation", "BookingStatus", "PageviewInput", "BookingInput", "SurveyResponseInput", "FxRateInput",
-    "IngestResult", "IngestError",
     # 15
     "AttributionModel", "FunnelSegment", "AttributionRow", "RetentionCohort", "AlertCondition", "AlertRule",
     "AlertEvent", "AlertRuleInput",
@@ -68,7 +66,7 @@ def test_contract_names_are_all_present() -> None:
 def test_argument_types_match_the_contract() -> None:
     contract = build_schema(CONTRACT.read_text())
     ours = build_schema(sdl())
-    for type_name in ("Query", "Tenant"):
+    for type_name in ("Query", "Tenant", "Mutation"):
         for field_name, field in contract.type_map[type_name].fields.items():
             if f"{type_name}.{field_name}" in PENDING:
                 continue
