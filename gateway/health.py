@@ -29,6 +29,8 @@ async def ready(request: web.Request) -> web.Response:
         "checks": results,
         # times the shared rate-limit storage failed and this process limited on its own
         "rateLimitFallbacks": app[appkeys.LIMITS].fallbacks if appkeys.LIMITS in app else 0,
+        # the live broker: kind, subscribers on this replica, Redis connection and reconnects
+        "live": app[appkeys.LIVE].broker.status() if appkeys.LIVE in app else None,
     }
     return web.json_response(body, status=200 if ok else 503)
 
