@@ -41,6 +41,8 @@ async def _count_attempt(request: web.Request) -> None:
 
 def _http_error(request: web.Request, error: HTTPException) -> web.Response:
     """strawberry's plain-text refusals, as GraphQL errors with a code."""
+    if error.reason.startswith("subscriptions are not allowed"):
+        return error_response(BadUserInput("subscriptions are served over WebSocket on /graphql"), status=400)
     if request.method == "GET" and "not allowed when using GET" in error.reason:
         return error_response(BadUserInput(f"{error.reason}: use POST"), status=405, headers={"Allow": "POST"})
     return error_response(BadUserInput(error.reason), status=error.status_code)
@@ -58,6 +60,9 @@ class View(GraphQLView):
     async def __call__(self, request: web.Request) -> web.StreamResponse:
         if self.is_websocket_request(request):
             return await self._websocket(request)
+        if "multipart/mixed" in request.headers.get("Accept", ""):
+            # no multipart HTTP subscriptions: a stream must close when its credential expires
+            return error_response(BadUserInput("subscriptions are served over WebSocket on /graphql"), status=406)
         if request.method == "POST" and request.content_type != "application/json":
             # no form or multipart bodies: a cross-site <form> cannot post a query
             return error_response(BadUserInput("POST bodies must be application/json"), status=415)

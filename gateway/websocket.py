@@ -15,6 +15,7 @@ from gateway.errors import ApiError
 
 FORBIDDEN = 4403
 MAX_REASON_BYTES = 123  # a close frame's reason, by RFC 6455
+_closing: set[asyncio.Task[bool]] = set()
 
 
 class LegacyHandler(BaseGraphQLWSHandler):
@@ -44,7 +45,9 @@ def close_at(ws: web.WebSocketResponse, expires_at: datetime | None) -> asyncio.
     delay = max(0.0, (expires_at - datetime.now(UTC)).total_seconds())
 
     def expire() -> None:
-        loop.create_task(ws.close(code=FORBIDDEN, message=b"credential expired"))
+        closing = loop.create_task(ws.close(code=FORBIDDEN, message=b"credential expired"))
+        _closing.add(closing)  # a task nobody references may be collected before it runs
+        closing.add_done_callback(_closing.discard)
 
     return loop.call_later(delay, expire)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Iterable
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -13,6 +13,8 @@ from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 from strawberry.types.execution import ExecutionResult, PreExecutionError
+from strawberry.types.graphql import OperationType
+from strawberry.schema.schema import DEFAULT_ALLOWED_OPERATION_TYPES
 
 from auth.guard import RequestGuard
 from auth.query_limits import QueryLimits, limit_extensions
@@ -30,6 +32,11 @@ class GatewaySchema(strawberry.Schema):
         # Client errors are answers, not faults: they are coded, not logged. Unexpected ones
         # are logged by ErrorMasking together with the error id the client sees.
         code_request_errors(errors)
+
+    async def execute(self, *args: Any, allowed_operation_types: Iterable[OperationType] | None = None, **kwargs: Any) -> Any:
+        # a subscription has no single answer: over HTTP it is refused (400), it runs over WebSocket
+        allowed = set(allowed_operation_types or DEFAULT_ALLOWED_OPERATION_TYPES) - {OperationType.SUBSCRIPTION}
+        return await super().execute(*args, allowed_operation_types=allowed, **kwargs)
 
     async def stream(self, *args: Any, **kwargs: Any) -> Any:
         return refusals_as_errors(await super().stream(*args, **kwargs))

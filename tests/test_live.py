@@ -355,3 +355,17 @@ async def test_a_subscription_is_costed_and_charged(aiohttp_server, sqlite_demo_
     after = (await query(server, budget, headers))["viewer"]["rateLimit"]["remaining"]
     assert before - after == 4  # the viewer queries themselves are free
     assert cost["remaining"] == after
+
+
+@pytest.mark.parametrize("accept", ["application/json", "multipart/mixed;subscriptionSpec=1.0, application/json"])
+async def test_subscriptions_over_http_are_refused(aiohttp_client, sqlite_demo_url: str, accept: str) -> None:  # type: ignore[no-untyped-def]
+    from gateway.app import create_app
+
+    client = await aiohttp_client(create_app(settings(sqlite_demo_url)))
+    response = await client.post(
+        "/graphql", json={"query": BOOKING_EVENTS, "variables": {"t": TENANT}}, headers={**bearer(), "Accept": accept}
+    )
+    assert response.status in (400, 406)
+    body = await response.json()
+    assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    assert "WebSocket" in body["errors"][0]["message"]
