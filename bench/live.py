@@ -51,7 +51,8 @@ class Fleet:
     def __init__(self, url: str, per_connection: int) -> None:
         self.url = url
         self.per_connection = per_connection
-        self.http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=None))
+        # no connector limit: each WebSocket holds its connection for good
+        self.http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=None), connector=aiohttp.TCPConnector(limit=0))
         self.arrivals: dict[str, list[float]] = {}
         self.subscriptions = 0
         self.readers: list[asyncio.Task[None]] = []
