@@ -8,6 +8,7 @@ as a whole is unreadable; 401, 403 (scope or tenant), 413 (body over INGEST_MAX_
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 from aiohttp import web
@@ -25,7 +26,6 @@ from ingest.kinds import Kind
 from ingest.queue import QueueFull
 from ingest.service import UnknownTenant
 
-READ_CHUNK = 256 * 1024
 API_KEYS = web.AppKey("ingest_api_keys", ApiKeyAuthenticator)
 
 
@@ -98,7 +98,8 @@ async def _ingest(request: web.Request, kind: Kind, principal: Principal) -> web
 
     async with ingestor.queue.admit():
         try:
-            outcome = await ingest_stream(ingestor, kind, tenant_id, reader, _body(request, limit), partial, charge)
+            body = _body(request, limit, ingestor.queue.closing)
+            outcome = await ingest_stream(ingestor, kind, tenant_id, reader, body, partial, charge)
         except UnknownTenant as error:
             raise BadUserInput(str(error), "tenant") from None
         finally:
@@ -107,13 +108,31 @@ async def _ingest(request: web.Request, kind: Kind, principal: Principal) -> web
     return web.json_response(outcome.as_json(), status=status, headers=headers)
 
 
-async def _body(request: web.Request, limit: int) -> AsyncIterator[bytes]:
+async def _body(request: web.Request, limit: int, closing: asyncio.Event) -> AsyncIterator[bytes]:
+    """The body as it arrives, unless shutdown starts first.
+
+    Once shutdown starts aiohttp stops reading from open connections, so a body still
+    arriving would never end: it is refused (503, nothing stored) instead. A body received
+    in full goes on to its commit and its answer.
+    """
     received = 0
-    async for chunk in request.content.iter_chunked(READ_CHUNK):
-        received += len(chunk)
-        if received > limit:
-            raise BodyTooLarge()
-        yield chunk
+    stop = asyncio.ensure_future(closing.wait())
+    try:
+        while True:
+            read = asyncio.ensure_future(request.content.readany())
+            await asyncio.wait((read, stop), return_when=asyncio.FIRST_COMPLETED)
+            if not read.done():
+                read.cancel()
+                raise QueueFull("the gateway is shutting down; send the body again", 1)
+            chunk = read.result()
+            if not chunk:
+                return
+            received += len(chunk)
+            if received > limit:
+                raise BodyTooLarge()
+            yield chunk
+    finally:
+        stop.cancel()
 
 
 def _flag(value: str) -> bool:

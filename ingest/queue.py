@@ -26,6 +26,7 @@ class WriteQueue:
         self._slots = asyncio.Semaphore(in_flight)
         self._admitted = 0
         self._closed = False
+        self.closing = asyncio.Event()  # set when shutdown starts; bodies still arriving are refused
         self._idle = asyncio.Event()
         self._idle.set()
         self.refused = 0
@@ -61,6 +62,7 @@ class WriteQueue:
     async def close(self, timeout: float) -> bool:
         """Refuses new batches and waits for the admitted ones; False if some did not finish."""
         self._closed = True
+        self.closing.set()
         try:
             await asyncio.wait_for(self._idle.wait(), timeout)
         except TimeoutError:
