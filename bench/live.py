@@ -20,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -58,10 +59,13 @@ class Fleet:
         self.readers: list[asyncio.Task[None]] = []
         self.sockets: list[aiohttp.ClientWebSocketResponse] = []
 
-    async def grow(self, total: int) -> None:
+    async def grow(self, total: int, settled: Callable[[int], Awaitable[None]]) -> None:
+        """Opens connections 100 at a time, each batch once the server holds the previous one
+        (a subscription's start reads its tenant: a flood would only queue on the pool)."""
         while self.subscriptions < total:
-            batch = min(200, (total - self.subscriptions + self.per_connection - 1) // self.per_connection)
+            batch = min(100, (total - self.subscriptions + self.per_connection - 1) // self.per_connection)
             await asyncio.gather(*(self._connect(len(self.sockets) + i) for i in range(batch)))
+            await settled(self.subscriptions)
 
     async def _connect(self, number: int) -> None:
         ws = await self.http.ws_connect(self.url, protocols=["graphql-transport-ws"], heartbeat=None, max_msg_size=0)
@@ -101,9 +105,13 @@ async def subscribers_on_server(http: aiohttp.ClientSession, base: str) -> int:
         return (await response.json())["live"]["subscribers"]
 
 
+async def settle(http: aiohttp.ClientSession, base: str, count: int) -> None:
+    while await subscribers_on_server(http, base) < count:
+        await asyncio.sleep(0.1)
+
+
 async def measure(fleet: Fleet, http: aiohttp.ClientSession, base: str, rounds: int, label: str) -> dict[str, float]:
-    while await subscribers_on_server(http, base) < fleet.subscriptions:
-        await asyncio.sleep(0.2)
+    await settle(http, base, fleet.subscriptions)
     headers = {"Authorization": f"Bearer {_jwt('bench-writer', 'read ingest')}"}
     delays_ack: list[float] = []
     delays_send: list[float] = []
@@ -185,7 +193,7 @@ async def run(args: argparse.Namespace) -> None:
         results = {}
         for count in counts:
             started = time.perf_counter()
-            await fleet.grow(count)
+            await fleet.grow(count, lambda n: settle(http, base, n))
             opened = time.perf_counter() - started
             result = await measure(fleet, http, base, args.rounds, str(count))
             rss = rss_kib(server.pid)
