@@ -26,6 +26,7 @@ from ingest.kinds import Kind
 from ingest.queue import QueueFull
 from ingest.service import UnknownTenant
 
+READ_BYTES = 256 * 1024  # about 1,300 pageviews: a few ms of validation per turn of the loop
 API_KEYS = web.AppKey("ingest_api_keys", ApiKeyAuthenticator)
 
 
@@ -119,7 +120,9 @@ async def _body(request: web.Request, limit: int, closing: asyncio.Event) -> Asy
     stop = asyncio.ensure_future(closing.wait())
     try:
         while True:
-            read = asyncio.ensure_future(request.content.readany())
+            # bounded reads, and a turn for the loop between them: validating a chunk is CPU work
+            await asyncio.sleep(0)
+            read = asyncio.ensure_future(request.content.read(READ_BYTES))
             await asyncio.wait((read, stop), return_when=asyncio.FIRST_COMPLETED)
             if not read.done():
                 read.cancel()

@@ -55,14 +55,15 @@ class Checks:
 
 
 Validator = Callable[[Mapping[str, Any], Checks], dict[str, Any]]
+FIELD_SETS = {kind: frozenset(kind.fields) for kind in Kind}
 
 
 def validate(kind: Kind, item: Mapping[str, Any], checks: Checks, index: int) -> dict[str, Any] | ItemError:
     """The row for `item`, or the first error found in it."""
     try:
-        unknown = [name for name in item if name not in kind.fields]
-        if unknown:
-            raise Invalid(unknown[0], f"unknown field {unknown[0]!r}; expected {', '.join(kind.fields)}")
+        if not item.keys() <= FIELD_SETS[kind]:
+            unknown = sorted(item.keys() - FIELD_SETS[kind])[0]
+            raise Invalid(unknown, f"unknown field {unknown!r}; expected {', '.join(kind.fields)}")
         return VALIDATORS[kind](item, checks)
     except Invalid as error:
         return ItemError(index, error.field, error.message)

@@ -35,6 +35,7 @@ class Viewer:
     subject: str
     tier: Tier
     tenant_ids: list[strawberry.ID]
+    scopes: list[str] = strawberry.field(description="What this credential may do: read, ingest, admin.")
 
     @strawberry.field(metadata=costs.FREE)
     async def rate_limit(self, info: Info) -> RateLimitStatus:
@@ -69,6 +70,7 @@ class Query:
             subject=principal.subject,
             tier=principal.tier,
             tenant_ids=[strawberry.ID(t) for t in principal.tenant_ids],
+            scopes=sorted(principal.scopes),
         )
 
     @strawberry.field(

@@ -166,11 +166,11 @@ async def test_ingest_only_credentials_cannot_read(store: str) -> None:
     engine = create_engine(settings)
     try:
         context = build_context(engine=engine, settings=settings, principal=WRITER_A)
-        viewer = await schema.execute("{ viewer { subject } }", context_value=context)
+        viewer = await schema.execute("{ viewer { subject scopes } }", context_value=context)
         tenant = await schema.execute("{ tenant { id } }", context_value=context)
     finally:
         await engine.dispose()
-    assert viewer.data == {"viewer": {"subject": "ingest-test"}}
+    assert viewer.data == {"viewer": {"subject": "ingest-test", "scopes": ["ingest"]}}
     assert tenant.errors[0].extensions == {"code": "FORBIDDEN", "requiredScope": "read"}
 
 
