@@ -1,62 +1,67 @@
-"""One way to find and verify the caller's credential, in HTTP headers or a WebSocket
-`connection_init` payload (`{"Authorization": "Bearer ..."}` or `{"X-API-Key": "..."}`)."""
+"""Finding the credential of a request: one code path for HTTP headers and WebSocket payloads.
+
+A GraphQL-over-WebSocket client sends its credentials in the `connection_init` payload as
+`{"Authorization": "Bearer ..."}` or `{"X-API-Key": "..."}`; an HTTP client sends the same
+as headers. Both arrive here as (name, value) pairs, so both obey the same rules.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from enum import Enum
 
-from multidict import CIMultiDict, MultiMapping
-from sqlalchemy.ext.asyncio import AsyncEngine
-
-from auth.api_keys import ApiKeyAuthenticator
-from auth.principal import Principal
-from auth.tokens import TokenVerifier
-from gateway.errors import Unauthenticated
+from core.errors import Unauthenticated
 
 AUTHORIZATION = "Authorization"
 API_KEY_HEADER = "X-API-Key"
 
 
-def bearer_token(headers: MultiMapping[str]) -> str | None:
-    header = headers.get(AUTHORIZATION)
-    if header is None:
-        return None
+class CredentialKind(str, Enum):
+    BEARER = "bearer"
+    API_KEY = "api_key"
+
+
+@dataclass(frozen=True)
+class Credential:
+    kind: CredentialKind
+    secret: str
+
+
+def pairs_of(source: Mapping[str, object] | Iterable[tuple[str, object]]) -> list[tuple[str, object]]:
+    """(name, value) pairs of headers (duplicates kept) or of a JSON payload."""
+    items = source.items() if isinstance(source, Mapping) else source
+    return [(str(name), value) for name, value in items]
+
+
+def find_credential(source: Mapping[str, object] | Iterable[tuple[str, object]]) -> Credential | None:
+    """The one credential among the pairs, None without any; sending two is refused.
+
+    A client that sends two credentials (both kinds, or one twice) is confused, and whichever
+    we preferred could silently read with the wrong scope.
+    """
+    found: dict[str, list[object]] = {AUTHORIZATION.lower(): [], API_KEY_HEADER.lower(): []}
+    for name, value in pairs_of(source):
+        if name.lower() in found:
+            found[name.lower()].append(value)
+    bearer, key = found[AUTHORIZATION.lower()], found[API_KEY_HEADER.lower()]
+    if len(bearer) + len(key) > 1:
+        raise Unauthenticated(f"send one credential: either `{AUTHORIZATION}: Bearer <token>` or `{API_KEY_HEADER}`, once")
+    if key:
+        return Credential(CredentialKind.API_KEY, _text(key[0], API_KEY_HEADER))
+    if bearer:
+        return Credential(CredentialKind.BEARER, _bearer_token(_text(bearer[0], AUTHORIZATION)))
+    return None
+
+
+def _text(value: object, name: str) -> str:
+    if not isinstance(value, str):
+        raise Unauthenticated(f"`{name}` must be a string")
+    return value
+
+
+def _bearer_token(header: str) -> str:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise Unauthenticated("Authorization header must be `Bearer <token>`")
+        raise Unauthenticated(f"{AUTHORIZATION} must be `Bearer <token>`")
     return token.strip()
-
-
-def api_key(headers: MultiMapping[str]) -> str | None:
-    keys = headers.getall(API_KEY_HEADER, [])
-    if len(keys) > 1:
-        raise Unauthenticated(f"send one credential: {API_KEY_HEADER} appears {len(keys)} times")
-    return keys[0] if keys else None
-
-
-def payload_headers(payload: Mapping[str, object] | None) -> CIMultiDict[str]:
-    """The credential entries of a connection_init payload, as headers (names in any case)."""
-    headers: CIMultiDict[str] = CIMultiDict()
-    for name, value in (payload or {}).items():
-        if name.lower() in (AUTHORIZATION.lower(), API_KEY_HEADER.lower()):
-            if not isinstance(value, str):
-                raise Unauthenticated(f"`{name}` in connection_init must be a string")
-            headers.add(name, value)
-    return headers
-
-
-async def authenticate(
-    headers: MultiMapping[str], engine: AsyncEngine, verifier: TokenVerifier, api_keys: ApiKeyAuthenticator
-) -> Principal | None:
-    """The caller from `Authorization: Bearer <jwt>` or `X-API-Key: <key>`, None without either.
-
-    Sending both is refused rather than picking one: a client that sends two credentials
-    is confused, and whichever we preferred could silently read with the wrong scope.
-    """
-    if AUTHORIZATION in headers and API_KEY_HEADER in headers:
-        raise Unauthenticated(f"send one credential: either `Authorization: Bearer <token>` or `{API_KEY_HEADER}`")
-    key = api_key(headers)
-    if key is not None:
-        return await api_keys.authenticate(engine, key)
-    token = bearer_token(headers)
-    return None if token is None else verifier.verify(token)

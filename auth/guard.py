@@ -10,8 +10,8 @@ from strawberry.extensions import SchemaExtension
 
 from auth.cost import CostAnalyzer
 from auth.limits import Budget, write_budget_json
-from auth.tiers import ORDER
-from gateway.errors import Forbidden, QueryTooComplex, RateLimited
+from core.errors import Forbidden, QueryTooComplex, RateLimited
+from core.vocabulary import TIER_ORDER as ORDER
 
 DRY_RUN = "costDryRun"
 

@@ -2,36 +2,56 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 from strawberry.permission import BasePermission
 from strawberry.types import Info
 
-from gateway.errors import Forbidden, Unauthenticated
+from auth.principal import Principal
+from auth.tiers import TierTable
+from core.errors import Forbidden, Unauthenticated
+from core.vocabulary import Scope, Tier
+
+
+class AuthContext(Protocol):
+    """What the permission classes read of the request context (schema.context.Context)."""
+
+    principal: Principal | None
+    tiers: TierTable
+
+
+# field metadata key: the lowest tier that may read the field (beside its "cost")
+TIER = "tier"
+
+
+def gate(tier: Tier) -> dict[str, Tier]:
+    return {TIER: tier}
 
 
 class IsAuthenticated(BasePermission):
     message = "authentication required: send `Authorization: Bearer <token>` or `X-API-Key: <key>`"
     error_extensions = {"code": "UNAUTHENTICATED"}
 
-    def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+    def has_permission(self, source: Any, info: Info[AuthContext, None], **kwargs: Any) -> bool:
         return info.context.principal is not None
 
 
-class TierAllowsField(BasePermission):
-    """The caller's tier must list this field; the refusal names the lowest tier that does."""
+class TierGate(BasePermission):
+    """The caller's tier must reach the field's declared minimum (or, with a TIERS_FILE that
+    lists fields, the tier must list it); the refusal names the lowest tier that may."""
 
     error_extensions = {"code": "FORBIDDEN"}
 
-    def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+    def has_permission(self, source: Any, info: Info[AuthContext, None], **kwargs: Any) -> bool:
         principal = info.context.principal
         if principal is None:
             raise Unauthenticated(IsAuthenticated.message)
         tiers = info.context.tiers
         field = info.field_name
-        if field in tiers[principal.tier].fields:
+        minimum = (info._field.metadata or {}).get(TIER, Tier.FREE)
+        if tiers.allows(principal.tier, field, minimum):
             return True
-        needed = tiers.lowest_with_field(field)
+        needed = tiers.lowest_with_field(field, minimum)
         if needed is None:
             raise Forbidden(f"`{field}` is not available on any tier")
         raise Forbidden(
@@ -40,10 +60,21 @@ class TierAllowsField(BasePermission):
         )
 
 
+def gated_fields(schema: Any) -> set[str]:
+    """GraphQL names (as TierGate sees them) of the fields of a Strawberry schema that carry it."""
+    names = set()
+    converter = schema.config.name_converter  # `live_metrics` is `liveMetrics` to clients and TierGate
+    for definition in schema.schema_converter.type_map.values():
+        for field in getattr(definition.definition, "fields", []):
+            if any(cls is TierGate for cls in getattr(field, "permission_classes", [])):
+                names.add(converter.get_graphql_name(field))
+    return names
+
+
 class ScopeRequired(BasePermission):
     """The credential must carry `scope` (JWT `scope` claim, API key scopes); else FORBIDDEN."""
 
-    scope = "read"
+    scope = Scope.READ
     error_extensions = {"code": "FORBIDDEN"}
 
     def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
@@ -54,18 +85,18 @@ class ScopeRequired(BasePermission):
             return True
         held = " ".join(sorted(principal.scopes)) or "none"
         raise Forbidden(
-            f"`{info.field_name}` needs the `{self.scope}` scope; this credential has: {held}",
-            requiredScope=self.scope,
+            f"`{info.field_name}` needs the `{self.scope.value}` scope; this credential has: {held}",
+            requiredScope=self.scope.value,
         )
 
 
 class CanRead(ScopeRequired):
-    scope = "read"
+    scope = Scope.READ
 
 
 class CanIngest(ScopeRequired):
-    scope = "ingest"
+    scope = Scope.INGEST
 
 
 class IsAdmin(ScopeRequired):
-    scope = "admin"
+    scope = Scope.ADMIN

@@ -1,30 +1,20 @@
+"""Who is calling, as proven by a token or an API key."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import Enum
 
-from auth.tiers import Tier
-
-
-SCOPES = ("read", "ingest", "admin")
-DEFAULT_SCOPES = frozenset({"read"})
-
-
-class PrincipalKind(str, Enum):
-    USER = "USER"
-    API_KEY = "API_KEY"
+from core.vocabulary import DEFAULT_SCOPES, PrincipalKind, Scope, Tier
 
 
 @dataclass(frozen=True)
 class Principal:
-    """Who is calling, as proven by a token or an API key."""
-
     kind: PrincipalKind
     subject: str
     tier: Tier
     tenant_ids: tuple[str, ...]
-    # what the credential may do (docs/auth.md): read, ingest, admin
+    # RFC 9068 scope words; `read` when the credential states none
     scopes: frozenset[str] = field(default=DEFAULT_SCOPES)
     # when the credential stops being valid (a token's exp, a key's expiry); live connections close then
     expires_at: datetime | None = None
@@ -32,5 +22,5 @@ class Principal:
     def can_read(self, tenant_id: str) -> bool:
         return tenant_id in self.tenant_ids
 
-    def has_scope(self, scope: str) -> bool:
-        return scope in self.scopes
+    def has_scope(self, scope: Scope) -> bool:
+        return scope.value in self.scopes

@@ -10,9 +10,9 @@ from typing import Any
 import jwt
 from jwt import PyJWK, PyJWKSet
 
-from auth.principal import DEFAULT_SCOPES, SCOPES, Principal, PrincipalKind
-from auth.tiers import Tier
-from gateway.errors import Unauthenticated
+from auth.principal import Principal
+from core.errors import Unauthenticated
+from core.vocabulary import DEFAULT_SCOPES, PrincipalKind, Scope, Tier
 
 HMAC = ("HS256", "HS384", "HS512")
 # An absurdly large bearer token is an attack, not a credential. Kept below aiohttp's limit of
@@ -94,18 +94,18 @@ def principal_from_claims(claims: dict[str, Any]) -> Principal:
     if not isinstance(tenants, list) or not all(isinstance(t, str) and t for t in tenants):
         raise Unauthenticated("claim 'tenants' must be an array of tenant ids")
     expires_at = datetime.fromtimestamp(claims["exp"], UTC) if isinstance(claims.get("exp"), (int, float)) else None
-    scopes = scopes_from_claim(claims)
+    scopes = scopes_of(claims.get("scope"))
     return Principal(PrincipalKind.USER, subject, tier, tuple(dict.fromkeys(tenants)), scopes, expires_at=expires_at)
 
 
-def scopes_from_claim(claims: dict[str, Any]) -> frozenset[str]:
-    """RFC 9068 `scope`: space-separated; absent means `read`. Scopes we do not know grant nothing."""
-    if "scope" not in claims:
+def scopes_of(claim: object) -> frozenset[str]:
+    """RFC 9068: space-separated words; `read` when absent. Words we do not know grant nothing."""
+    if claim is None:
         return DEFAULT_SCOPES
-    scope = claims["scope"]
-    if not isinstance(scope, str):
-        raise Unauthenticated("claim 'scope' must be a space-separated string, e.g. \"read ingest\"")
-    return frozenset(scope.split()) & frozenset(SCOPES)
+    if not isinstance(claim, str):
+        raise Unauthenticated("claim 'scope' must be a space-separated string")
+    words = frozenset(claim.split()) & {scope.value for scope in Scope}
+    return words or DEFAULT_SCOPES
 
 
 def load_jwks(text: str) -> dict[str, PyJWK]:
@@ -120,9 +120,9 @@ def mint(
     tier: Tier,
     tenants: list[str],
     ttl: timedelta,
+    scopes: tuple[str, ...] = (),
     issuer: str | None = None,
     audience: str | None = None,
-    scopes: tuple[str, ...] = (),
 ) -> str:
     now = datetime.now(UTC)
     claims: dict[str, Any] = {
@@ -133,7 +133,7 @@ def mint(
         "exp": now + ttl,
     }
     if scopes:
-        claims["scope"] = " ".join(dict.fromkeys(scopes))
+        claims["scope"] = " ".join(scopes)
     if issuer:
         claims["iss"] = issuer
     if audience:

@@ -7,7 +7,7 @@ A fresh database is created and dropped. The gateway runs as its own process
 clock starts, `--clients` requests are kept in flight. Every figure is pageviews stored per
 second (inserted, counted by the answers), and the p99 of the time from sending a request
 to its acknowledgement (which comes after the commit). The baseline, measured in the same
-run on the same database, is `loaders.store.insert_rows`, the seed's bulk insert (no
+run on the same database, is `loaders.bulk_insert.insert_rows`, the seed's bulk insert (no
 validation, no duplicate check, no HTTP).
 """
 
@@ -34,12 +34,13 @@ from sqlalchemy.ext.asyncio import create_async_engine
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from auth.tiers import Tier  # noqa: E402
+from core.vocabulary import Tier  # noqa: E402
 from auth.tokens import mint  # noqa: E402
 from gateway.database import create_engine  # noqa: E402
 from gateway.settings import Settings  # noqa: E402
 from loaders import tables  # noqa: E402
-from loaders.store import create_schema, insert_rows  # noqa: E402
+from loaders.bulk_insert import insert_rows  # noqa: E402
+from loaders.store import create_schema  # noqa: E402
 
 SECRET = "bench-secret-that-is-long-enough-for-hs256-0123456789"
 TENANT = "bench-hotel"
@@ -183,7 +184,7 @@ def main(args: argparse.Namespace) -> None:
     try:
         asyncio.run(prepare(url))
         seed = asyncio.run(baseline(url, args.events))
-        results.append(("baseline: loaders.store.insert_rows (seed path)", seed, None))
+        results.append(("baseline: loaders.bulk_insert.insert_rows (seed)", seed, None))
         token = mint(SECRET, subject="bench", tier=Tier.ENTERPRISE, tenants=[TENANT], ttl=timedelta(hours=1),
                      scopes=("ingest",))
         port = free_port()

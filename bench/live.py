@@ -29,7 +29,7 @@ import aiohttp
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from gateway.database import create_engine  # noqa: E402
-from gateway.seeding import seed_store  # noqa: E402
+from demo.seeding import seed_store  # noqa: E402
 from gateway.settings import Settings  # noqa: E402
 
 SECRET = "bench-secret-that-is-long-enough-for-hs256-0123456789"

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from auth.authenticator import Authenticator
+from auth.permissions import gated_fields
 from auth.tiers import load_tiers
-from auth.verifier import build_verifier
 from gateway import appkeys
 from gateway.health import health, ready
 from gateway.middleware import request_meta
 from gateway.ingest_http import add_ingest_routes
-from gateway.resources import close_writes, engine_ctx, ingest_ctx, limits_ctx, live_ctx, redis_ctx
+from gateway.resources import authenticator_ctx, close_writes, data_ctx, ingest_ctx, limits_ctx, live_ctx
 from gateway.settings import Settings
+from gateway.verifier import build_verifier
 from gateway.view import View
 from ingest.notify import WriteListeners
-from loaders.versions import DataVersions
 from schema.root import build_schema
 
 
@@ -23,19 +24,18 @@ def create_app(settings: Settings) -> web.Application:
     body_limit = max(256 * 1024, settings.ingest_max_batch * 600)
     app = web.Application(middlewares=[request_meta], client_max_size=body_limit)
     app[appkeys.SETTINGS] = settings
-    app[appkeys.VERIFIER] = build_verifier(settings)
-    app[appkeys.TIERS] = load_tiers(settings.tiers_file)
-    app[appkeys.WRITE_LISTENERS] = WriteListeners()
-    app[appkeys.DATA_VERSIONS] = DataVersions()
-    app.cleanup_ctx.extend([engine_ctx, redis_ctx, limits_ctx, ingest_ctx, live_ctx])
-    # before the drain below: batches admitted before SIGTERM commit and get their answer
+    app[appkeys.AUTHENTICATOR] = Authenticator(build_verifier(settings))
+    schema = build_schema(settings.query_limits)
+    app[appkeys.TIERS] = load_tiers(settings.tiers_file, gated_fields(schema))
+    # cleanup runs in reverse: the authenticator drains before the data service closes
+    app[appkeys.WRITE_LISTENERS] = WriteListeners()  # other contexts register theirs
+    app.cleanup_ctx.extend([data_ctx, limits_ctx, authenticator_ctx, ingest_ctx, live_ctx])
+    # batches admitted before SIGTERM commit and get their answer before anything closes
     app.on_shutdown.append(close_writes)
-    view = View(schema=build_schema(settings.query_limits), graphql_ide="graphiql" if settings.graphiql else None)
-    # last_used writes of API keys finish before the engine is disposed
-    app.on_shutdown.append(lambda _app: view.api_keys.recorder.drain())
+    view = View(schema=schema, graphql_ide="graphiql" if settings.graphiql else None)
     app.on_shutdown.append(lambda _app: view.sockets.close_all())
     app.router.add_route("*", "/graphql", view)
     app.router.add_get("/health", health)
     app.router.add_get("/ready", ready)
-    add_ingest_routes(app, view.api_keys)
+    add_ingest_routes(app)
     return app

@@ -15,14 +15,13 @@ from pathlib import Path
 from aiohttp import web
 from pydantic import ValidationError
 
-from auth.tiers import Tier
 from auth.tokens import mint
-from auth.verifier import jwt_secret
-from auth.principal import SCOPES
+from core.vocabulary import Scope, Tier
 from gateway import cli_import, cli_keys
 from gateway.app import create_app
-from gateway.database import create_engine
+from gateway.database import with_engine
 from gateway.settings import Settings, describe
+from gateway.verifier import jwt_secret
 from loaders.store import create_schema, tenant_count
 
 DURATION = re.compile(r"(\d+)([smhd])")
@@ -49,7 +48,7 @@ def parser() -> argparse.ArgumentParser:
     token.add_argument("--tier", type=Tier, choices=list(Tier), default=Tier.PROFESSIONAL)
     token.add_argument("--ttl", type=duration, default=timedelta(hours=1))
     token.add_argument("--subject", default="cli-user")
-    token.add_argument("--scope", action="append", choices=SCOPES, default=None,
+    token.add_argument("--scope", action="append", choices=[scope.value for scope in Scope], default=None,
                        help="read, ingest or admin (repeatable; default: read)")
     cli_keys.register(commands, duration)
     cli_import.register(commands)
@@ -91,18 +90,18 @@ def _serve(settings: Settings, _args: argparse.Namespace) -> int:
 
 
 def _init_db(settings: Settings, _args: argparse.Namespace) -> int:
-    asyncio.run(_with_engine(settings, create_schema))
+    asyncio.run(with_engine(settings, create_schema))
     print("tables ready")
     return 0
 
 
 def _seed(settings: Settings, args: argparse.Namespace) -> int:
-    from gateway.seeding import seed_store
+    from demo.seeding import seed_store
 
     async def run(engine) -> dict[str, int]:  # type: ignore[no-untyped-def]
         return await seed_store(engine, tenants=args.tenants, days=args.days, seed=args.seed, end=args.end)
 
-    counts = asyncio.run(_with_engine(settings, run))
+    counts = asyncio.run(with_engine(settings, run))
     print("seeded " + ", ".join(f"{n} {table}" for table, n in counts.items()))
     return 0
 
@@ -112,12 +111,12 @@ def _demo(settings: Settings, args: argparse.Namespace) -> int:
         await create_schema(engine)
         return await tenant_count(engine)
 
-    existing = asyncio.run(_with_engine(settings, tenants_present))
+    existing = asyncio.run(with_engine(settings, tenants_present))
     if existing:
         print(f"store has {existing} tenants: reusing it as it is")
     else:
         _seed(settings, args)
-    first = asyncio.run(_with_engine(settings, _first_tenant))
+    first = asyncio.run(with_engine(settings, _first_tenant))
     secret = jwt_secret(settings)
     if secret is None:
         raise ValueError("JWT_SECRET is required to print a demo token")
@@ -149,14 +148,6 @@ def _export_schema(_settings: Settings, args: argparse.Namespace) -> int:
     args.path.write_text(sdl())
     print(f"wrote {args.path}")
     return 0
-
-
-async def _with_engine(settings: Settings, action):  # type: ignore[no-untyped-def]
-    engine = create_engine(settings)
-    try:
-        return await action(engine)
-    finally:
-        await engine.dispose()
 
 
 COMMANDS = {

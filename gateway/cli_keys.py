@@ -11,11 +11,16 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from auth.api_keys import KEY_PATTERN, create_key, utcnow
-from auth.principal import SCOPES
-from auth.tiers import Tier
-from gateway.database import create_engine
+from core.vocabulary import Scope, Tier
+from gateway.database import with_engine
 from gateway.settings import Settings
-from loaders.api_keys import ApiKeyRecord, find_by_prefix, list_keys, revoke_key, unknown_tenant_ids
+from loaders.api_key_store import (
+    ApiKeyRecord,
+    find_by_prefix,
+    list_keys,
+    revoke_key,
+    unknown_tenant_ids,
+)
 from loaders.store import create_schema
 
 Action = Callable[[AsyncEngine, argparse.Namespace], Awaitable[int]]
@@ -30,7 +35,7 @@ def register(commands: argparse._SubParsersAction, duration: Callable[[str], tim
     create.add_argument("--tier", required=True, type=str.upper, choices=[tier.value for tier in Tier])
     create.add_argument("--name", required=True, type=_name, help="who the key is for; shown as viewer.subject")
     create.add_argument("--expires", type=duration, default=None, help="lifetime such as 90d (default: never)")
-    create.add_argument("--scope", action="append", choices=SCOPES, default=None,
+    create.add_argument("--scope", action="append", choices=[scope.value for scope in Scope], default=None,
                         help="read, ingest or admin (repeatable; default: read)")
     actions.add_parser("list", help="list keys: prefix, name, tier, tenants, times (never the keys)")
     revoke = actions.add_parser("revoke", help="revoke a key; effective on its next request")
@@ -39,17 +44,13 @@ def register(commands: argparse._SubParsersAction, duration: Callable[[str], tim
 
 def run(settings: Settings, args: argparse.Namespace) -> int:
     action = {"create": _create, "list": _list, "revoke": _revoke}[args.keys_command]
-    return asyncio.run(_with_engine(settings, action, args))
+    return asyncio.run(with_engine(settings, _on_current_schema, action, args))
 
 
-async def _with_engine(settings: Settings, action: Action, args: argparse.Namespace) -> int:
-    engine = create_engine(settings)
-    try:
-        # every subcommand works on a store that predates the api_keys table (idempotent)
-        await create_schema(engine)
-        return await action(engine, args)
-    finally:
-        await engine.dispose()
+async def _on_current_schema(engine: AsyncEngine, action: Action, args: argparse.Namespace) -> int:
+    # every subcommand works on a store that predates the api_keys table (idempotent)
+    await create_schema(engine)
+    return await action(engine, args)
 
 
 async def _create(engine: AsyncEngine, args: argparse.Namespace) -> int:

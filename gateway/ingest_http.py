@@ -13,13 +13,13 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from auth.api_keys import ApiKeyAuthenticator
 from auth.limits import Budget, write_budget_headers, write_limited
 from auth.principal import Principal
 from auth.scope import writable_tenant_id
+from core.errors import ApiError, BadUserInput, Forbidden, RateLimited, ServiceUnavailable, Unauthenticated
+from core.vocabulary import Scope
 from gateway import appkeys
-from gateway.errors import ApiError, BadUserInput, Forbidden, RateLimited, ServiceUnavailable, Unauthenticated
-from gateway.view import _count_attempt, authenticate, error_response
+from gateway.view import _count_attempt, error_response
 from ingest.bulk import ingest_stream
 from ingest.formats import BadBody, UnsupportedType, reader_for
 from ingest.kinds import Kind
@@ -27,15 +27,13 @@ from ingest.queue import QueueFull
 from ingest.service import UnknownTenant
 
 READ_BYTES = 256 * 1024  # about 1,300 pageviews: a few ms of validation per turn of the loop
-API_KEYS = web.AppKey("ingest_api_keys", ApiKeyAuthenticator)
 
 
 class BodyTooLarge(Exception):
     pass
 
 
-def add_ingest_routes(app: web.Application, api_keys: ApiKeyAuthenticator) -> None:
-    app[API_KEYS] = api_keys
+def add_ingest_routes(app: web.Application) -> None:
     app.router.add_post(r"/ingest/{kind:pageviews|bookings|surveys|fx}", ingest_handler)
 
 
@@ -68,7 +66,8 @@ async def ingest_handler(request: web.Request) -> web.StreamResponse:
 
 async def _principal(request: web.Request) -> Principal:
     try:
-        principal = await authenticate(request, request.app[API_KEYS])
+        app = request.app
+        principal = await app[appkeys.AUTHENTICATOR].authenticate(app[appkeys.DATA].engine, request.headers.items())
     except Unauthenticated:
         await _count_attempt(request)
         raise
@@ -79,9 +78,9 @@ async def _principal(request: web.Request) -> Principal:
 
 
 async def _ingest(request: web.Request, kind: Kind, principal: Principal) -> web.StreamResponse:
-    scope = "ingest" if kind.per_tenant else "admin"
+    scope = Scope.INGEST if kind.per_tenant else Scope.ADMIN
     if not principal.has_scope(scope):
-        raise Forbidden(f"writing {kind.value} needs the `{scope}` scope", requiredScope=scope)
+        raise Forbidden(f"writing {kind.value} needs the `{scope.value}` scope", requiredScope=scope.value)
     tenant_id = writable_tenant_id(principal, request.query.get("tenant")) if kind.per_tenant else None
     partial = _flag(request.query.get("partial", "false"))
     reader = reader_for(request.content_type, kind)

@@ -3,51 +3,75 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from urllib.parse import urlsplit
 
+from aiocache import BaseCache, RedisCache, SimpleMemoryCache
 from aiohttp import web
 from redis.asyncio import Redis
 
 from auth.limits import RateLimits, redis_storage
 from gateway import appkeys
 from gateway.database import create_engine
+from gateway.live_writes import publisher
+from gateway.settings import Settings
+from ingest.queue import WriteQueue
+from ingest.service import Ingestor
 from live.broker import Broker, InProcessBroker
 from live.redis_broker import RedisBroker
 from live.service import Live
 from live.slots import SubscriptionSlots
-from live.writes import publisher
-from ingest.queue import WriteQueue
-from ingest.service import Ingestor
+from loaders.service import DataService
+from loaders.versions import DataVersions
 
 
-async def engine_ctx(app: web.Application) -> AsyncIterator[None]:
-    engine = create_engine(app[appkeys.SETTINGS])
-    app[appkeys.ENGINE] = engine
+async def data_ctx(app: web.Application) -> AsyncIterator[None]:
+    """The data service: engine, the one Redis client, the result cache and data versions."""
+    settings = app[appkeys.SETTINGS]
+    redis = _redis(settings)
+    service = DataService(create_engine(settings), redis, _cache(settings, redis), DataVersions(redis))
+    app[appkeys.DATA] = service
     yield
-    await engine.dispose()
-
-
-async def redis_ctx(app: web.Application) -> AsyncIterator[None]:
-    url = app[appkeys.SETTINGS].redis_url
-    if url is None:
-        yield
-        return
-    client = Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2, health_check_interval=30)
-    app[appkeys.REDIS] = client
-    yield
-    await client.aclose()
+    await service.close()
 
 
 async def limits_ctx(app: web.Application) -> AsyncIterator[None]:
     settings = app[appkeys.SETTINGS]
-    storage = redis_storage(settings.redis_url) if settings.redis_url else None
+    redis = app[appkeys.DATA].redis
+    storage = None if redis is None else redis_storage(settings.redis_url or "", redis)
     app[appkeys.LIMITS] = RateLimits(app[appkeys.TIERS], storage, settings.ip_attempts_per_minute)
     yield
+
+
+async def authenticator_ctx(app: web.Application) -> AsyncIterator[None]:
+    yield
+    # last_used writes of API keys finish before the engine is disposed (cleanup runs in reverse)
+    await app[appkeys.AUTHENTICATOR].drain()
+
+
+def _redis(settings: Settings) -> Redis | None:
+    if settings.redis_url is None:
+        return None
+    # bytes, not str: aiocache stores pickled values through this same client
+    return Redis.from_url(
+        settings.redis_url, socket_connect_timeout=1, socket_timeout=1, health_check_interval=30, decode_responses=False
+    )
+
+
+def _cache(settings: Settings, redis: Redis | None) -> BaseCache:
+    if redis is None or settings.redis_url is None:
+        return SimpleMemoryCache()
+    url = urlsplit(settings.redis_url)
+    cache = RedisCache(endpoint=url.hostname or "127.0.0.1", port=url.port or 6379)
+    # aiocache 0.12 builds its own client from host and port only (no URL, no TLS, no socket);
+    # it gets the app's client instead, so one pool serves limits, cache and versions alike
+    cache.client = redis
+    return cache
 
 
 async def live_ctx(app: web.Application) -> AsyncIterator[None]:
     """The subscriptions' broker: Redis pub/sub across replicas with REDIS_URL, else in process."""
     settings = app[appkeys.SETTINGS]
-    redis = app.get(appkeys.REDIS)
+    redis = app[appkeys.DATA].redis
     broker: Broker
     if settings.redis_url is not None:
         broker = RedisBroker(settings.redis_url, settings.live_prefix, settings.live_queue_size, publisher=redis)
@@ -63,12 +87,14 @@ async def live_ctx(app: web.Application) -> AsyncIterator[None]:
     app[appkeys.WRITE_LISTENERS].remove(listener)
     await slots.close()
     await broker.close()
+
+
 async def ingest_ctx(app: web.Application) -> AsyncIterator[None]:
-    """The write path. Listeners and versions exist from create_app on, so other contexts can register."""
+    """The write path: the data service's engine and versions, the app's write listeners, one queue."""
     settings = app[appkeys.SETTINGS]
     queue = WriteQueue(settings.ingest_max_in_flight, settings.ingest_queue_size)
     app[appkeys.INGEST] = Ingestor(
-        app[appkeys.ENGINE], settings.ingest_policy, queue, app[appkeys.WRITE_LISTENERS], app[appkeys.DATA_VERSIONS]
+        app[appkeys.DATA].engine, settings.ingest_policy, queue, app[appkeys.WRITE_LISTENERS], app[appkeys.DATA].versions
     )
     yield
 

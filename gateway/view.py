@@ -12,14 +12,19 @@ from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET, UnsetType
 
-from auth.api_keys import ApiKeyAuthenticator
-from auth.credentials import authenticate, payload_headers
 from auth.principal import Principal
+from core.errors import (
+    ApiError,
+    BadUserInput,
+    RateLimited,
+    ServiceUnavailable,
+    Unauthenticated,
+)
 from gateway import appkeys
-from gateway.context import Context, build_context
 from gateway import status as http_status
-from gateway.errors import ApiError, BadUserInput, RateLimited, ServiceUnavailable, Unauthenticated
+from gateway.context import build_context
 from gateway.websocket import LegacyHandler, Sockets, close_at, reject
+from schema.context import Context
 
 CONTEXT = web.RequestKey("graphql_context", Context)
 
@@ -53,8 +58,6 @@ class View(GraphQLView):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        # one per app (create_app builds one View), so the last_used throttle is per process
-        self.api_keys = ApiKeyAuthenticator()
         self.sockets = Sockets()
 
     async def __call__(self, request: web.Request) -> web.StreamResponse:
@@ -91,7 +94,7 @@ class View(GraphQLView):
         if websocket:
             self.sockets.add(response)
         context = build_context(
-            engine=request.app[appkeys.ENGINE],
+            data=request.app[appkeys.DATA],
             settings=request.app[appkeys.SETTINGS],
             # a WebSocket authenticates with its connection_init payload (on_ws_connect)
             principal=None if websocket else await self._principal(request, request.headers),
@@ -110,7 +113,7 @@ class View(GraphQLView):
         request, ws = context.request, context.response
         assert request is not None and isinstance(ws, web.WebSocketResponse)
         try:
-            principal = await self._principal(request, payload_headers(context.connection_params))
+            principal = await self._principal(request, context.connection_params or {})
             if principal is None:
                 raise Unauthenticated("send `Authorization: Bearer <token>` or `X-API-Key: <key>` in the connection_init payload")
         except (Unauthenticated, RateLimited, ServiceUnavailable) as error:
@@ -119,11 +122,13 @@ class View(GraphQLView):
         context.expiry = close_at(ws, principal.expires_at)
         return UNSET
 
-    async def _principal(self, request: web.Request, headers: Any) -> Principal | None:
-        """Requests without valid credentials are counted per IP; past the limit they get 429."""
+    async def _principal(self, request: web.Request, source: Any) -> Principal | None:
+        """Requests without valid credentials are counted per IP; past the limit they get 429.
+
+        `source`: the request's headers, or a WebSocket's connection_init payload."""
         app = request.app
         try:
-            principal = await authenticate(headers, app[appkeys.ENGINE], app[appkeys.VERIFIER], self.api_keys)
+            principal = await app[appkeys.AUTHENTICATOR].authenticate(app[appkeys.DATA].engine, source)
         except Unauthenticated:
             await _count_attempt(request)
             raise

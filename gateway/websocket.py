@@ -11,7 +11,7 @@ from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
 
-from gateway.errors import ApiError
+from core.errors import ApiError
 
 FORBIDDEN = 4403
 MAX_REASON_BYTES = 123  # a close frame's reason, by RFC 6455

@@ -21,7 +21,7 @@ from ingest.queue import WriteQueue
 from ingest.result import ErrorList, ItemError, Outcome
 from ingest.validation import Checks, validate
 from loaders.versions import DataVersions
-from loaders.writes import rated_currencies, tenant_exists, write_chunk
+from loaders.writes import all_tenant_ids, rated_currencies, tenant_exists, write_chunk
 
 log = logging.getLogger("gateway.ingest")
 Item = tuple[int, dict[str, Any]]  # (index or line number, row)
@@ -96,9 +96,16 @@ class Ingestor:
             errors.add(error)
         outcome.errors, outcome.unreported_errors = sorted(errors.items, key=_order), errors.dropped
         if event is not None:
-            version = self.versions.bump(tenant_id if kind.per_tenant else None)
-            await self.listeners.emit(Written(**{**event, "data_version": version}))
+            await self.listeners.emit(Written(**{**event, "data_version": await self._bump(kind, tenant_id)}))
         return outcome
+
+    async def _bump(self, kind: Kind, tenant_id: str | None) -> int:
+        """The written tenant's new data version; fx rates change every tenant's money figures."""
+        if kind.per_tenant:
+            return await self.versions.bump(str(tenant_id))
+        async with self.engine.connect() as conn:
+            everyone = await all_tenant_ids(conn)
+        return max([await self.versions.bump(each) for each in everyone], default=0)
 
     async def _transaction(self, kind: Kind, tenant_id: str | None, chunks: Iterable[list[Item]],
                            partial: bool) -> tuple[Outcome, dict[str, Any] | None]:

@@ -16,12 +16,13 @@ from decimal import Decimal, InvalidOperation
 from enum import Enum
 from typing import Any
 
+from core.vocabulary import FUNNEL_STEPS
 from ingest.kinds import Kind
 from ingest.result import ItemError
 
 CHANNELS = frozenset(("organic_search", "paid_search", "social", "email", "referral", "direct", "display", "affiliate"))
 DEVICES = frozenset(("desktop", "mobile", "tablet"))
-STEPS = frozenset(("landing", "search", "room_select", "booking_form", "confirmation"))
+STEPS = frozenset(FUNNEL_STEPS)
 STATUSES = frozenset(("confirmed", "cancelled"))
 MAX_ID = 64
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")

@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import Table, and_, bindparam, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from loaders.store import insert_batch
+from loaders.bulk_insert import insert_batch
 from loaders.tables import bookings, fx_rates, pageviews, surveys, tenants
 
 Row = dict[str, Any]
@@ -153,3 +153,7 @@ async def tenant_exists(conn: AsyncConnection, tenant_id: str) -> bool:
 async def rated_currencies(conn: AsyncConnection) -> set[str]:
     """Currencies with at least one fx rate (USD always converts)."""
     return {row[0] for row in await conn.execute(select(fx_rates.c.currency).distinct())} | {"USD"}
+
+
+async def all_tenant_ids(conn: AsyncConnection) -> list[str]:
+    return [row[0] for row in await conn.execute(select(tenants.c.id))]

@@ -12,12 +12,12 @@ from strawberry.types import Info
 
 from auth.permissions import CanIngest, IsAdmin, IsAuthenticated
 from auth.scope import writable_tenant_id
-from gateway.errors import BadUserInput, RateLimited, ServiceUnavailable
+from core.errors import BadUserInput, ServiceUnavailable
 from ingest.kinds import Kind
 from ingest.queue import QueueFull
 from ingest.result import Outcome
 from ingest.service import UnknownTenant
-from schema.enums import FunnelStep
+from schema.enums import FunnelStepEnum
 
 
 @strawberry.enum(description="A booking's state: a cancellation is a change of status of a stored booking.")
@@ -33,7 +33,7 @@ class PageviewInput:
     ts: datetime = strawberry.field(description="When it happened, with an offset; stored as UTC to the second.")
     visitor_id: str = strawberry.field(description="Stable browser/user id (at most 64 characters).")
     session_id: str = strawberry.field(description="One visit (at most 64 characters).")
-    step: FunnelStep | None = strawberry.field(
+    step: FunnelStepEnum | None = strawberry.field(
         default=None, description="The funnel step this page belongs to; null for any other page (stored as `other`).")
     channel: str = strawberry.field(
         description="organic_search, paid_search, social, email, referral, direct, display or affiliate.")

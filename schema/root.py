@@ -18,13 +18,13 @@ from strawberry.schema.schema import DEFAULT_ALLOWED_OPERATION_TYPES
 
 from auth.guard import RequestGuard
 from auth.query_limits import QueryLimits, limit_extensions
-from gateway.masking import ErrorMasking, code_request_errors
-from gateway.settling import SettleLoads
 from schema import enums  # noqa: F401 - registers the enums under their contract names
+from schema.masking import ErrorMasking, code_request_errors
 from schema.mutation import Mutation
 from schema.query import Query
 from schema.subscription import Subscription
 from schema.scalars import ExactDecimal, OffsetDateTime, StrictDate
+from schema.settling import SettleLoads
 
 
 class GatewaySchema(strawberry.Schema):

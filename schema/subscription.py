@@ -3,28 +3,31 @@
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
 import strawberry
 from strawberry.types import Info
 
-from auth.permissions import CanRead, TierAllowsField
+from auth.limits import principal_key
+from auth.permissions import CanRead, TierGate
 from auth.scope import own_tenant_id
-from gateway.errors import BadUserInput, ServiceUnavailable
+from core.errors import BadUserInput, RateLimited, ServiceUnavailable
 from live.coalesce import pushes
 from live.events import BookingChange, LiveEvent
-from live.inbox import Overflowed
+from live.inbox import Inbox, Overflowed
 from loaders.facts import TenantRow
 from resolvers.inputs import target_currency
-from resolvers.live import amount_in, including_today, open_inbox
+from resolvers.live import amount_in, including_today
 from resolvers.money import FxTable
 from schema import costs
-from schema.mutation import BookingStatus
+from schema.context import Context
 from schema.metrics import KeyMetrics, Money
+from schema.mutation import BookingStatus
 from schema.tenant import RangeArg, _days
 
-GATED = [CanRead, TierAllowsField]
+GATED = [CanRead, TierGate]
 # a subscription converting foreign-currency bookings rereads the rates this often at most
 RATES_MAX_AGE_SECONDS = 300.0
 
@@ -39,7 +42,30 @@ class BookingEvent:
     channel: str
 
 
-async def _tenant(info: Info, tenant_id: str | None) -> TenantRow:
+@asynccontextmanager
+async def open_inbox(context: Context, tenant_id: str, coalesce: bool) -> AsyncIterator[Inbox]:
+    """The tenant's events from now on, within the principal's concurrent-subscription limit."""
+    live = context.live
+    if live is None:
+        raise ServiceUnavailable("subscriptions are served over WebSocket on /graphql")
+    principal = context.principal
+    limit = context.tiers[principal.tier].max_subscriptions
+    lease = await live.slots.acquire(principal_key(principal), limit)
+    if lease is None:
+        raise RateLimited(
+            f"this credential already holds {limit} subscriptions, the most the {principal.tier.value} tier "
+            "allows at once; end one first",
+            maxSubscriptions=limit,
+        )
+    inbox = live.broker.subscribe(tenant_id, coalesce)
+    try:
+        yield inbox
+    finally:
+        inbox.close()
+        await live.slots.release(lease)
+
+
+async def _tenant(info: Info[Context, None], tenant_id: str | None) -> TenantRow:
     wanted = own_tenant_id(info.context.principal, tenant_id)
     row = await info.context.loaders.tenants.load(wanted)
     if row is None:
@@ -50,7 +76,7 @@ async def _tenant(info: Info, tenant_id: str | None) -> TenantRow:
 class _Rates:
     """The fx table of one subscription, reread when old (rates arrive by ingestion too)."""
 
-    def __init__(self, info: Info) -> None:
+    def __init__(self, info: Info[Context, None]) -> None:
         self.info = info
         self.table: FxTable | None = None
         self.loaded_at = 0.0
@@ -85,7 +111,7 @@ class Subscription:
         "data for the tenant is stored, at most once per push interval (LIVE_PUSH_INTERVAL_SECONDS).",
     )
     async def live_metrics(
-        self, info: Info, *, tenant_id: strawberry.ID | None = None, range_: RangeArg, currency: str | None = None
+        self, info: Info[Context, None], *, tenant_id: strawberry.ID | None = None, range_: RangeArg, currency: str | None = None
     ) -> AsyncGenerator[KeyMetrics, None]:
         tenant = await _tenant(info, tenant_id)
         days = including_today(_days(info, range_))
@@ -105,7 +131,7 @@ class Subscription:
         "than LIVE_QUEUE_SIZE events behind gets an error and is ended.",
     )
     async def booking_events(
-        self, info: Info, tenant_id: strawberry.ID | None = None
+        self, info: Info[Context, None], tenant_id: strawberry.ID | None = None
     ) -> AsyncGenerator[BookingEvent, None]:
         tenant = await _tenant(info, tenant_id)
         rates = _Rates(info)

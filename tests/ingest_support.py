@@ -9,13 +9,14 @@ from typing import Any
 from sqlalchemy import func, select
 
 from auth.principal import Principal, PrincipalKind
-from auth.tiers import Tier
+from core.vocabulary import Tier
 from gateway.context import build_context
 from gateway.database import create_engine
 from gateway.settings import Settings
 from ingest.service import Ingestor
 from loaders import tables
-from loaders.store import create_schema, insert_rows
+from loaders.bulk_insert import insert_rows
+from loaders.store import create_schema
 from schema.root import schema
 
 TENANTS = [

@@ -145,7 +145,7 @@ def today_range() -> dict[str, str]:
 async def store_booking(server: Any, tenant_id: str, change: BookingChange) -> None:
     """What an ingestion write does to the store (the test's stand-in for recordBookings)."""
     from loaders import tables
-    from loaders.store import insert_rows
+    from loaders.bulk_insert import insert_rows
 
     row = {
         "tenant_id": tenant_id,
@@ -161,7 +161,7 @@ async def store_booking(server: Any, tenant_id: str, change: BookingChange) -> N
         "status": change.status,
         "channel": change.channel,
     }
-    await insert_rows(server.app[appkeys.ENGINE], tables.bookings, [row])
+    await insert_rows(server.app[appkeys.DATA].engine, tables.bookings, [row])
 
 
 RECORD = (

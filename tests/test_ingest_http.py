@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from auth.api_keys import create_key
-from auth.tiers import Tier
+from core.vocabulary import Tier
 from gateway.app import create_app
 from gateway.database import create_engine
 from gateway.settings import Settings

@@ -96,6 +96,7 @@ async def test_a_known_booking_ref_with_another_status_is_an_update(store: str) 
         assert (second["inserted"], second["updated"], second["duplicates"]) == (0, 1, 1)
         replay = _data(await record(store, "bookings", cancel, who=WRITER_A, ingestor=ingestor), "recordBookings")
         assert (replay["updated"], replay["duplicates"]) == (0, 2)
+        version = await ingestor.versions.get("ing-a")
     finally:
         await engine.dispose()
     assert [(e.inserted, e.updated) for e in events] == [(2, 0), (0, 1)]  # the replay changed nothing
@@ -103,7 +104,7 @@ async def test_a_known_booking_ref_with_another_status_is_an_update(store: str) 
     assert [(c.booking_ref, c.status, c.inserted) for c in change] == [("bk-1", "cancelled", False)]
     assert events[1].tenant_id == "ing-a" and events[1].kind == "bookings"
     assert events[1].data_version > events[0].data_version
-    assert ingestor.versions.version("ing-a") == events[1].data_version
+    assert version == events[1].data_version
 
 
 async def test_events_cannot_change_once_stored(store: str) -> None:

@@ -18,13 +18,14 @@ from typing import Any
 
 import pytest
 
-from auth.tiers import Tier
+from core.vocabulary import Tier
 from gateway.app import create_app
 from gateway.context import build_context
 from gateway.database import create_engine
 from gateway.settings import Settings
 from loaders import tables
-from loaders.store import create_schema, insert_rows
+from loaders.bulk_insert import insert_rows
+from loaders.store import create_schema
 from schema.root import schema
 from tests import datagen
 from tests.conftest import SECRET, make_token

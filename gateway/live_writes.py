@@ -1,4 +1,4 @@
-"""The adapter from ingestion to the broker: every committed write becomes a live event."""
+"""The bridge from ingestion to the live broker: every committed write becomes a live event."""
 
 from __future__ import annotations
 
