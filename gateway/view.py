@@ -42,6 +42,19 @@ async def _count_attempt(request: web.Request) -> None:
         )
 
 
+async def principal_of(request: web.Request) -> Principal | None:
+    """Requests without valid credentials are counted per IP; past the limit they get 429."""
+    try:
+        app = request.app
+        principal = await app[appkeys.AUTHENTICATOR].authenticate(app[appkeys.DATA].engine, request.headers.items())
+    except Unauthenticated:
+        await _count_attempt(request)
+        raise
+    if principal is None:
+        await _count_attempt(request)
+    return principal
+
+
 def _http_error(request: web.Request, error: HTTPException) -> web.Response:
     """strawberry's plain-text refusals, as GraphQL errors with a code."""
     if request.method == "GET" and "not allowed when using GET" in error.reason:
@@ -81,16 +94,7 @@ class View(GraphQLView):
         return context
 
     async def _principal(self, request: web.Request) -> Principal | None:
-        """Requests without valid credentials are counted per IP; past the limit they get 429."""
-        try:
-            app = request.app
-            principal = await app[appkeys.AUTHENTICATOR].authenticate(app[appkeys.DATA].engine, request.headers.items())
-        except Unauthenticated:
-            await _count_attempt(request)
-            raise
-        if principal is None:
-            await _count_attempt(request)
-        return principal
+        return await principal_of(request)
 
     async def process_result(self, request: web.Request, result: ExecutionResult) -> GraphQLHTTPResponse:
         response = await super().process_result(request, result)
