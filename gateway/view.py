@@ -22,6 +22,7 @@ from core.errors import (
 from gateway import appkeys
 from gateway import status as http_status
 from gateway.context import build_context
+from gateway.web import graphiql_page
 from schema.context import Context
 
 CONTEXT = web.RequestKey("graphql_context", Context)
@@ -64,6 +65,9 @@ def _http_error(request: web.Request, error: HTTPException) -> web.Response:
 
 class View(GraphQLView):
     async def __call__(self, request: web.Request) -> web.StreamResponse:
+        if self.graphql_ide and self.should_render_graphql_ide(self.request_adapter_class(request)):
+            # before run(), which would build a context and count the page load as an attempt
+            return await self.render_graphql_ide(request)
         if request.method == "POST" and request.content_type != "application/json":
             # no form or multipart bodies: a cross-site <form> cannot post a query
             return error_response(BadUserInput("POST bodies must be application/json"), status=415)
@@ -78,6 +82,9 @@ class View(GraphQLView):
             return error_response(error, status=503)
         except HTTPException as error:
             return _http_error(request, error)
+
+    async def render_graphql_ide(self, request: web.Request) -> web.StreamResponse:
+        return graphiql_page()
 
     async def get_context(self, request: web.Request, response: Any) -> Context:
         context = build_context(
