@@ -8,6 +8,7 @@ from auth.authenticator import Authenticator
 from auth.permissions import gated_fields
 from auth.tiers import load_tiers
 from gateway import appkeys
+from gateway.cors import allow_cross_origin
 from gateway.health import health, ready
 from gateway.middleware import request_meta
 from gateway.ingest_http import add_ingest_routes
@@ -15,6 +16,7 @@ from gateway.resources import authenticator_ctx, close_writes, data_ctx, ingest_
 from gateway.settings import Settings
 from gateway.verifier import build_verifier
 from gateway.view import View
+from gateway.web import add_pages
 from ingest.notify import WriteListeners
 from schema.root import build_schema
 
@@ -34,8 +36,12 @@ def create_app(settings: Settings) -> web.Application:
     app.on_shutdown.append(close_writes)
     view = View(schema=schema, graphql_ide="graphiql" if settings.graphiql else None)
     app.on_shutdown.append(lambda _app: view.sockets.close_all())
-    app.router.add_route("*", "/graphql", view)
+    # per method, not "*": CORS answers the OPTIONS preflight on the same resource
+    app.router.add_get("/graphql", view)
+    app.router.add_post("/graphql", view)
     app.router.add_get("/health", health)
     app.router.add_get("/ready", ready)
     add_ingest_routes(app)
+    add_pages(app)
+    allow_cross_origin(app, settings.cors_origins)  # last: it covers the routes registered above
     return app

@@ -19,7 +19,7 @@ from auth.scope import writable_tenant_id
 from core.errors import ApiError, BadUserInput, Forbidden, RateLimited, ServiceUnavailable, Unauthenticated
 from core.vocabulary import Scope
 from gateway import appkeys
-from gateway.view import _count_attempt, error_response
+from gateway.view import error_response, principal_of
 from ingest.bulk import ingest_stream
 from ingest.formats import BadBody, UnsupportedType, reader_for
 from ingest.kinds import Kind
@@ -65,14 +65,8 @@ async def ingest_handler(request: web.Request) -> web.StreamResponse:
 
 
 async def _principal(request: web.Request) -> Principal:
-    try:
-        app = request.app
-        principal = await app[appkeys.AUTHENTICATOR].authenticate(app[appkeys.DATA].engine, request.headers.items())
-    except Unauthenticated:
-        await _count_attempt(request)
-        raise
+    principal = await principal_of(request)
     if principal is None:
-        await _count_attempt(request)
         raise Unauthenticated("authentication required: send `Authorization: Bearer <token>` or `X-API-Key: <key>`")
     return principal
 

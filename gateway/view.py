@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from aiohttp import web
@@ -23,6 +24,7 @@ from core.errors import (
 from gateway import appkeys
 from gateway import status as http_status
 from gateway.context import build_context
+from gateway.web import graphiql_page
 from gateway.websocket import LegacyHandler, Sockets, close_at, reject
 from schema.context import Context
 
@@ -42,6 +44,22 @@ async def _count_attempt(request: web.Request) -> None:
             f"too many requests without valid credentials from this address; retry after {attempt.retry_after} s",
             retryAfter=attempt.retry_after,
         )
+
+
+async def principal_of(request: web.Request, source: Mapping[str, object] | None = None) -> Principal | None:
+    """Requests without valid credentials are counted per IP; past the limit they get 429.
+
+    `source`: a WebSocket's connection_init payload; the request's headers without it."""
+    try:
+        app = request.app
+        pairs = request.headers.items() if source is None else source
+        principal = await app[appkeys.AUTHENTICATOR].authenticate(app[appkeys.DATA].engine, pairs)
+    except Unauthenticated:
+        await _count_attempt(request)
+        raise
+    if principal is None:
+        await _count_attempt(request)
+    return principal
 
 
 def _http_error(request: web.Request, error: HTTPException) -> web.Response:
@@ -66,6 +84,9 @@ class View(GraphQLView):
         if "multipart/mixed" in request.headers.get("Accept", ""):
             # no multipart HTTP subscriptions: a stream must close when its credential expires
             return error_response(BadUserInput("subscriptions are served over WebSocket on /graphql"), status=406)
+        if self.graphql_ide and self.should_render_graphql_ide(self.request_adapter_class(request)):
+            # before run(), which would build a context and count the page load as an attempt
+            return await self.render_graphql_ide(request)
         if request.method == "POST" and request.content_type != "application/json":
             # no form or multipart bodies: a cross-site <form> cannot post a query
             return error_response(BadUserInput("POST bodies must be application/json"), status=415)
@@ -89,6 +110,9 @@ class View(GraphQLView):
             if context is not None and context.expiry is not None:
                 context.expiry.cancel()
 
+    async def render_graphql_ide(self, request: web.Request) -> web.StreamResponse:
+        return graphiql_page()
+
     async def get_context(self, request: web.Request, response: Any) -> Context:
         websocket = isinstance(response, web.WebSocketResponse)
         if websocket:
@@ -97,7 +121,7 @@ class View(GraphQLView):
             data=request.app[appkeys.DATA],
             settings=request.app[appkeys.SETTINGS],
             # a WebSocket authenticates with its connection_init payload (on_ws_connect)
-            principal=None if websocket else await self._principal(request, request.headers),
+            principal=None if websocket else await self._principal(request),
             tiers=request.app[appkeys.TIERS],
             limits=request.app[appkeys.LIMITS],
             request=request,
@@ -113,7 +137,7 @@ class View(GraphQLView):
         request, ws = context.request, context.response
         assert request is not None and isinstance(ws, web.WebSocketResponse)
         try:
-            principal = await self._principal(request, context.connection_params or {})
+            principal = await principal_of(request, context.connection_params or {})
             if principal is None:
                 raise Unauthenticated("send `Authorization: Bearer <token>` or `X-API-Key: <key>` in the connection_init payload")
         except (Unauthenticated, RateLimited, ServiceUnavailable) as error:
@@ -122,19 +146,8 @@ class View(GraphQLView):
         context.expiry = close_at(ws, principal.expires_at)
         return UNSET
 
-    async def _principal(self, request: web.Request, source: Any) -> Principal | None:
-        """Requests without valid credentials are counted per IP; past the limit they get 429.
-
-        `source`: the request's headers, or a WebSocket's connection_init payload."""
-        app = request.app
-        try:
-            principal = await app[appkeys.AUTHENTICATOR].authenticate(app[appkeys.DATA].engine, source)
-        except Unauthenticated:
-            await _count_attempt(request)
-            raise
-        if principal is None:
-            await _count_attempt(request)
-        return principal
+    async def _principal(self, request: web.Request) -> Principal | None:
+        return await principal_of(request)
 
     async def process_result(self, request: web.Request, result: ExecutionResult) -> GraphQLHTTPResponse:
         response = await super().process_result(request, result)

@@ -75,7 +75,10 @@ def test_sigterm_refuses_a_body_still_arriving_and_lets_a_received_one_commit(tm
 
     try:
         (slow_status, slow_answer), (full_status, full_answer) = asyncio.run(scenario())
-        server.wait(timeout=120)  # how long aiohttp lingers on the cut-off connection is not the point here
+        try:
+            server.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            pass  # how long the process takes to exit is not the point; a kill must not change the result
     finally:
         if server.poll() is None:
             os.kill(server.pid, signal.SIGKILL)
