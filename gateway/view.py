@@ -81,8 +81,9 @@ class View(GraphQLView):
     async def __call__(self, request: web.Request) -> web.StreamResponse:
         if self.is_websocket_request(request):
             return await self._websocket(request)
-        if "multipart/mixed" in request.headers.get("Accept", ""):
-            # no multipart HTTP subscriptions: a stream must close when its credential expires
+        if "subscriptionspec" in request.headers.get("Accept", "").lower():
+            # no multipart HTTP subscriptions (Accept: multipart/mixed;subscriptionSpec=1.0):
+            # a stream must close when its credential expires, which only the WebSocket does
             return error_response(BadUserInput("subscriptions are served over WebSocket on /graphql"), status=406)
         if self.graphql_ide and self.should_render_graphql_ide(self.request_adapter_class(request)):
             # before run(), which would build a context and count the page load as an attempt
