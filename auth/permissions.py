@@ -63,10 +63,11 @@ class TierGate(BasePermission):
 def gated_fields(schema: Any) -> set[str]:
     """Names of the fields of a Strawberry schema that carry the TierGate permission."""
     names = set()
+    converter = schema.config.name_converter  # `funnel_by` is `funnelBy`, as info.field_name says
     for definition in schema.schema_converter.type_map.values():
         for field in getattr(definition.definition, "fields", []):
             if any(cls is TierGate for cls in getattr(field, "permission_classes", [])):
-                names.add(field.python_name if field.graphql_name is None else field.graphql_name)
+                names.add(converter.get_graphql_name(field))
     return names
 
 
@@ -76,7 +77,7 @@ class ScopeRequired(BasePermission):
     scope = Scope.READ
     error_extensions = {"code": "FORBIDDEN"}
 
-    def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+    def has_permission(self, source: Any, info: Info[AuthContext, None], **kwargs: Any) -> bool:
         principal = info.context.principal
         if principal is None:
             raise Unauthenticated(IsAuthenticated.message)
