@@ -75,13 +75,14 @@ class ScopeRequired(BasePermission):
     """The credential must carry `scope` (JWT `scope` claim, API key scopes); else FORBIDDEN."""
 
     scope = Scope.READ
+    implied_by: tuple[Scope, ...] = ()  # scopes that include this one
     error_extensions = {"code": "FORBIDDEN"}
 
     def has_permission(self, source: Any, info: Info[AuthContext, None], **kwargs: Any) -> bool:
         principal = info.context.principal
         if principal is None:
             raise Unauthenticated(IsAuthenticated.message)
-        if principal.has_scope(self.scope):
+        if principal.has_scope(self.scope) or any(principal.has_scope(other) for other in self.implied_by):
             return True
         held = " ".join(sorted(principal.scopes)) or "none"
         raise Forbidden(
@@ -91,7 +92,10 @@ class ScopeRequired(BasePermission):
 
 
 class CanRead(ScopeRequired):
+    """Queries: `read`, or `admin` (an administrator reads what it manages; `ingest` alone does not)."""
+
     scope = Scope.READ
+    implied_by = (Scope.ADMIN,)
 
 
 class CanIngest(ScopeRequired):
