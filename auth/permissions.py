@@ -63,7 +63,7 @@ class TierGate(BasePermission):
 def gated_fields(schema: Any) -> set[str]:
     """GraphQL names (as TierGate sees them) of the fields of a Strawberry schema that carry it."""
     names = set()
-    converter = schema.config.name_converter  # `live_metrics` is `liveMetrics` to clients and TierGate
+    converter = schema.config.name_converter  # `funnel_by` is `funnelBy`, as info.field_name says
     for definition in schema.schema_converter.type_map.values():
         for field in getattr(definition.definition, "fields", []):
             if any(cls is TierGate for cls in getattr(field, "permission_classes", [])):
@@ -75,13 +75,14 @@ class ScopeRequired(BasePermission):
     """The credential must carry `scope` (JWT `scope` claim, API key scopes); else FORBIDDEN."""
 
     scope = Scope.READ
+    implied_by: tuple[Scope, ...] = ()  # scopes that include this one
     error_extensions = {"code": "FORBIDDEN"}
 
-    def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+    def has_permission(self, source: Any, info: Info[AuthContext, None], **kwargs: Any) -> bool:
         principal = info.context.principal
         if principal is None:
             raise Unauthenticated(IsAuthenticated.message)
-        if principal.has_scope(self.scope):
+        if principal.has_scope(self.scope) or any(principal.has_scope(other) for other in self.implied_by):
             return True
         held = " ".join(sorted(principal.scopes)) or "none"
         raise Forbidden(
@@ -91,7 +92,10 @@ class ScopeRequired(BasePermission):
 
 
 class CanRead(ScopeRequired):
+    """Queries: `read`, or `admin` (an administrator reads what it manages; `ingest` alone does not)."""
+
     scope = Scope.READ
+    implied_by = (Scope.ADMIN,)
 
 
 class CanIngest(ScopeRequired):

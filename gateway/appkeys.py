@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from alerts.triggers import EvaluationQueue
+from alerts.webhooks import WebhookWorker
 from auth.authenticator import Authenticator
 from auth.limits import RateLimits
 from auth.tiers import TierTable
@@ -19,6 +21,8 @@ AUTHENTICATOR = web.AppKey("authenticator", Authenticator)
 TIERS = web.AppKey("tiers", TierTable)
 LIMITS = web.AppKey("limits", RateLimits)
 LIVE = web.AppKey("live", Live)
+WEBHOOKS = web.AppKey("webhooks", WebhookWorker)
+ALERT_EVALUATIONS = web.AppKey("alert_evaluations", EvaluationQueue)
 # writes: the shared write path and the listeners told of every committed write (ingest/notify.py)
 INGEST = web.AppKey("ingest", Ingestor)
 WRITE_LISTENERS = web.AppKey("write_listeners", WriteListeners)

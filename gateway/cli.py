@@ -1,4 +1,4 @@
-"""`analytics-gateway`: serve, demo, init-db, seed, token, keys, import, export-schema."""
+"""`analytics-gateway`: serve, demo, init-db, seed, token, keys, import, erase, retention, export-schema."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from pydantic import ValidationError
 
 from auth.tokens import mint
 from core.vocabulary import Scope, Tier
-from gateway import cli_import, cli_keys
+from gateway import cli_import, cli_keys, cli_privacy
 from gateway.app import create_app
 from gateway.database import with_engine
 from gateway.settings import Settings, describe
@@ -52,6 +52,7 @@ def parser() -> argparse.ArgumentParser:
                        help="read, ingest or admin (repeatable; default: read)")
     cli_keys.register(commands, duration)
     cli_import.register(commands)
+    cli_privacy.register(commands)
     export = commands.add_parser("export-schema", help="write the SDL")
     export.add_argument("path", nargs="?", type=Path, default=Path(__file__).parent.parent / "schema" / "schema.graphql")
     return root
@@ -170,6 +171,8 @@ COMMANDS = {
     "token": _token,
     "keys": cli_keys.run,
     "import": cli_import.run,
+    "erase": cli_privacy.erase,
+    "retention": cli_privacy.retention,
     "export-schema": _export_schema,
 }
 

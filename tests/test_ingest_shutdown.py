@@ -48,7 +48,9 @@ async def _post(port: int, body, headers: dict) -> tuple[int, dict]:  # type: ig
             return response.status, await response.json()
 
 
-HEADERS = {"Authorization": "Bearer " + make_token(["ing-a"], scope="ingest"), "Content-Type": "application/x-ndjson"}
+def _headers() -> dict[str, str]:
+    # made when the test runs: a token made at collection may expire before a long suite gets here
+    return {"Authorization": "Bearer " + make_token(["ing-a"], scope="ingest"), "Content-Type": "application/x-ndjson"}
 
 
 def _lines(first: int, last: int) -> list[str]:
@@ -71,7 +73,8 @@ def test_sigterm_refuses_a_body_still_arriving_and_lets_a_received_one_commit(tm
             await asyncio.sleep(3.0)
             yield "".join(arriving[1_000:]).encode()
 
-        return await asyncio.gather(_post(port, slow_body(), HEADERS), _post(port, received, HEADERS))
+        headers = _headers()
+        return await asyncio.gather(_post(port, slow_body(), headers), _post(port, received, headers))
 
     try:
         (slow_status, slow_answer), (full_status, full_answer) = asyncio.run(scenario())
@@ -97,7 +100,7 @@ def test_sigterm_refuses_a_body_still_arriving_and_lets_a_received_one_commit(tm
     server = _serve(url, port)
     try:
         everything = "".join(arriving).encode() + received
-        status, answer = asyncio.run(_post(port, everything, HEADERS))
+        status, answer = asyncio.run(_post(port, everything, _headers()))
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=60)

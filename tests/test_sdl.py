@@ -19,17 +19,10 @@ PENDING: set[str] = {
     )),
     # 10 browsers and developers
     "Query.metricDefinitions",
-    # 15 analytics depth
-    "Dimension.UTM_SOURCE", "Dimension.UTM_MEDIUM", "Dimension.UTM_CAMPAIGN",
-    "Tenant.funnelBy", "Tenant.attribution", "Tenant.retention", "Tenant.alertRules", "Tenant.alerts",
-    "Mutation.createAlertRule", "Mutation.deleteAlertRule",
 }
 PENDING_TYPES: set[str] = {
     # 10
     "MetricDefinition",
-    # 15
-    "AttributionModel", "FunnelSegment", "AttributionRow", "RetentionCohort", "AlertCondition", "AlertRule",
-    "AlertEvent", "AlertRuleInput",
 }
 
 
