@@ -23,8 +23,8 @@ from resolvers.live import amount_in, including_today
 from resolvers.money import FxTable
 from schema import costs
 from schema.context import Context
+from schema.ingest import BookingStatus
 from schema.metrics import KeyMetrics, Money
-from schema.mutation import BookingStatus
 from schema.tenant import RangeArg, _days
 
 GATED = [CanRead, TierGate]
