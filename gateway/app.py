@@ -12,7 +12,9 @@ from gateway.cors import allow_cross_origin
 from gateway.health import health, ready
 from gateway.middleware import request_meta
 from gateway.ingest_http import add_ingest_routes
-from gateway.resources import alerts_ctx, authenticator_ctx, close_writes, data_ctx, ingest_ctx, limits_ctx, live_ctx
+from gateway.resources import (
+    alerts_ctx, authenticator_ctx, close_writes, data_ctx, forecaster_ctx, ingest_ctx, limits_ctx, live_ctx,
+)
 from gateway.settings import Settings
 from gateway.verifier import build_verifier
 from gateway.view import View
@@ -31,7 +33,7 @@ def create_app(settings: Settings) -> web.Application:
     app[appkeys.TIERS] = load_tiers(settings.tiers_file, gated_fields(schema))
     # cleanup runs in reverse: the authenticator drains before the data service closes
     app[appkeys.WRITE_LISTENERS] = WriteListeners()  # other contexts register theirs
-    app.cleanup_ctx.extend([data_ctx, limits_ctx, authenticator_ctx, ingest_ctx, alerts_ctx, live_ctx])
+    app.cleanup_ctx.extend([data_ctx, limits_ctx, authenticator_ctx, ingest_ctx, alerts_ctx, forecaster_ctx, live_ctx])
     # batches admitted before SIGTERM commit and get their answer before anything closes
     app.on_shutdown.append(close_writes)
     view = View(schema=schema, graphql_ide="graphiql" if settings.graphiql else None)

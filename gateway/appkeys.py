@@ -14,6 +14,7 @@ from live.service import Live
 from ingest.notify import WriteListeners
 from ingest.service import Ingestor
 from loaders.service import DataService
+from resolvers.forecaster import Forecaster
 
 SETTINGS = web.AppKey("settings", Settings)
 DATA = web.AppKey("data", DataService)
@@ -21,6 +22,7 @@ AUTHENTICATOR = web.AppKey("authenticator", Authenticator)
 TIERS = web.AppKey("tiers", TierTable)
 LIMITS = web.AppKey("limits", RateLimits)
 LIVE = web.AppKey("live", Live)
+FORECASTER = web.AppKey("forecaster", Forecaster)
 WEBHOOKS = web.AppKey("webhooks", WebhookWorker)
 ALERT_EVALUATIONS = web.AppKey("alert_evaluations", EvaluationQueue)
 # writes: the shared write path and the listeners told of every committed write (ingest/notify.py)

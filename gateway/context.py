@@ -37,13 +37,15 @@ def build_context(
     response: web.StreamResponse | None = None,
     live: Live | None = None,
     ingest: Ingestor | None = None,
+    forecaster: Forecaster | None = None,
 ) -> Context:
     """`data` is the app's service; scripts and tests may pass a bare `engine` instead."""
     if data is None:
         assert engine is not None, "pass the app's DataService or an engine"
         data = DataService(engine)
     context = Context(
-        data, data.loaders(), principal, tiers or default_tiers(), options(settings), limits, request, response
+        data, data.loaders(), principal, tiers or default_tiers(), options(settings), limits, request, response,
+        forecaster=forecaster,
     )
     # direct schema use (tests, scripts) gets a write path of its own
     context.ingest = ingest or Ingestor(data.engine, settings.ingest_policy, versions=data.versions)

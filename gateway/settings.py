@@ -77,6 +77,8 @@ class Settings(BaseSettings):
     ingest_queue_size: int = Field(8, ge=0, le=10_000)
     ingest_chunk_rows: int = Field(5_000, ge=10, le=100_000)
     ingest_shutdown_seconds: float = Field(30.0, ge=0, le=3600)
+    # start the forecast workers (import statsmodels, one tiny fit) at start-up, in the background
+    forecast_warmup: bool = True
 
     @field_validator("database_url")
     @classmethod

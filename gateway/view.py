@@ -125,6 +125,7 @@ class View(GraphQLView):
             principal=None if websocket else await self._principal(request),
             tiers=request.app[appkeys.TIERS],
             limits=request.app[appkeys.LIMITS],
+            forecaster=request.app[appkeys.FORECASTER],
             request=request,
             response=response,
             live=request.app[appkeys.LIVE],

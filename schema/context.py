@@ -14,6 +14,7 @@ from ingest.service import Ingestor
 from live.service import Live
 from loaders.dataloaders import Loaders
 from loaders.service import DataService
+from resolvers.forecaster import Forecaster
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,8 @@ class Context:
     limits: RateLimits | None = None
     request: web.Request | None = None
     response: web.StreamResponse | None = None
+    # the app's forecast workers and fit cache (None where a context is built without an app)
+    forecaster: Forecaster | None = None
     # set by auth.guard.RequestGuard before execution
     cost: int = 0
     budget: Budget | None = None
