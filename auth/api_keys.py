@@ -80,8 +80,11 @@ def principal_for(record: ApiKeyRecord | None, key: str, now: datetime) -> Princ
         tier = Tier(record.tier)
     except ValueError as error:
         raise Unauthenticated("API key has an unknown tier") from error
-    scopes = frozenset(record.scopes) & {scope.value for scope in Scope}
-    return Principal(PrincipalKind.API_KEY, record.name or record.prefix, tier, record.tenant_ids, scopes or DEFAULT_SCOPES)
+    scopes = (frozenset(record.scopes) & {scope.value for scope in Scope}) or DEFAULT_SCOPES
+    expires_at = None if record.expires_at is None else record.expires_at.replace(tzinfo=UTC)
+    return Principal(
+        PrincipalKind.API_KEY, record.name or record.prefix, tier, record.tenant_ids, scopes, expires_at=expires_at
+    )
 
 
 async def create_key(

@@ -70,10 +70,11 @@ class CostAnalyzer:
         principal: Principal | None,
     ) -> Analysis:
         operation = get_operation_ast(document, operation_name)
-        if operation is None or self.schema.query_type is None:
+        root = None if operation is None else self.schema.get_root_type(operation.operation)
+        if operation is None or root is None:
             return Analysis()
         walk = _Walk(self._fragments(document), self._variables(operation, variables), Analysis())
-        walk.analysis.cost = walk.selection(self.schema.query_type, operation.selection_set, Scope(principal))
+        walk.analysis.cost = walk.selection(root, operation.selection_set, Scope(principal))
         return walk.analysis
 
     @staticmethod

@@ -10,7 +10,7 @@ from strawberry.extensions import SchemaExtension
 
 from auth.anonymous import guarded_root_fields
 from auth.cost import CostAnalyzer
-from auth.limits import Budget
+from auth.limits import Budget, write_budget_json
 from auth.permissions import IsAuthenticated
 from core.errors import Forbidden, QueryTooComplex, RateLimited, Unauthenticated
 from core.vocabulary import TIER_ORDER as ORDER
@@ -69,9 +69,12 @@ class RequestGuard(SchemaExtension):
     def get_results(self) -> dict[str, Any]:
         context = self.execution_context.context
         budget: Budget | None = getattr(context, "budget", None)
+        writes: Budget | None = getattr(context, "write_budget", None)
+        extra = {"writeBudget": write_budget_json(writes)} if writes is not None else {}
         if budget is None:
-            return {}
+            return extra
         return {
+            **extra,
             "cost": {
                 "requestedQueryCost": context.cost,
                 "limit": budget.limit,

@@ -16,14 +16,16 @@ from typing import TypeVar
 
 from limits import RateLimitItem, RateLimitItemPerSecond
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
-from limits.aio.strategies import MovingWindowRateLimiter
+from limits.aio.strategies import MovingWindowRateLimiter, SlidingWindowCounterRateLimiter
 from redis.asyncio import Redis
 
 from auth.principal import Principal
 from auth.tiers import TierTable
+from core.errors import RateLimited
 
 log = logging.getLogger("gateway.limits")
 T = TypeVar("T")
+Limiter = MovingWindowRateLimiter | SlidingWindowCounterRateLimiter
 WARN_EVERY_SECONDS = 30.0
 
 
@@ -53,11 +55,21 @@ class RateLimits:
         self.ip_item = self._item(ip_per_minute, "gateway-ip")
         self.primary = MovingWindowRateLimiter(storage) if storage is not None else None
         self.fallback = MovingWindowRateLimiter(MemoryStorage())
+        # Rows written: a moving window keeps one entry per unit (a million rows a minute would
+        # be a million list entries), the sliding-window counter two numbers per window.
+        fallback_storage = self.fallback.storage
+        self.write_primary = SlidingWindowCounterRateLimiter(storage) if storage is not None else None
+        self.write_fallback = SlidingWindowCounterRateLimiter(fallback_storage)
         self.fallbacks = 0  # how often Redis failed; shown on /ready
         self._warned_at = 0.0
 
     async def charge_points(self, principal: Principal, cost: int) -> Budget:
         return await self._hit(self._points(principal), principal_key(principal), cost)
+
+    async def charge_rows(self, principal: Principal, rows: int) -> Budget:
+        """Rows written: their own budget, so a big import does not starve the dashboards' reads."""
+        item = self._item(self.tiers[principal.tier].write_rows_per_minute, "gateway-writes")
+        return await self._hit(item, principal_key(principal), rows, writes=True)
 
     async def count_request(self, principal: Principal) -> Budget:
         item = self._item(self.tiers[principal.tier].requests_per_minute, "gateway-requests")
@@ -77,27 +89,28 @@ class RateLimits:
     def _item(self, amount: int, namespace: str) -> RateLimitItem:
         return RateLimitItemPerSecond(amount, multiples=self.window, namespace=namespace)
 
-    async def _hit(self, item: RateLimitItem, key: str, cost: int) -> Budget:
-        async def run(limiter: MovingWindowRateLimiter) -> Budget:
+    async def _hit(self, item: RateLimitItem, key: str, cost: int, writes: bool = False) -> Budget:
+        async def run(limiter: Limiter) -> Budget:
             admitted = await limiter.hit(item, key, cost=cost)
             return await self._stats(limiter, item, key, cost, admitted)
 
-        return await self._guarded(run)
+        return await self._guarded(run, writes)
 
     @staticmethod
-    async def _stats(limiter: MovingWindowRateLimiter, item: RateLimitItem, key: str, cost: int, admitted: bool) -> Budget:
+    async def _stats(limiter: Limiter, item: RateLimitItem, key: str, cost: int, admitted: bool) -> Budget:
         stats = await limiter.get_window_stats(item, key)
         reset = datetime.fromtimestamp(max(stats.reset_time, time.time()), UTC).replace(microsecond=0)
         return Budget(item.amount, stats.remaining, reset, cost, admitted)
 
-    async def _guarded(self, action: Callable[[MovingWindowRateLimiter], Awaitable[T]]) -> T:
-        if self.primary is not None:
+    async def _guarded(self, action: Callable[[Limiter], Awaitable[T]], writes: bool = False) -> T:
+        primary = self.write_primary if writes else self.primary
+        if primary is not None:
             try:
-                return await action(self.primary)
+                return await action(primary)
             except Exception as error:  # noqa: BLE001 - any storage failure degrades to local limits
                 self.fallbacks += 1
                 self._warn(error)
-        return await action(self.fallback)
+        return await action(self.write_fallback if writes else self.fallback)
 
     def _warn(self, error: Exception) -> None:
         now = time.monotonic()
@@ -112,3 +125,22 @@ def redis_storage(url: str, client: Redis | None = None) -> Storage:
     if client is not None:
         return RedisStorage(url, implementation="redispy", connection_pool=client.connection_pool)
     return RedisStorage(url, implementation="redispy", socket_timeout=0.5, socket_connect_timeout=0.5)
+
+
+def write_limited(budget: Budget) -> RateLimited:
+    return RateLimited(
+        f"write limit of {budget.limit} rows per minute exceeded (this batch: {budget.cost} rows); "
+        f"retry after {budget.retry_after} s",
+        retryAfter=budget.retry_after,
+        resetAt=budget.reset_at.isoformat(),
+    )
+
+
+def write_budget_json(budget: Budget) -> dict[str, object]:
+    return {"rows": budget.cost, "limit": budget.limit, "remaining": budget.remaining,
+            "resetAt": budget.reset_at.isoformat()}
+
+
+def write_budget_headers(budget: Budget) -> dict[str, str]:
+    return {"X-Write-Limit": str(budget.limit), "X-Write-Remaining": str(budget.remaining),
+            "X-Write-Reset": str(int(budget.reset_at.timestamp()))}

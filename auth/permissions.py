@@ -61,7 +61,7 @@ class TierGate(BasePermission):
 
 
 def gated_fields(schema: Any) -> set[str]:
-    """Names of the fields of a Strawberry schema that carry the TierGate permission."""
+    """GraphQL names (as TierGate sees them) of the fields of a Strawberry schema that carry it."""
     names = set()
     converter = schema.config.name_converter  # `funnel_by` is `funnelBy`, as info.field_name says
     for definition in schema.schema_converter.type_map.values():
@@ -75,19 +75,31 @@ class ScopeRequired(BasePermission):
     """The credential must carry `scope` (JWT `scope` claim, API key scopes); else FORBIDDEN."""
 
     scope = Scope.READ
+    implied_by: tuple[Scope, ...] = ()  # scopes that include this one
     error_extensions = {"code": "FORBIDDEN"}
 
     def has_permission(self, source: Any, info: Info[AuthContext, None], **kwargs: Any) -> bool:
         principal = info.context.principal
         if principal is None:
             raise Unauthenticated(IsAuthenticated.message)
-        if principal.has_scope(self.scope):
+        if principal.has_scope(self.scope) or any(principal.has_scope(other) for other in self.implied_by):
             return True
         held = " ".join(sorted(principal.scopes)) or "none"
         raise Forbidden(
             f"`{info.field_name}` needs the `{self.scope.value}` scope; this credential has: {held}",
             requiredScope=self.scope.value,
         )
+
+
+class CanRead(ScopeRequired):
+    """Queries: `read`, or `admin` (an administrator reads what it manages; `ingest` alone does not)."""
+
+    scope = Scope.READ
+    implied_by = (Scope.ADMIN,)
+
+
+class CanIngest(ScopeRequired):
+    scope = Scope.INGEST
 
 
 class IsAdmin(ScopeRequired):

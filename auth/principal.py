@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from core.vocabulary import DEFAULT_SCOPES, PrincipalKind, Scope, Tier
 
@@ -15,6 +16,8 @@ class Principal:
     tenant_ids: tuple[str, ...]
     # RFC 9068 scope words; `read` when the credential states none
     scopes: frozenset[str] = field(default=DEFAULT_SCOPES)
+    # when the credential stops being valid (a token's exp, a key's expiry); live connections close then
+    expires_at: datetime | None = None
 
     def can_read(self, tenant_id: str) -> bool:
         return tenant_id in self.tenant_ids

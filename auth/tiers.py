@@ -20,9 +20,13 @@ class TierPolicy:
     requests_per_minute: int
     points_per_minute: int
     max_query_cost: int
+    # subscriptions one principal may hold open at once, over all replicas
+    max_subscriptions: int
     # gated fields this tier may read, when TIERS_FILE lists them; None: each field's own
     # minimum tier (declared beside its cost in schema/) decides
     fields: frozenset[str] | None = None
+    # rows written per minute (mutations, bulk bodies), metered apart from the read points
+    write_rows_per_minute: int = 60_000
 
 
 DEFAULTS = {
@@ -32,6 +36,8 @@ DEFAULTS = {
         requests_per_minute=60,
         points_per_minute=3_000,
         max_query_cost=1_000,
+        max_subscriptions=1,
+        write_rows_per_minute=60_000,
     ),
     Tier.PROFESSIONAL: TierPolicy(
         max_range_days=731,
@@ -39,6 +45,8 @@ DEFAULTS = {
         requests_per_minute=600,
         points_per_minute=30_000,
         max_query_cost=5_000,
+        max_subscriptions=20,
+        write_rows_per_minute=600_000,
     ),
     Tier.ENTERPRISE: TierPolicy(
         max_range_days=36_600,
@@ -46,6 +54,8 @@ DEFAULTS = {
         requests_per_minute=3_000,
         points_per_minute=300_000,
         max_query_cost=100_000,
+        max_subscriptions=200,
+        write_rows_per_minute=6_000_000,
     ),
 }
 

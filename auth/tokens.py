@@ -93,7 +93,9 @@ def principal_from_claims(claims: dict[str, Any]) -> Principal:
         raise Unauthenticated("claim 'tier' must be FREE, PROFESSIONAL or ENTERPRISE") from error
     if not isinstance(tenants, list) or not all(isinstance(t, str) and t for t in tenants):
         raise Unauthenticated("claim 'tenants' must be an array of tenant ids")
-    return Principal(PrincipalKind.USER, subject, tier, tuple(dict.fromkeys(tenants)), scopes_of(claims.get("scope")))
+    expires_at = datetime.fromtimestamp(claims["exp"], UTC) if isinstance(claims.get("exp"), (int, float)) else None
+    scopes = scopes_of(claims.get("scope"))
+    return Principal(PrincipalKind.USER, subject, tier, tuple(dict.fromkeys(tenants)), scopes, expires_at=expires_at)
 
 
 def scopes_of(claim: object) -> frozenset[str]:

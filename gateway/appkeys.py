@@ -10,6 +10,9 @@ from auth.authenticator import Authenticator
 from auth.limits import RateLimits
 from auth.tiers import TierTable
 from gateway.settings import Settings
+from live.service import Live
+from ingest.notify import WriteListeners
+from ingest.service import Ingestor
 from loaders.service import DataService
 from persisted.protocol import PersistedQueries
 from resolvers.forecaster import Forecaster
@@ -20,6 +23,10 @@ AUTHENTICATOR = web.AppKey("authenticator", Authenticator)
 TIERS = web.AppKey("tiers", TierTable)
 LIMITS = web.AppKey("limits", RateLimits)
 PERSISTED = web.AppKey("persisted_queries", PersistedQueries)
+LIVE = web.AppKey("live", Live)
 FORECASTER = web.AppKey("forecaster", Forecaster)
 WEBHOOKS = web.AppKey("webhooks", WebhookWorker)
 ALERT_EVALUATIONS = web.AppKey("alert_evaluations", EvaluationQueue)
+# writes: the shared write path and the listeners told of every committed write (ingest/notify.py)
+INGEST = web.AppKey("ingest", Ingestor)
+WRITE_LISTENERS = web.AppKey("write_listeners", WriteListeners)

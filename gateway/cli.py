@@ -1,5 +1,5 @@
-"""`analytics-gateway`: serve, demo, init-db, seed, token, keys, persisted-queries, tenants, erase, retention,
-export-schema."""
+"""`analytics-gateway`: serve, demo, init-db, seed, token, keys, import, persisted-queries, tenants, erase,
+retention, export-schema."""
 
 from __future__ import annotations
 
@@ -17,8 +17,8 @@ from aiohttp import web
 from pydantic import ValidationError
 
 from auth.tokens import mint
-from core.vocabulary import Tier
-from gateway import cli_keys, cli_persisted, cli_privacy, cli_tenants
+from core.vocabulary import Scope, Tier
+from gateway import cli_import, cli_keys, cli_persisted, cli_privacy, cli_tenants
 from gateway.app import create_app
 from gateway.database import with_engine
 from gateway.first_query import banner, data_span
@@ -51,7 +51,10 @@ def parser() -> argparse.ArgumentParser:
     token.add_argument("--tier", type=str.upper, choices=[tier.value for tier in Tier], default=Tier.PROFESSIONAL.value)
     token.add_argument("--ttl", type=duration, default=timedelta(hours=1))
     token.add_argument("--subject", default="cli-user")
+    token.add_argument("--scope", action="append", choices=[scope.value for scope in Scope], default=None,
+                       help="read, ingest or admin (repeatable; default: read)")
     cli_keys.register(commands, duration)
+    cli_import.register(commands)
     cli_persisted.register(commands)
     cli_tenants.register(commands)
     cli_privacy.register(commands)
@@ -155,7 +158,7 @@ def _token(settings: Settings, args: argparse.Namespace) -> int:
     if secret is None:
         raise ValueError("JWT_SECRET is not set and the store is not an SQLite file")
     print(mint(secret, subject=args.subject, tier=Tier(args.tier), tenants=list(dict.fromkeys(args.tenant)), ttl=args.ttl,
-               issuer=settings.jwt_issuer, audience=settings.jwt_audience))
+               issuer=settings.jwt_issuer, audience=settings.jwt_audience, scopes=tuple(args.scope or ())))
     return 0
 
 
@@ -174,6 +177,7 @@ COMMANDS = {
     "seed": _seed,
     "token": _token,
     "keys": cli_keys.run,
+    "import": cli_import.run,
     "persisted-queries": cli_persisted.run,
     "tenants": cli_tenants.run,
     "erase": cli_privacy.erase,

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from auth.api_keys import KEY_PATTERN, create_key, utcnow
-from core.vocabulary import Tier
+from core.vocabulary import Scope, Tier
 from gateway.database import with_engine
 from gateway.settings import Settings
 from loaders.api_key_store import (
@@ -35,6 +35,8 @@ def register(commands: argparse._SubParsersAction, duration: Callable[[str], tim
     create.add_argument("--tier", required=True, type=str.upper, choices=[tier.value for tier in Tier])
     create.add_argument("--name", required=True, type=_name, help="who the key is for; shown as viewer.subject")
     create.add_argument("--expires", type=duration, default=None, help="lifetime such as 90d (default: never)")
+    create.add_argument("--scope", action="append", choices=[scope.value for scope in Scope], default=None,
+                        help="read, ingest or admin (repeatable; default: read)")
     actions.add_parser("list", help="list keys: prefix, name, tier, tenants, times (never the keys)")
     revoke = actions.add_parser("revoke", help="revoke a key; effective on its next request")
     revoke.add_argument("prefix", help="the key's prefix, agw_<id>, as `keys list` shows it")
@@ -54,11 +56,11 @@ async def _on_current_schema(engine: AsyncEngine, action: Action, args: argparse
 async def _create(engine: AsyncEngine, args: argparse.Namespace) -> int:
     tenants = list(dict.fromkeys(args.tenant))
     key, record = await create_key(engine, name=args.name, tier=Tier(args.tier), tenant_ids=tenants,
-                                   expires_in=args.expires)
+                                   expires_in=args.expires, scopes=tuple(dict.fromkeys(args.scope or ("read",))))
     for tenant_id in await unknown_tenant_ids(engine, tenants):
         print(f"warning: no tenant {tenant_id!r} in this store (yet)", file=sys.stderr)
     expires = _time(record.expires_at) if record.expires_at else "never"
-    print(f"created {record.prefix} ({record.name}, {record.tier}, expires {expires}); "
+    print(f"created {record.prefix} ({record.name}, {record.tier}, scopes {' '.join(record.scopes)}, expires {expires}); "
           "the key is shown only once, store it now", file=sys.stderr)
     print(key, flush=True)  # alone on stdout: KEY=$(analytics-gateway keys create ...)
     return 0
@@ -88,14 +90,14 @@ async def _revoke(engine: AsyncEngine, args: argparse.Namespace) -> int:
     return 1
 
 
-COLUMNS = ("PREFIX", "NAME", "TIER", "TENANTS", "STATUS", "CREATED (UTC)", "LAST USED", "EXPIRES", "REVOKED")
+COLUMNS = ("PREFIX", "NAME", "TIER", "TENANTS", "STATUS", "CREATED (UTC)", "LAST USED", "EXPIRES", "REVOKED", "SCOPES")
 
 
 def table(records: Sequence[ApiKeyRecord], now: datetime) -> str:
     """Aligned columns; by construction nothing here can print a key or its hash."""
     rows = [COLUMNS] + [
         (r.prefix, r.name, r.tier, ",".join(r.tenant_ids), _status(r, now), _time(r.created_at),
-         _time(r.last_used_at), _time(r.expires_at), _time(r.revoked_at))
+         _time(r.last_used_at), _time(r.expires_at), _time(r.revoked_at), ",".join(r.scopes))
         for r in records
     ]
     widths = [max(len(row[i]) for row in rows) for i in range(len(COLUMNS))]

@@ -9,6 +9,8 @@ from auth.limits import RateLimits
 from auth.principal import Principal
 from auth.tiers import TierTable, default_tiers
 from gateway.settings import Settings
+from ingest.service import Ingestor
+from live.service import Live
 from loaders.service import DataService
 from schema.context import Context, Options
 
@@ -33,13 +35,19 @@ def build_context(
     limits: RateLimits | None = None,
     request: web.Request | None = None,
     response: web.StreamResponse | None = None,
+    live: Live | None = None,
+    ingest: Ingestor | None = None,
     forecaster: Forecaster | None = None,
 ) -> Context:
     """`data` is the app's service; scripts and tests may pass a bare `engine` instead."""
     if data is None:
         assert engine is not None, "pass the app's DataService or an engine"
         data = DataService(engine)
-    return Context(
+    context = Context(
         data, data.loaders(), principal, tiers or default_tiers(), options(settings), limits, request, response,
         forecaster=forecaster,
     )
+    # direct schema use (tests, scripts) gets a write path of its own
+    context.ingest = ingest or Ingestor(data.engine, settings.ingest_policy, versions=data.versions)
+    context.live = live
+    return context

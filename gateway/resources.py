@@ -16,7 +16,14 @@ from alerts.webhooks import DeliveryPolicy, WebhookWorker
 from auth.limits import RateLimits, redis_storage
 from gateway import appkeys
 from gateway.database import create_engine
+from gateway.live_writes import publisher
 from gateway.settings import Settings
+from ingest.queue import WriteQueue
+from ingest.service import Ingestor
+from live.broker import Broker, InProcessBroker
+from live.redis_broker import RedisBroker
+from live.service import Live
+from live.slots import SubscriptionSlots
 from loaders.service import DataService
 from loaders.versions import DataVersions
 from persisted.allowlist import Allowlist
@@ -89,6 +96,27 @@ def _cache(settings: Settings, redis: Redis | None) -> BaseCache:
     return cache
 
 
+async def live_ctx(app: web.Application) -> AsyncIterator[None]:
+    """The subscriptions' broker: Redis pub/sub across replicas with REDIS_URL, else in process."""
+    settings = app[appkeys.SETTINGS]
+    redis = app[appkeys.DATA].redis
+    broker: Broker
+    if settings.redis_url is not None:
+        broker = RedisBroker(settings.redis_url, settings.live_prefix, settings.live_queue_size, publisher=redis)
+    else:
+        broker = InProcessBroker(settings.live_queue_size)
+    slots = SubscriptionSlots(redis, settings.live_prefix)
+    await broker.start()
+    await slots.start()
+    app[appkeys.LIVE] = Live(broker, slots, settings.live_push_interval_seconds)
+    listener = publisher(broker)
+    app[appkeys.WRITE_LISTENERS].add(listener)
+    yield
+    app[appkeys.WRITE_LISTENERS].remove(listener)
+    await slots.close()
+    await broker.close()
+
+
 WORKER_GRACE_SECONDS = 15.0  # a delivery round under way: posts time out after 10 s
 
 
@@ -103,16 +131,14 @@ def delivery_policy(settings: Settings) -> DeliveryPolicy:
 
 
 async def alerts_ctx(app: web.Application) -> AsyncIterator[None]:
-    """The webhook worker and rule evaluations: background tasks, never inside a request.
-
-    Once ingestion's write listeners exist, `queue.on_written` is the listener to register.
-    """
+    """The webhook worker and rule evaluations: background tasks, never inside a request."""
     settings = app[appkeys.SETTINGS]
     engine = app[appkeys.DATA].engine
     worker = WebhookWorker(engine, delivery_policy(settings))
     queue = EvaluationQueue(engine, worker, settings.alert_recent_periods)
     app[appkeys.WEBHOOKS] = worker
     app[appkeys.ALERT_EVALUATIONS] = queue
+    app[appkeys.WRITE_LISTENERS].add(queue.on_written)  # rules are evaluated when data lands
     delivering = asyncio.create_task(worker.run(), name="webhook-worker")
     schedule = None
     if settings.alert_eval_interval_seconds:
@@ -132,3 +158,19 @@ async def alerts_ctx(app: web.Application) -> AsyncIterator[None]:
         delivering.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await delivering
+
+
+async def ingest_ctx(app: web.Application) -> AsyncIterator[None]:
+    """The write path: the data service's engine and versions, the app's write listeners, one queue."""
+    settings = app[appkeys.SETTINGS]
+    queue = WriteQueue(settings.ingest_max_in_flight, settings.ingest_queue_size)
+    app[appkeys.INGEST] = Ingestor(
+        app[appkeys.DATA].engine, settings.ingest_policy, queue, app[appkeys.WRITE_LISTENERS], app[appkeys.DATA].versions
+    )
+    yield
+
+
+async def close_writes(app: web.Application) -> None:
+    """on_shutdown (SIGTERM): refuse new batches (503), let the admitted ones commit and answer."""
+    if appkeys.INGEST in app:
+        await app[appkeys.INGEST].queue.close(app[appkeys.SETTINGS].ingest_shutdown_seconds)

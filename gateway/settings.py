@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -8,6 +9,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from auth.query_limits import QueryLimits
 from gateway.cors import parse_origins
+from ingest.service import IngestPolicy
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_STORE = REPO_ROOT / "var" / "analytics.db"
@@ -56,6 +58,11 @@ class Settings(BaseSettings):
     # allow-list mode: only the documents of APQ_ALLOWLIST_FILE run (see docs/persisted-queries.md)
     apq_allowlist: bool = False
     apq_allowlist_file: Path = DEFAULT_ALLOWLIST
+    # live updates (subscriptions): at most one liveMetrics push per subscription per interval,
+    # booking events waiting per subscriber before it is dropped, and the Redis key/channel prefix
+    live_push_interval_seconds: float = Field(1.0, ge=0.0, le=3600.0)
+    live_queue_size: int = Field(1000, ge=1, le=1_000_000)
+    live_prefix: str = Field("gateway:", pattern=r"^[A-Za-z0-9:_.-]{0,64}$")
     # alerts: how often every tenant's rules are evaluated (0: only when data lands), and how
     # many recent whole periods each evaluation judges
     alert_eval_interval_seconds: int = Field(300, ge=0, le=86_400)
@@ -69,6 +76,14 @@ class Settings(BaseSettings):
     webhook_poll_seconds: float = Field(5.0, ge=0.05, le=3600)
     log_level: str = "INFO"
     db_pool_size: int = Field(10, ge=1, le=200)
+    # writes (docs/ingestion.md)
+    ingest_max_batch: int = Field(1_000, ge=1, le=100_000)
+    ingest_clock_skew_seconds: int = Field(300, ge=0, le=86_400)
+    ingest_max_body_bytes: int = Field(256 * 1024 * 1024, ge=1024)
+    ingest_max_in_flight: int = Field(2, ge=1, le=64)
+    ingest_queue_size: int = Field(8, ge=0, le=10_000)
+    ingest_chunk_rows: int = Field(5_000, ge=10, le=100_000)
+    ingest_shutdown_seconds: float = Field(30.0, ge=0, le=3600)
     # start the forecast workers (import statsmodels, one tiny fit) at start-up, in the background
     forecast_warmup: bool = True
 
@@ -135,6 +150,14 @@ class Settings(BaseSettings):
             max_root_fields=self.max_root_fields,
             max_field_nodes=self.max_field_nodes,
             introspection=self.introspection,
+        )
+
+    @property
+    def ingest_policy(self) -> IngestPolicy:
+        return IngestPolicy(
+            max_batch=self.ingest_max_batch,
+            clock_skew=timedelta(seconds=self.ingest_clock_skew_seconds),
+            chunk_rows=self.ingest_chunk_rows,
         )
 
     @property

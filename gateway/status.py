@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from aiohttp import web
 from graphql import GraphQLError
 
-from auth.limits import Budget
+from auth.limits import Budget, write_budget_headers
 from gateway.media import JSON
 
 CHALLENGE = 'Bearer realm="analytics-gateway"'
@@ -27,6 +27,8 @@ REQUEST_ERROR_STATUS = {
     "PERSISTED_QUERY_NOT_FOUND": 404,
     "QUERY_TOO_COMPLEX": 400,
 }
+# a full write queue or a shutting-down instance: retry, here or elsewhere
+RETRY_LATER = 503
 
 
 def is_request_error(data: object, errors: Iterable[GraphQLError] | None) -> bool:
@@ -42,7 +44,10 @@ def status_of(codes: list[str | None], media: str) -> int:
     return next((status for code, status in REQUEST_ERROR_STATUS.items() if code in codes), 400)
 
 
-def apply(response: web.StreamResponse, errors: Iterable[GraphQLError], budget: Budget | None, status: int) -> None:
+def apply(
+    response: web.StreamResponse, errors: Iterable[GraphQLError], budget: Budget | None, status: int,
+    write_budget: Budget | None = None,
+) -> None:
     errors = list(errors)
     codes = [(error.extensions or {}).get("code") for error in errors]
     response.set_status(status)
@@ -51,6 +56,12 @@ def apply(response: web.StreamResponse, errors: Iterable[GraphQLError], budget: 
     if "RATE_LIMITED" in codes:
         retry = next(e.extensions.get("retryAfter") for e in errors if (e.extensions or {}).get("code") == "RATE_LIMITED")
         response.headers["Retry-After"] = str(retry or 1)
+    queued = [e for e in errors if (e.extensions or {}).get("code") == "SERVICE_UNAVAILABLE" and "retryAfter" in e.extensions]
+    if queued and response.status == 200:
+        response.set_status(RETRY_LATER)
+        response.headers["Retry-After"] = str(queued[0].extensions["retryAfter"])
+    if write_budget is not None:
+        response.headers.update(write_budget_headers(write_budget))
     if budget is not None:
         response.headers["X-RateLimit-Limit"] = str(budget.limit)
         response.headers["X-RateLimit-Remaining"] = str(budget.remaining)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
+from collections.abc import Mapping
 from typing import Any
 
 from aiohttp import web
@@ -12,6 +13,7 @@ from strawberry.aiohttp.views import GraphQLView
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.http.async_base_view import AsyncHTTPRequestAdapter
 from strawberry.types import ExecutionResult
+from strawberry.types.unset import UNSET, UnsetType
 
 from auth.guard import rate_limited
 from auth.permissions import IsAuthenticated
@@ -28,6 +30,7 @@ from gateway import status as http_status
 from gateway.context import build_context
 from gateway.media import negotiate
 from gateway.web import graphiql_page
+from gateway.websocket import LegacyHandler, Sockets, close_at, reject
 from schema.context import Context
 
 CONTEXT = web.RequestKey("graphql_context", Context)
@@ -55,8 +58,26 @@ async def _count_attempt(request: web.Request) -> None:
         )
 
 
+async def principal_of(request: web.Request, source: Mapping[str, object] | None = None) -> Principal | None:
+    """Requests without valid credentials are counted per IP; past the limit they get 429.
+
+    `source`: a WebSocket's connection_init payload; the request's headers without it."""
+    try:
+        app = request.app
+        pairs = request.headers.items() if source is None else source
+        principal = await app[appkeys.AUTHENTICATOR].authenticate(app[appkeys.DATA].engine, pairs)
+    except Unauthenticated:
+        await _count_attempt(request)
+        raise
+    if principal is None:
+        await _count_attempt(request)
+    return principal
+
+
 def _http_error(request: web.Request, error: HTTPException) -> web.Response:
     """strawberry's plain-text refusals, as GraphQL errors with a code."""
+    if error.reason.startswith("subscriptions are not allowed"):
+        return error_response(request, BadUserInput("subscriptions are served over WebSocket on /graphql"), status=400)
     if request.method == "GET" and "not allowed when using GET" in error.reason:
         return error_response(request, BadUserInput(f"{error.reason}: use POST"), status=405, headers={"Allow": "POST"})
     return error_response(request, BadUserInput(error.reason), status=error.status_code)
@@ -73,8 +94,20 @@ async def _count_refusal(context: Context) -> None:
 
 
 class View(GraphQLView):
+    graphql_ws_handler_class = LegacyHandler
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.sockets = Sockets()
+
     async def __call__(self, request: web.Request) -> web.StreamResponse:
         request[MEDIA] = negotiate(request.headers.get("Accept"))
+        if self.is_websocket_request(request):
+            return await self._websocket(request)
+        if "subscriptionspec" in request.headers.get("Accept", "").lower():
+            # no multipart HTTP subscriptions (Accept: multipart/mixed;subscriptionSpec=1.0):
+            # a stream must close when its credential expires, which only the WebSocket does
+            return error_response(request, BadUserInput("subscriptions are served over WebSocket on /graphql"), status=406)
         if self.graphql_ide and self.should_render_graphql_ide(self.request_adapter_class(request)):
             # before run(), which would build a context and count the page load as an attempt
             return await self.render_graphql_ide(request)
@@ -93,34 +126,53 @@ class View(GraphQLView):
         except HTTPException as error:
             return _http_error(request, error)
 
+    async def _websocket(self, request: web.Request) -> web.StreamResponse:
+        try:
+            return await self.run(request=request)
+        finally:
+            context = request.get(CONTEXT)
+            if context is not None and context.expiry is not None:
+                context.expiry.cancel()
+
     async def render_graphql_ide(self, request: web.Request) -> web.StreamResponse:
         return graphiql_page()
 
     async def get_context(self, request: web.Request, response: Any) -> Context:
+        websocket = isinstance(response, web.WebSocketResponse)
+        if websocket:
+            self.sockets.add(response)
         context = build_context(
             data=request.app[appkeys.DATA],
             settings=request.app[appkeys.SETTINGS],
-            principal=await self._principal(request),
+            # a WebSocket authenticates with its connection_init payload (on_ws_connect)
+            principal=None if websocket else await self._principal(request),
             tiers=request.app[appkeys.TIERS],
             limits=request.app[appkeys.LIMITS],
             forecaster=request.app[appkeys.FORECASTER],
             request=request,
             response=response,
+            live=request.app[appkeys.LIVE],
+            ingest=request.app[appkeys.INGEST],
         )
         request[CONTEXT] = context
         return context
 
-    async def _principal(self, request: web.Request) -> Principal | None:
-        """Requests without valid credentials are counted per IP; past the limit they get 429."""
+    async def on_ws_connect(self, context: Context) -> UnsetType:
+        """Credentials from the connection_init payload; without valid ones, close with 4403."""
+        request, ws = context.request, context.response
+        assert request is not None and isinstance(ws, web.WebSocketResponse)
         try:
-            app = request.app
-            principal = await app[appkeys.AUTHENTICATOR].authenticate(app[appkeys.DATA].engine, request.headers.items())
-        except Unauthenticated:
-            await _count_attempt(request)
-            raise
-        if principal is None:
-            await _count_attempt(request)
-        return principal
+            principal = await principal_of(request, context.connection_params or {})
+            if principal is None:
+                raise Unauthenticated("send `Authorization: Bearer <token>` or `X-API-Key: <key>` in the connection_init payload")
+        except (Unauthenticated, RateLimited, ServiceUnavailable) as error:
+            raise await reject(ws, error) from error
+        context.principal = principal
+        context.expiry = close_at(ws, principal.expires_at)
+        return UNSET
+
+    async def _principal(self, request: web.Request) -> Principal | None:
+        return await principal_of(request)
 
     async def parse_http_body(self, request: AsyncHTTPRequestAdapter) -> GraphQLRequestData | list[GraphQLRequestData]:
         data = await super().parse_http_body(request)
@@ -165,7 +217,7 @@ class View(GraphQLView):
         if context.response is not None:
             codes = [(error.extensions or {}).get("code") for error in result.errors or ()]
             status = http_status.status_of(codes, request[MEDIA]) if request_error else 200
-            http_status.apply(context.response, result.errors or (), context.budget, status)
+            http_status.apply(context.response, result.errors or (), context.budget, status, context.write_budget)
         return response
 
     async def get_sub_response(self, request: web.Request) -> web.Response:

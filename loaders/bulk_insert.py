@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import Boolean, Date, DateTime, Table
 from sqlalchemy.engine import Dialect
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.types import TypeEngine
 
 # Rows per executemany and transaction: big enough that commits and statement setup vanish
@@ -33,14 +33,21 @@ async def insert_rows(engine: AsyncEngine, table: Table, rows: Iterable[Mapping[
 
 
 async def _flush(engine: AsyncEngine, table: Table, batch: list[Mapping[str, object]]) -> int:
-    plan = _plan(engine.dialect, table, tuple(batch[0]))
     async with engine.begin() as conn:
-        if plan is None:
-            await conn.execute(table.insert(), batch)
-        else:
-            sql, to_tuples = plan
-            await conn.exec_driver_sql(sql, to_tuples(batch))
+        await insert_batch(conn, table, batch)
     return len(batch)
+
+
+async def insert_batch(conn: AsyncConnection, table: Table, batch: Sequence[Mapping[str, object]]) -> None:
+    """One executemany in the caller's transaction (ingestion); every row has the keys of the first."""
+    if not batch:
+        return
+    plan = _plan(conn.dialect, table, tuple(batch[0]))
+    if plan is None:
+        await conn.execute(table.insert(), list(batch))
+    else:
+        sql, to_tuples = plan
+        await conn.exec_driver_sql(sql, to_tuples(batch))
 
 
 Values = list[Any]

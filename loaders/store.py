@@ -2,15 +2,33 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import Connection, func, inspect, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from loaders.tables import metadata, tenants
+from loaders.tables import metadata, pageviews, surveys, tenants
+
+# columns added to tables after their first release: (table, column, its unique index with tenant_id)
+LATER_COLUMNS = (
+    (pageviews, "event_id", "uq_pageviews_tenant_event"),
+    (surveys, "response_id", "uq_surveys_tenant_response"),
+)
 
 
 async def create_schema(engine: AsyncEngine) -> None:
     async with engine.begin() as conn:
         await conn.run_sync(metadata.create_all)
+        await conn.run_sync(_add_later_columns)
+
+
+def _add_later_columns(conn: Connection) -> None:
+    """Brings a store created before ingestion up to date (create_all adds no columns)."""
+    inspector = inspect(conn)
+    for table, name, index in LATER_COLUMNS:
+        if name in {column["name"] for column in inspector.get_columns(table.name)}:
+            continue
+        ddl = table.c[name].type.compile(conn.dialect)
+        conn.exec_driver_sql(f"ALTER TABLE {table.name} ADD COLUMN {name} {ddl} NULL")
+        conn.exec_driver_sql(f"CREATE UNIQUE INDEX {index} ON {table.name} (tenant_id, {name})")
 
 
 async def tenant_count(engine: AsyncEngine) -> int:

@@ -19,7 +19,7 @@ from sqlalchemy import (
     Table,
     UniqueConstraint,
 )
-from sqlalchemy.dialects.mysql import CHAR
+from sqlalchemy.dialects.mysql import CHAR, VARCHAR
 from sqlalchemy.types import CHAR as GenericChar
 
 metadata = MetaData()
@@ -29,6 +29,9 @@ Id = BigInteger().with_variant(Integer(), "sqlite")
 Char2 = GenericChar(2).with_variant(CHAR(2, charset="ascii"), "mysql", "mariadb")
 Char3 = GenericChar(3).with_variant(CHAR(3, charset="ascii"), "mysql", "mariadb")
 MYSQL_OPTS = {"mysql_engine": "InnoDB", "mysql_charset": "utf8mb4"}
+# Client ids (idempotency keys) compare byte for byte: MariaDB's default collation would make
+# "ab-1" and "AB-1" one key in the unique index while the gateway sees two.
+ClientId = String(64).with_variant(VARCHAR(64, collation="utf8mb4_bin"), "mysql", "mariadb")
 
 tenants = Table(
     "tenants",
@@ -59,9 +62,12 @@ pageviews = Table(
     Column("utm_medium", String(100)),
     Column("utm_campaign", String(100)),
     Column("referrer", String(255)),
+    # the client's id of the event (ingestion's idempotency key); NULL for rows loaded otherwise
+    Column("event_id", ClientId, nullable=True),
     Index("ix_pageviews_tenant_ts", "tenant_id", "ts"),
     # attribution reads each booking's visitor's touches of a window (loaders/segments.py)
     Index("ix_pageviews_tenant_visitor", "tenant_id", "visitor_id", "ts"),
+    UniqueConstraint("tenant_id", "event_id", name="uq_pageviews_tenant_event"),
     **MYSQL_OPTS,
 )
 
@@ -70,7 +76,7 @@ bookings = Table(
     metadata,
     Column("id", Id, primary_key=True, autoincrement=True),
     Column("tenant_id", String(64), nullable=False),
-    Column("booking_ref", String(64), nullable=False),
+    Column("booking_ref", ClientId, nullable=False),
     Column("booked_at", DateTime, nullable=False),
     Column("customer_id", String(64), nullable=False),
     Column("visitor_id", String(64)),
@@ -104,7 +110,10 @@ surveys = Table(
     Column("ts", DateTime, nullable=False),
     Column("score", SmallInteger, nullable=False),
     Column("booking_ref", String(64)),
+    # the client's id of the answer (ingestion's idempotency key); NULL for rows loaded otherwise
+    Column("response_id", ClientId, nullable=True),
     Index("ix_surveys_tenant_ts", "tenant_id", "ts"),
+    UniqueConstraint("tenant_id", "response_id", name="uq_surveys_tenant_response"),
     **MYSQL_OPTS,
 )
 

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 
 from aiohttp import web
 
-from auth.limits import Budget, RateLimits
+from auth.limits import Budget, RateLimits, write_limited
 from auth.principal import Principal
 from auth.tiers import TierPolicy, TierTable, default_tiers
+from ingest.service import Ingestor
+from live.service import Live
 from loaders.dataloaders import Loaders
 from loaders.service import DataService
 from resolvers.forecaster import Forecaster
@@ -41,6 +44,25 @@ class Context:
     # set by auth.guard.RequestGuard before execution
     cost: int = 0
     budget: Budget | None = None
+    # the app's write path (mutations), and the write budget once a mutation charged it
+    ingest: Ingestor | None = None
+    write_budget: Budget | None = None
+    # WebSocket connections: the broker, the connection_init payload, the close at expiry
+    live: Live | None = None
+    connection_params: dict[str, object] | None = None
+    expiry: asyncio.TimerHandle | None = None
+
+    def refresh_loaders(self) -> None:
+        """New loaders for the next push of a subscription: DataLoaders cache what they read."""
+        self.loaders = self.data.loaders()
+
+    async def charge_writes(self, rows: int) -> None:
+        """Charges `rows` to the write budget; RATE_LIMITED (nothing written) when it is spent."""
+        if self.limits is None or self.principal is None:
+            return
+        self.write_budget = await self.limits.charge_rows(self.principal, rows)
+        if not self.write_budget.admitted:
+            raise write_limited(self.write_budget)
 
     @property
     def policy(self) -> TierPolicy | None:

@@ -48,6 +48,11 @@ def _tenant_touches(args: Mapping[str, Any], scope: Scope) -> set[str]:
     return set(scope.principal.tenant_ids[:1]) if scope.principal else set()
 
 
+def _tenant_id_touches(args: Mapping[str, Any], scope: Scope) -> set[str]:
+    """Subscriptions name their tenant in `tenantId`."""
+    return _tenant_touches({"id": args.get("tenantId")}, scope)
+
+
 def _range_periods(args: Mapping[str, Any], _scope: Scope) -> int:
     """Points of a field with `range` and `granularity` arguments (series, anomalies)."""
     return periods(args.get("range"), args.get("granularity", Granularity.DAY))
@@ -94,3 +99,6 @@ RETENTION = {"cost": Cost(weight=1, size=_triangle)}
 ALERT_RULES = {"cost": Cost(weight=1), **gate(Tier.PROFESSIONAL)}
 ALERTS = {"cost": Cost(weight=1), **gate(Tier.PROFESSIONAL)}
 ALERT_WRITE = {"cost": Cost(weight=10), **gate(Tier.PROFESSIONAL)}
+# subscriptions, PROFESSIONAL and up: charged once when they start, like the query of the same selection
+LIVE_METRICS = {"cost": Cost(weight=3, touches=_tenant_id_touches), **gate(Tier.PROFESSIONAL)}
+BOOKING_EVENTS = {"cost": Cost(weight=1, touches=_tenant_id_touches), **gate(Tier.PROFESSIONAL)}

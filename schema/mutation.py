@@ -5,11 +5,13 @@ from __future__ import annotations
 import strawberry
 
 from schema.alerts import AlertMutations
+from schema.ingest import IngestMutations
 
 
 @strawberry.type(
     description="Writes: each needs a credential with the scope it names, for the tenant written. "
-    "`tenantId` defaults to the caller's only tenant."
+    "`tenantId` defaults to the caller's only tenant. The record* mutations take at most the configured "
+    "batch size and are all-or-nothing unless `partial: true`, which stores exactly the valid items."
 )
-class Mutation(AlertMutations):
+class Mutation(IngestMutations, AlertMutations):
     pass

@@ -8,7 +8,7 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
-from auth.permissions import IsAuthenticated
+from auth.permissions import CanRead, IsAuthenticated
 from auth.scope import own_tenant_id, readable_ids
 from core.errors import BadUserInput
 from core.vocabulary import PrincipalKind, Tier
@@ -27,6 +27,8 @@ TenantIdsArg = Annotated[
     list[strawberry.ID] | None,
     strawberry.argument(description="Tenant ids the credential may read; omit for all of them."),
 ]
+# data needs the `read` scope (an ingest-only key still sees `viewer`)
+READERS = [IsAuthenticated, CanRead]
 
 
 @strawberry.type(description="Cost-based budget for the current window, GitHub/Shopify style.")
@@ -43,6 +45,7 @@ class Viewer:
     subject: str = strawberry.field(description="The JWT's `sub` claim, or the API key's name.")
     tier: Tier = strawberry.field(description="The plan that decides which fields, ranges and budgets this caller has.")
     tenant_ids: list[strawberry.ID] = strawberry.field(description="The tenants this credential may read.")
+    scopes: list[str] = strawberry.field(description="What this credential may do: read, ingest, admin.")
 
     @strawberry.field(metadata=costs.FREE, description="The cost budget of the current window (free to ask).")
     async def rate_limit(self, info: Info[Context, None]) -> RateLimitStatus:
@@ -77,10 +80,11 @@ class Query:
             subject=principal.subject,
             tier=principal.tier,
             tenant_ids=[strawberry.ID(t) for t in principal.tenant_ids],
+            scopes=sorted(principal.scopes),
         )
 
     @strawberry.field(
-        permission_classes=AUTHENTICATED,
+        permission_classes=READERS,
         metadata=costs.TENANT,
         description="One tenant. Without `id`: the caller's own tenant (an error if it has several).",
     )
@@ -92,7 +96,7 @@ class Query:
         return Tenant(row=row)
 
     @strawberry.field(
-        permission_classes=AUTHENTICATED,
+        permission_classes=READERS,
         metadata=costs.TENANTS,
         description="Several tenants in one request (portfolios). Without `ids`: every tenant the caller may read.",
     )
@@ -102,7 +106,7 @@ class Query:
         return [Tenant(row=row) for row in rows if row is not None]
 
     @strawberry.field(
-        permission_classes=AUTHENTICATED,
+        permission_classes=READERS,
         description="Currencies that revenue can be reported in, with their latest rate.",
     )
     async def currencies(self, info: Info[Context, None]) -> list[Currency]:

@@ -88,7 +88,8 @@ def test_default_tenants_span_segments_countries_and_currencies() -> None:
 def test_rows_match_the_tables(small: dict[str, list[dict]]) -> None:
     for name, rows in small.items():
         table = TABLES[name]
-        columns = {c.name for c in table.c if c.name != "id" or name == "tenants"}
+        # the ingestion ids stay NULL for rows loaded other than through ingestion
+        columns = {c.name for c in table.c if c.name != "id" or name == "tenants"} - {"event_id", "response_id"}
         assert rows and all(set(r) == columns for r in rows), name
         for column in table.c:
             if column.name in columns and not column.nullable:

@@ -162,7 +162,7 @@ async def test_syntax_error_in_document_is_not_a_500(client) -> None:  # type: i
 
 
 async def test_too_large_body_is_413(client) -> None:  # type: ignore[no-untyped-def]
-    filler = "x" * (300 * 1024)
+    filler = "x" * (1024 * 1024)  # over the limit, which grows with INGEST_MAX_BATCH (600 KB by default)
     response = await client.post("/graphql", json={"query": "{ viewer { subject } }", "extensions": {"f": filler}}, headers=auth())
     assert response.status == 413
     assert_meta_headers(response)

@@ -11,6 +11,7 @@ from auth.tiers import default_tiers, load_tiers
 from core.vocabulary import Tier
 from schema.mutation import Mutation
 from schema.root import schema
+from schema.subscription import Subscription
 from schema.tenant import Tenant
 from tests.gql import execute, tenant_ids
 
@@ -20,12 +21,13 @@ def test_defaults_follow_the_product_rules() -> None:
     free, pro, ent = tiers[Tier.FREE], tiers[Tier.PROFESSIONAL], tiers[Tier.ENTERPRISE]
     gates = {name: field.metadata.get(TIER, Tier.FREE) for name, field in _tenant_fields().items()}
     allowed = {tier: {name for name, minimum in gates.items() if tiers.allows(tier, name, minimum)} for tier in Tier}
-    assert gated_fields(schema) == set(gates)
+    assert gated_fields(schema) == set(gates) | {"liveMetrics", "bookingEvents"}
     assert allowed[Tier.FREE] == {"metrics", "series", "breakdown", "charts", "funnel", "funnelBy", "attribution", "retention"}
     assert free.max_range_days == 93 and free.max_tenants == 1 and free.requests_per_minute <= 60
     assert allowed[Tier.PROFESSIONAL] == allowed[Tier.FREE] | {"forecast", "anomalies", "benchmark"} | {
         "alertRules", "alerts", "createAlertRule", "deleteAlertRule"}
     assert allowed[Tier.ENTERPRISE] == allowed[Tier.PROFESSIONAL]
+    assert free.max_subscriptions < pro.max_subscriptions < ent.max_subscriptions
     assert pro.max_range_days >= 730 and pro.max_tenants == 1
     assert ent.max_tenants > 1 and ent.requests_per_minute >= 3000
     assert free.points_per_minute < pro.points_per_minute < ent.points_per_minute
@@ -33,6 +35,15 @@ def test_defaults_follow_the_product_rules() -> None:
     assert tiers.lowest_with_field("forecast", gates["forecast"]) is Tier.PROFESSIONAL
     assert tiers.lowest_with_field("createAlertRule", gates["createAlertRule"]) is Tier.PROFESSIONAL
     assert tiers.lowest_with_field("metrics", gates["metrics"]) is Tier.FREE
+
+
+def test_subscriptions_are_professional_and_up() -> None:
+    tiers = default_tiers()
+    for field in Subscription.__strawberry_definition__.fields:
+        assert TierGate in field.permission_classes
+        name, minimum = field.graphql_name or field.python_name, field.metadata.get(TIER)
+        assert minimum is Tier.PROFESSIONAL
+        assert tiers.lowest_with_field(name, minimum) is Tier.PROFESSIONAL
 
 
 def _tenant_fields() -> dict[str, object]:

@@ -1,0 +1,231 @@
+"""Live subscriptions: how many one server process holds, memory each, delivery delay.
+
+    .venv/bin/python bench/live.py [--counts 1000,10000] [--rounds 10] [--per-connection 1]
+
+Starts `analytics-gateway serve` in its own process on a small seeded SQLite store, opens
+bookingEvents subscriptions over graphql-transport-ws with a lightweight raw client (aiohttp),
+then ingests one booking per round through the recordBookings mutation and times each
+delivery against the mutation's acknowledgement. The first measurement, with one subscriber,
+is the baseline of the same run; the server's memory (VmRSS) is read before and after.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import aiohttp
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from gateway.database import create_engine  # noqa: E402
+from demo.seeding import seed_store  # noqa: E402
+from gateway.settings import Settings  # noqa: E402
+
+SECRET = "bench-secret-that-is-long-enough-for-hs256-0123456789"
+TENANT = "t01-hotel-limmat-zurich"
+SUBSCRIBE = "subscription { bookingEvents { bookingRef } }"
+RECORD = "mutation($items: [BookingInput!]!) { recordBookings(items: $items) { inserted } }"
+
+
+def _jwt(subject: str, scope: str) -> str:
+    import jwt
+
+    now = int(time.time())
+    claims = {"sub": subject, "tier": "PROFESSIONAL", "tenants": [TENANT], "iat": now, "exp": now + 7200, "scope": scope}
+    return jwt.encode(claims, SECRET, algorithm="HS256")
+
+
+class Fleet:
+    """Subscribers on raw WebSockets; each notes when each booking reference reached it."""
+
+    def __init__(self, url: str, per_connection: int) -> None:
+        self.url = url
+        self.per_connection = per_connection
+        # no connector limit: each WebSocket holds its connection for good
+        self.http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=None), connector=aiohttp.TCPConnector(limit=0))
+        self.arrivals: dict[str, list[float]] = {}
+        self.subscriptions = 0
+        self.readers: list[asyncio.Task[None]] = []
+        self.sockets: list[aiohttp.ClientWebSocketResponse] = []
+
+    async def grow(self, total: int, settled: Callable[[int], Awaitable[None]]) -> None:
+        """Opens connections 100 at a time, each batch once the server holds the previous one
+        (a subscription's start reads its tenant: a flood would only queue on the pool)."""
+        while self.subscriptions < total:
+            batch = min(100, (total - self.subscriptions + self.per_connection - 1) // self.per_connection)
+            await asyncio.gather(*(self._connect(len(self.sockets) + i) for i in range(batch)))
+            await settled(self.subscriptions)
+
+    async def _connect(self, number: int) -> None:
+        ws = await self.http.ws_connect(self.url, protocols=["graphql-transport-ws"], heartbeat=None, max_msg_size=0)
+        await ws.send_str(json.dumps({"type": "connection_init", "payload": {"Authorization": f"Bearer {_jwt(f'bench-{number}', 'read')}"}}))
+        ack = await ws.receive_json()
+        assert ack["type"] == "connection_ack", ack
+        for op in range(self.per_connection):
+            await ws.send_str(json.dumps({"type": "subscribe", "id": str(op), "payload": {"query": SUBSCRIBE}}))
+        self.sockets.append(ws)
+        self.subscriptions += self.per_connection
+        self.readers.append(asyncio.create_task(self._read(ws)))
+
+    async def _read(self, ws: aiohttp.ClientWebSocketResponse) -> None:
+        async for message in ws:
+            now = time.perf_counter()
+            if message.type != aiohttp.WSMsgType.TEXT:
+                break
+            # the reference is the only quoted value after "bookingRef"; no full JSON parse
+            text = message.data
+            at = text.find('"bookingRef":"')
+            if at >= 0:
+                start = at + len('"bookingRef":"')
+                self.arrivals.setdefault(text[start:text.index('"', start)], []).append(now)
+            elif '"type":"error"' in text:
+                print("subscription refused:", text[:300], file=sys.stderr)
+
+    async def close(self) -> None:
+        for task in self.readers:
+            task.cancel()
+        for ws in self.sockets:
+            await ws.close()
+        await self.http.close()
+
+
+async def subscribers_on_server(http: aiohttp.ClientSession, base: str) -> int:
+    async with http.get(f"{base}/ready") as response:
+        return (await response.json())["live"]["subscribers"]
+
+
+async def settle(http: aiohttp.ClientSession, base: str, count: int) -> None:
+    while await subscribers_on_server(http, base) < count:
+        await asyncio.sleep(0.1)
+
+
+async def measure(fleet: Fleet, http: aiohttp.ClientSession, base: str, rounds: int, label: str) -> dict[str, float]:
+    await settle(http, base, fleet.subscriptions)
+    headers = {"Authorization": f"Bearer {_jwt('bench-writer', 'read ingest')}"}
+    delays_ack: list[float] = []
+    delays_send: list[float] = []
+    for round_ in range(rounds):
+        ref = f"bench-{label}-{round_}-{time.time_ns()}"
+        item = {
+            "bookingRef": ref, "bookedAt": datetime.now(UTC).isoformat(), "customerId": "bench", "checkIn": date.today().isoformat(),
+            "nights": 1, "rooms": 1, "amount": "100.00", "currency": "CHF", "status": "CONFIRMED", "channel": "direct",
+        }
+        sent = time.perf_counter()
+        async with http.post(f"{base}/graphql", json={"query": RECORD, "variables": {"items": [item]}}, headers=headers) as response:
+            body = await response.json()
+        acked = time.perf_counter()
+        assert body.get("data", {}).get("recordBookings", {}).get("inserted") == 1, body
+        deadline = time.monotonic() + 60
+        while len(fleet.arrivals.get(ref, ())) < fleet.subscriptions and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)
+        arrivals = fleet.arrivals.pop(ref, [])
+        if len(arrivals) < fleet.subscriptions:
+            print(f"  round {round_}: only {len(arrivals)} of {fleet.subscriptions} deliveries within 60 s", file=sys.stderr)
+        delays_ack += [(t - acked) * 1000 for t in arrivals]
+        delays_send += [(t - sent) * 1000 for t in arrivals]
+        await asyncio.sleep(0.2)
+    return {
+        "p50_ack": percentile(delays_ack, 50), "p99_ack": percentile(delays_ack, 99),
+        "p50_send": percentile(delays_send, 50), "p99_send": percentile(delays_send, 99),
+        "deliveries": len(delays_ack),
+    }
+
+
+def percentile(values: list[float], p: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+def rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise RuntimeError("no VmRSS")
+
+
+async def seed(url: str) -> None:
+    engine = create_engine(Settings(database_url=url))
+    try:
+        await seed_store(engine, progress=False, tenants=3, days=30, seed=7, end=date.today())
+    finally:
+        await engine.dispose()
+
+
+async def run(args: argparse.Namespace) -> None:
+    directory = Path(tempfile.mkdtemp(prefix="bench-live-"))
+    url = f"sqlite+aiosqlite:///{directory}/bench.db"
+    await seed(url)
+    port = args.port
+    tiers = directory / "tiers.toml"  # the benchmark's principals may hold what one connection carries
+    tiers.write_text(f"[PROFESSIONAL]\nmax_subscriptions = {max(args.per_connection, 1)}\n")
+    env = {**os.environ, "DATABASE_URL": url, "JWT_SECRET": SECRET, "PORT": str(port), "LOG_LEVEL": "WARNING",
+           "LIVE_QUEUE_SIZE": "1000", "TIERS_FILE": str(tiers)}
+    if args.redis:
+        env["REDIS_URL"] = args.redis
+        env["LIVE_PREFIX"] = f"bench-{time.time_ns()}:"
+    server = subprocess.Popen([sys.executable, "-c", "from gateway.cli import main; raise SystemExit(main(['serve']))"],
+                              env=env, stdout=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    http = aiohttp.ClientSession()
+    fleet = Fleet(f"ws://127.0.0.1:{port}/graphql", args.per_connection)
+    try:
+        for _ in range(100):
+            try:
+                await subscribers_on_server(http, base)
+                break
+            except aiohttp.ClientError:
+                await asyncio.sleep(0.1)
+        idle = rss_kib(server.pid)
+        counts = [1] + [int(n) for n in args.counts.split(",")]
+        results = {}
+        for count in counts:
+            started = time.perf_counter()
+            await fleet.grow(count, lambda n: settle(http, base, n))
+            opened = time.perf_counter() - started
+            result = await measure(fleet, http, base, args.rounds, str(count))
+            rss = rss_kib(server.pid)
+            result["rss_mib"] = rss / 1024
+            result["kib_per_sub"] = (rss - idle) / max(fleet.subscriptions, 1)
+            result["open_s"] = opened
+            results[fleet.subscriptions] = result
+            print(f"{fleet.subscriptions:>6} subscriptions ({args.per_connection}/connection): "
+                  f"ack->delivery p50 {result['p50_ack']:.1f} ms p99 {result['p99_ack']:.1f} ms; "
+                  f"send->delivery p50 {result['p50_send']:.1f} ms p99 {result['p99_send']:.1f} ms; "
+                  f"server RSS {result['rss_mib']:.0f} MiB ({result['kib_per_sub']:.1f} KiB per subscription); "
+                  f"opened in {opened:.1f} s; {result['deliveries']} deliveries", flush=True)
+        base_p99 = results[1]["p99_send"]
+        for subs, result in results.items():
+            if subs > 1:
+                print(f"p99 send->delivery at {subs} vs 1 subscriber: x{result['p99_send'] / base_p99:.1f}")
+    finally:
+        await fleet.close()
+        await http.close()
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--counts", default="1000,10000")
+    parser.add_argument("--rounds", type=int, default=10)
+    parser.add_argument("--per-connection", type=int, default=1)
+    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--redis", default=None, help="a REDIS_URL: deliver through Redis pub/sub")
+    asyncio.run(run(parser.parse_args()))
+
+
+if __name__ == "__main__":
+    main()

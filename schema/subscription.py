@@ -1,0 +1,148 @@
+"""Subscription: liveMetrics and bookingEvents over WebSocket (PROFESSIONAL and up)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncGenerator, AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+
+import strawberry
+from strawberry.types import Info
+
+from auth.limits import principal_key
+from auth.permissions import CanRead, TierGate
+from auth.scope import own_tenant_id
+from core.errors import BadUserInput, RateLimited, ServiceUnavailable
+from live.coalesce import pushes
+from live.events import BookingChange, LiveEvent
+from live.inbox import Inbox, Overflowed
+from loaders.facts import TenantRow
+from resolvers.inputs import target_currency
+from resolvers.live import amount_in, including_today
+from resolvers.money import FxTable
+from schema import costs
+from schema.context import Context
+from schema.ingest import BookingStatus
+from schema.metrics import KeyMetrics, Money
+from schema.tenant import RangeArg, _days
+
+GATED = [CanRead, TierGate]
+# a subscription converting foreign-currency bookings rereads the rates this often at most
+RATES_MAX_AGE_SECONDS = 300.0
+
+
+@strawberry.type(description="A booking stored or changed, as it was stored.")
+class BookingEvent:
+    tenant_id: strawberry.ID
+    booking_ref: strawberry.ID
+    booked_at: datetime
+    status: BookingStatus
+    amount: Money = strawberry.field(description="In the tenant's currency, at the booking day's rate.")
+    channel: str
+
+
+@asynccontextmanager
+async def open_inbox(context: Context, tenant_id: str, coalesce: bool) -> AsyncIterator[Inbox]:
+    """The tenant's events from now on, within the principal's concurrent-subscription limit."""
+    live = context.live
+    if live is None:
+        raise ServiceUnavailable("subscriptions are served over WebSocket on /graphql")
+    principal = context.principal
+    limit = context.tiers[principal.tier].max_subscriptions
+    lease = await live.slots.acquire(principal_key(principal), limit)
+    if lease is None:
+        raise RateLimited(
+            f"this credential already holds {limit} subscriptions, the most the {principal.tier.value} tier "
+            "allows at once; end one first",
+            maxSubscriptions=limit,
+        )
+    inbox = live.broker.subscribe(tenant_id, coalesce)
+    try:
+        yield inbox
+    finally:
+        inbox.close()
+        await live.slots.release(lease)
+
+
+async def _tenant(info: Info[Context, None], tenant_id: str | None) -> TenantRow:
+    wanted = own_tenant_id(info.context.principal, tenant_id)
+    row = await info.context.loaders.tenants.load(wanted)
+    if row is None:
+        raise BadUserInput(f"tenant {wanted!r} does not exist", "tenantId")
+    return row
+
+
+class _Rates:
+    """The fx table of one subscription, reread when old (rates arrive by ingestion too)."""
+
+    def __init__(self, info: Info[Context, None]) -> None:
+        self.info = info
+        self.table: FxTable | None = None
+        self.loaded_at = 0.0
+
+    async def get(self) -> FxTable:
+        if self.table is None or time.monotonic() - self.loaded_at > RATES_MAX_AGE_SECONDS:
+            self.info.context.refresh_loaders()
+            self.table = FxTable(await self.info.context.loaders.rates())
+            self.loaded_at = time.monotonic()
+        return self.table
+
+
+async def _booking_event(change: BookingChange, tenant: TenantRow, rates: _Rates) -> BookingEvent:
+    fx = None if change.currency == tenant.currency else await rates.get()
+    amount = change.amount if fx is None else amount_in(change, tenant.currency, fx)
+    return BookingEvent(
+        tenant_id=strawberry.ID(tenant.id),
+        booking_ref=strawberry.ID(change.booking_ref),
+        booked_at=change.booked_at if change.booked_at.tzinfo else change.booked_at.replace(tzinfo=UTC),
+        status=BookingStatus(change.status),
+        amount=Money(amount=amount, currency=tenant.currency),
+        channel=change.channel,
+    )
+
+
+@strawberry.type
+class Subscription:
+    @strawberry.subscription(
+        permission_classes=GATED,
+        metadata=costs.LIVE_METRICS,
+        description="The key metrics of a range that includes today (UTC): sent at once, then again when new "
+        "data for the tenant is stored, at most once per push interval (LIVE_PUSH_INTERVAL_SECONDS).",
+    )
+    async def live_metrics(
+        self, info: Info[Context, None], *, tenant_id: strawberry.ID | None = None, range_: RangeArg, currency: str | None = None
+    ) -> AsyncGenerator[KeyMetrics, None]:
+        tenant = await _tenant(info, tenant_id)
+        days = including_today(_days(info, range_))
+        code = await target_currency(info.context.loaders, currency, tenant)
+        # subscribed before the first snapshot: whatever is stored after it triggers a push
+        async with open_inbox(info.context, tenant.id, coalesce=True) as inbox:
+            info.context.refresh_loaders()
+            yield KeyMetrics(tenant=tenant, days=days, currency=code)
+            async for _ in pushes(inbox, info.context.live.push_interval):
+                info.context.refresh_loaders()
+                yield KeyMetrics(tenant=tenant, days=days, currency=code)
+
+    @strawberry.subscription(
+        permission_classes=GATED,
+        metadata=costs.BOOKING_EVENTS,
+        description="Each booking stored or changed from now on, for one tenant. A subscriber that falls more "
+        "than LIVE_QUEUE_SIZE events behind gets an error and is ended.",
+    )
+    async def booking_events(
+        self, info: Info[Context, None], tenant_id: strawberry.ID | None = None
+    ) -> AsyncGenerator[BookingEvent, None]:
+        tenant = await _tenant(info, tenant_id)
+        rates = _Rates(info)
+        async with open_inbox(info.context, tenant.id, coalesce=False) as inbox:
+            try:
+                async for item in inbox:
+                    if isinstance(item, LiveEvent):
+                        for change in item.bookings:
+                            yield await _booking_event(change, tenant, rates)
+            except Overflowed as error:
+                raise ServiceUnavailable(
+                    f"this subscriber fell more than {error.capacity} events behind and was ended; subscribe again",
+                    maxQueued=error.capacity,
+                ) from error
