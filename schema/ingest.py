@@ -20,10 +20,13 @@ from ingest.service import UnknownTenant
 from schema.enums import FunnelStepEnum
 
 
+ITEMS = strawberry.argument(description="The items of this batch, at most INGEST_MAX_BATCH; errors name their 0-based index.")
+
+
 @strawberry.enum(description="A booking's state: a cancellation is a change of status of a stored booking.")
 class BookingStatus(Enum):
-    CONFIRMED = "confirmed"
-    CANCELLED = "cancelled"
+    CONFIRMED = strawberry.enum_value("confirmed", description="The booking stands; it counts in bookings and revenue.")
+    CANCELLED = strawberry.enum_value("cancelled", description="The booking was cancelled; it counts in cancellations.")
 
 
 @strawberry.input(description="One pageview; `eventId` makes a replay a duplicate.")
@@ -139,24 +142,24 @@ class IngestMutations:
 
     @strawberry.mutation(permission_classes=WRITERS, description="Pageviews; a replayed `eventId` is a duplicate.")
     async def record_pageviews(
-        self, info: Info, tenant_id: TenantArg = None, *, items: list[PageviewInput], partial: PartialArg = False,
+        self, info: Info, tenant_id: TenantArg = None, *, items: Annotated[list[PageviewInput], ITEMS], partial: PartialArg = False,
     ) -> IngestResult:
         return await _record(info, Kind.PAGEVIEWS, tenant_id, items, partial)
 
     @strawberry.mutation(permission_classes=WRITERS, description=(
         "New bookings and status changes (a known `bookingRef` with another status is updated)."))
     async def record_bookings(
-        self, info: Info, tenant_id: TenantArg = None, *, items: list[BookingInput], partial: PartialArg = False,
+        self, info: Info, tenant_id: TenantArg = None, *, items: Annotated[list[BookingInput], ITEMS], partial: PartialArg = False,
     ) -> IngestResult:
         return await _record(info, Kind.BOOKINGS, tenant_id, items, partial)
 
     @strawberry.mutation(permission_classes=WRITERS, description="Survey answers; a replayed `responseId` is a duplicate.")
     async def record_survey_responses(
-        self, info: Info, tenant_id: TenantArg = None, *, items: list[SurveyResponseInput], partial: PartialArg = False,
+        self, info: Info, tenant_id: TenantArg = None, *, items: Annotated[list[SurveyResponseInput], ITEMS], partial: PartialArg = False,
     ) -> IngestResult:
         return await _record(info, Kind.SURVEYS, tenant_id, items, partial)
 
     @strawberry.mutation(permission_classes=ADMINS, description=(
         "Exchange rates (`admin` scope); a known currency and day with another rate is updated."))
-    async def record_fx_rates(self, info: Info, items: list[FxRateInput], partial: PartialArg = False) -> IngestResult:
+    async def record_fx_rates(self, info: Info, items: Annotated[list[FxRateInput], ITEMS], partial: PartialArg = False) -> IngestResult:
         return await _record(info, Kind.FX, None, items, partial)

@@ -25,7 +25,8 @@ from schema import costs
 from schema.context import Context
 from schema.ingest import BookingStatus
 from schema.metrics import KeyMetrics, Money
-from schema.tenant import RangeArg, _days
+from schema.query import TenantIdArg
+from schema.tenant import CurrencyArg, RangeArg, _days
 
 GATED = [CanRead, TierGate]
 # a subscription converting foreign-currency bookings rereads the rates this often at most
@@ -34,12 +35,12 @@ RATES_MAX_AGE_SECONDS = 300.0
 
 @strawberry.type(description="A booking stored or changed, as it was stored.")
 class BookingEvent:
-    tenant_id: strawberry.ID
-    booking_ref: strawberry.ID
-    booked_at: datetime
-    status: BookingStatus
+    tenant_id: strawberry.ID = strawberry.field(description="The tenant whose booking this is.")
+    booking_ref: strawberry.ID = strawberry.field(description="The client's booking reference.")
+    booked_at: datetime = strawberry.field(description="When the booking was made (UTC).")
+    status: BookingStatus = strawberry.field(description="The booking's status as stored now.")
     amount: Money = strawberry.field(description="In the tenant's currency, at the booking day's rate.")
-    channel: str
+    channel: str = strawberry.field(description="The booking's marketing channel.")
 
 
 @asynccontextmanager
@@ -102,7 +103,7 @@ async def _booking_event(change: BookingChange, tenant: TenantRow, rates: _Rates
     )
 
 
-@strawberry.type
+@strawberry.type(description="Live updates over WebSocket on /graphql (graphql-transport-ws or graphql-ws); PROFESSIONAL and up.")
 class Subscription:
     @strawberry.subscription(
         permission_classes=GATED,
@@ -111,7 +112,7 @@ class Subscription:
         "data for the tenant is stored, at most once per push interval (LIVE_PUSH_INTERVAL_SECONDS).",
     )
     async def live_metrics(
-        self, info: Info[Context, None], *, tenant_id: strawberry.ID | None = None, range_: RangeArg, currency: str | None = None
+        self, info: Info[Context, None], *, tenant_id: TenantIdArg = None, range_: RangeArg, currency: CurrencyArg = None
     ) -> AsyncGenerator[KeyMetrics, None]:
         tenant = await _tenant(info, tenant_id)
         days = including_today(_days(info, range_))
@@ -131,7 +132,7 @@ class Subscription:
         "than LIVE_QUEUE_SIZE events behind gets an error and is ended.",
     )
     async def booking_events(
-        self, info: Info[Context, None], tenant_id: strawberry.ID | None = None
+        self, info: Info[Context, None], tenant_id: TenantIdArg = None
     ) -> AsyncGenerator[BookingEvent, None]:
         tenant = await _tenant(info, tenant_id)
         rates = _Rates(info)
