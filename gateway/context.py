@@ -42,4 +42,4 @@ def build_context(
     request: web.Request | None = None,
     response: web.StreamResponse | None = None,
 ) -> Context:
-    return Context(settings, Loaders(engine), principal, tiers or default_tiers(), limits, request, response)
+    return Context(settings, Loaders(engine, rollups=settings.rollups), principal, tiers or default_tiers(), limits, request, response)

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from tqdm import tqdm
 
 from gateway.demo_data import generate
+from loaders.rollups import refresh_all
 from loaders.store import analyze, create_schema, insert_rows, tenant_count
 from loaders.tables import bookings, fx_rates, pageviews, surveys, tenants as tenants_table
 
@@ -43,11 +44,13 @@ async def seed_store(
     bar = tqdm(total=tenants, unit="tenant", desc="seeding demo data", disable=not progress)
     with bar, _fewer_gc_passes():
         for name, rows in generate(tenants, days, seed, end=end):
-            counts[name] += await insert_rows(engine, TABLES[name], rows)
+            counts[name] += await insert_rows(engine, TABLES[name], rows, rollups=False)
             if name == "surveys":  # the last chunk of each tenant
                 bar.set_postfix(pageviews=counts["pageviews"], bookings=counts["bookings"], refresh=False)
                 bar.update(1)
     await analyze(engine)
+    await refresh_all(engine)
+    await analyze(engine)  # the rollups' statistics too
     return counts
 
 

@@ -47,6 +47,10 @@ class Settings(BaseSettings):
     ip_attempts_per_minute: int = Field(30, ge=1, le=100_000)
     log_level: str = "INFO"
     db_pool_size: int = Field(10, ge=1, le=200)
+    # answer from the exact rollups (docs/performance.md); off reads every raw row again
+    rollups: bool = True
+    # seconds between change checks that catch loads written behind the gateway's back; 0 = off
+    rollup_check_seconds: float = Field(60, ge=0, le=86_400)
 
     @field_validator("database_url")
     @classmethod

@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 from sqlalchemy.ext.asyncio import AsyncEngine
 from strawberry.dataloader import DataLoader
 
-from loaders import queries
+from loaders import queries, rollup_queries
 from loaders.facts import BookingDay, Rate, SurveyDay, TenantRow, Traffic
 from loaders.fingerprint import fingerprint_query
 from loaders.keys import DayRange
@@ -45,8 +45,10 @@ async def _by_tenant(keys: Sequence[tuple[Any, ...]], fetch: Fetch[V], empty: Ca
 class Loaders:
     """Fresh for every request, so nothing cached here outlives it."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, rollups: bool = True) -> None:
         self.engine = engine
+        # facts from the exact rollups (loaders/rollup_queries.py) or from the raw rows
+        self.facts: Any = rollup_queries if rollups else queries
         self.tenants = DataLoader(self._tenants)
         self.data_ranges = DataLoader(self._data_ranges)
         self.traffic: DataLoader[TrafficKey, dict[Any, Traffic]] = DataLoader(self._traffic)
@@ -95,11 +97,13 @@ class Loaders:
         async def fetch(ids: list[str], rest: tuple[Any, ...]) -> dict[str, dict[Any, Traffic]]:
             days, shape = rest
             out: dict[str, dict[Any, Traffic]] = defaultdict(dict)
-            for row in await self._rows(queries.traffic_query(ids, days, shape)):
+            for row in await self._rows(self.facts.traffic_query(ids, days, shape)):
                 tenant_id, key, visitors, sessions, views, *extra = row
-                traffic = Traffic(visitors, sessions, views)
+                # SUM() of the rollups comes back as a DECIMAL on MariaDB
+                traffic = Traffic(int(visitors), int(sessions), int(views or 0))
                 if extra:
-                    traffic = Traffic(visitors, sessions, views, extra[0], tuple(extra[1:]))
+                    traffic = Traffic(traffic.visitors, traffic.sessions, traffic.pageviews, int(extra[0]),
+                                      tuple(map(int, extra[1:])))
                 out[tenant_id][key] = traffic
             return out
 
@@ -109,7 +113,7 @@ class Loaders:
         async def fetch(ids: list[str], rest: tuple[Any, ...]) -> dict[str, list[BookingDay]]:
             days, by_channel = rest
             out: dict[str, list[BookingDay]] = defaultdict(list)
-            for row in await self._rows(queries.bookings_query(ids, days, by_channel)):
+            for row in await self._rows(self.facts.bookings_query(ids, days, by_channel)):
                 tenant_id, day, currency, channel, confirmed, cancelled, nights, cents, repeats = row
                 out[tenant_id].append(
                     BookingDay(
@@ -125,7 +129,7 @@ class Loaders:
         async def fetch(ids: list[str], rest: tuple[Any, ...]) -> dict[str, list[SurveyDay]]:
             (days,) = rest
             out: dict[str, list[SurveyDay]] = defaultdict(list)
-            for tenant_id, day, answers, promoters, detractors in await self._rows(queries.surveys_query(ids, days)):
+            for tenant_id, day, answers, promoters, detractors in await self._rows(self.facts.surveys_query(ids, days)):
                 out[tenant_id].append(SurveyDay(as_date(day), int(answers), int(promoters), int(detractors)))
             return out
 

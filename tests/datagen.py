@@ -336,6 +336,7 @@ async def load(url: str, data: Dataset) -> None:
     from sqlalchemy.ext.asyncio import create_async_engine
 
     from loaders import tables
+    from loaders.rollups import refresh_all
     from loaders.store import create_schema, insert_rows
 
     engine = create_async_engine(url)
@@ -343,9 +344,10 @@ async def load(url: str, data: Dataset) -> None:
         await create_schema(engine)
         await insert_rows(engine, tables.tenants, data.tenants)
         await insert_rows(engine, tables.fx_rates, data.fx_rates)
-        await insert_rows(engine, tables.pageviews, data.pageviews)
-        await insert_rows(engine, tables.bookings, data.bookings)
-        await insert_rows(engine, tables.surveys, data.surveys)
+        await insert_rows(engine, tables.pageviews, data.pageviews, rollups=False)
+        await insert_rows(engine, tables.bookings, data.bookings, rollups=False)
+        await insert_rows(engine, tables.surveys, data.surveys, rollups=False)
+        await refresh_all(engine)
     finally:
         await engine.dispose()
 
