@@ -12,6 +12,7 @@ from auth.cost import CostAnalyzer
 from auth.limits import Budget
 from auth.tiers import ORDER
 from gateway.errors import Forbidden, QueryTooComplex, RateLimited
+from telemetry.metrics import RATE_LIMITED
 
 DRY_RUN = "costDryRun"
 
@@ -88,6 +89,7 @@ class RequestGuard(SchemaExtension):
 
 
 def _rate_limited(budget: Budget, what: str) -> RateLimited:
+    RATE_LIMITED.labels(what).inc()
     return RateLimited(
         f"rate limit of {budget.limit} {what} per minute exceeded; retry after {budget.retry_after} s",
         retryAfter=budget.retry_after,

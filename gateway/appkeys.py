@@ -10,6 +10,7 @@ from auth.limits import RateLimits
 from auth.tiers import TierTable
 from auth.tokens import TokenVerifier
 from gateway.settings import Settings
+from loaders.service import DataService
 
 SETTINGS = web.AppKey("settings", Settings)
 ENGINE = web.AppKey("engine", AsyncEngine)
@@ -17,3 +18,4 @@ REDIS = web.AppKey("redis", Redis)
 VERIFIER = web.AppKey("token_verifier", TokenVerifier)
 TIERS = web.AppKey("tiers", TierTable)
 LIMITS = web.AppKey("limits", RateLimits)
+DATA = web.AppKey("data", DataService)

@@ -12,6 +12,7 @@ from auth.principal import Principal
 from auth.tiers import TierPolicy, TierTable, default_tiers
 from gateway.settings import Settings
 from loaders.dataloaders import Loaders
+from loaders.service import DataService
 
 
 @dataclass
@@ -26,6 +27,8 @@ class Context:
     # set by auth.guard.RequestGuard before execution
     cost: int = 0
     budget: Budget | None = None
+    # the operation type (query, mutation, subscription), set by schema.operation.OperationType
+    operation: str = "unknown"
 
     @property
     def policy(self) -> TierPolicy | None:
@@ -41,5 +44,7 @@ def build_context(
     limits: RateLimits | None = None,
     request: web.Request | None = None,
     response: web.StreamResponse | None = None,
+    data: DataService | None = None,
 ) -> Context:
-    return Context(settings, Loaders(engine, rollups=settings.rollups), principal, tiers or default_tiers(), limits, request, response)
+    loaders = data.loaders() if data is not None else Loaders(engine, rollups=settings.rollups)
+    return Context(settings, loaders, principal, tiers or default_tiers(), limits, request, response)

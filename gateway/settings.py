@@ -51,6 +51,14 @@ class Settings(BaseSettings):
     rollups: bool = True
     # seconds between change checks that catch loads written behind the gateway's back; 0 = off
     rollup_check_seconds: float = Field(60, ge=0, le=86_400)
+    # the result cache (docs/performance.md): in memory, or in Redis when REDIS_URL is set
+    cache: bool = True
+    cache_ttl_closed_seconds: float = Field(3600, gt=0, le=30 * 86_400)
+    cache_ttl_open_seconds: float = Field(30, gt=0, le=86_400)
+    # how stale another replica's view of a tenant's data version may be
+    cache_version_seconds: float = Field(1.0, ge=0, le=3600)
+    # prefix of every cache key in Redis
+    cache_namespace: str = Field("gw:cache:", min_length=1, max_length=100)
 
     @field_validator("database_url")
     @classmethod

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 from aiohttp import web
@@ -17,8 +18,10 @@ from gateway import appkeys
 from gateway.context import Context, build_context
 from gateway import status as http_status
 from gateway.errors import ApiError, BadUserInput, RateLimited, ServiceUnavailable, Unauthenticated
+from telemetry.metrics import RATE_LIMITED, REQUEST_SECONDS, REQUESTS
 
 CONTEXT = web.RequestKey("graphql_context", Context)
+OUTCOME = web.RequestKey("graphql_outcome", str)  # ok or error; absent: refused before execution
 API_KEY_HEADER = "X-API-Key"
 
 
@@ -63,6 +66,7 @@ def error_response(error: ApiError, status: int = 401, headers: dict[str, str] |
 async def _count_attempt(request: web.Request) -> None:
     attempt = await request.app[appkeys.LIMITS].attempt(request.remote or "unknown")
     if not attempt.admitted:
+        RATE_LIMITED.labels("ip_attempts").inc()
         raise RateLimited(
             f"too many requests without valid credentials from this address; retry after {attempt.retry_after} s",
             retryAfter=attempt.retry_after,
@@ -83,6 +87,16 @@ class View(GraphQLView):
         self.api_keys = ApiKeyAuthenticator()
 
     async def __call__(self, request: web.Request) -> web.StreamResponse:
+        started = time.perf_counter()
+        response = await self._answer(request)
+        context = request.get(CONTEXT)
+        operation = context.operation if context is not None else "none"
+        outcome = request.get(OUTCOME, "rejected")
+        REQUESTS.labels(operation, outcome).inc()
+        REQUEST_SECONDS.labels(operation, outcome).observe(time.perf_counter() - started)
+        return response
+
+    async def _answer(self, request: web.Request) -> web.StreamResponse:
         if request.method == "POST" and request.content_type != "application/json":
             # no form or multipart bodies: a cross-site <form> cannot post a query
             return error_response(BadUserInput("POST bodies must be application/json"), status=415)
@@ -107,6 +121,7 @@ class View(GraphQLView):
             limits=request.app[appkeys.LIMITS],
             request=request,
             response=response,
+            data=request.app.get(appkeys.DATA),
         )
         request[CONTEXT] = context
         return context
@@ -124,6 +139,7 @@ class View(GraphQLView):
 
     async def process_result(self, request: web.Request, result: ExecutionResult) -> GraphQLHTTPResponse:
         response = await super().process_result(request, result)
+        request[OUTCOME] = "error" if result.errors else "ok"
         context = request[CONTEXT]
         if context.response is not None:
             http_status.apply(context.response, result.errors or (), context.budget)

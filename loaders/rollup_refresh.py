@@ -12,17 +12,27 @@ whose repeat flags may change.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, case, delete, distinct, func, insert, or_, select
+from sqlalchemy.dialects.mysql import insert as mysql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from loaders.facts import FUNNEL_STEPS
 from loaders.keys import Granularity
 from loaders.periods import as_date, period_start
-from loaders.rollup_tables import customer_firsts, rollup_bookings, rollup_state, rollup_surveys, rollup_traffic
+from loaders.rollup_tables import (
+    customer_firsts,
+    data_versions,
+    rollup_bookings,
+    rollup_state,
+    rollup_surveys,
+    rollup_traffic,
+)
 from loaders.tables import bookings, pageviews, surveys
 
 SOURCES = ("pageviews", "bookings", "surveys")
@@ -135,6 +145,22 @@ async def rebuild(conn: AsyncConnection, tenant_id: str, source: str, spans: Seq
     for span in spans:
         await conn.execute(delete(table).where(*_rollup_where(source, tenant_id, span)))
         await conn.execute(insert(table).from_select(names, SELECTS[source](tenant_id, span)))
+    await bump_version(conn, tenant_id)
+
+
+async def bump_version(conn: AsyncConnection, tenant_id: str) -> None:
+    """A new data version for the tenant, in the caller's transaction (an upsert).
+
+    Random rather than counted: two stores sharing one Redis never meet on the same version.
+    """
+    version = secrets.randbits(62) + 1
+    if conn.dialect.name == "sqlite":
+        statement: Any = sqlite_insert(data_versions).values(tenant_id=tenant_id, version=version)
+        statement = statement.on_conflict_do_update(index_elements=["tenant_id"], set_={"version": version})
+    else:
+        statement = mysql_insert(data_versions).values(tenant_id=tenant_id, version=version)
+        statement = statement.on_duplicate_key_update(version=version)
+    await conn.execute(statement)
 
 
 async def _update_firsts(conn: AsyncConnection, tenant_id: str, spans: Sequence[Span]) -> set[date]:

@@ -90,5 +90,16 @@ rollup_state = Table(
     **MYSQL_OPTS,
 )
 
-ROLLUP_TABLES = (rollup_traffic, rollup_bookings, customer_firsts, rollup_surveys, rollup_state)
-__all__ = ["Char3", "ROLLUP_TABLES"]
+# The data version of each tenant, bumped in the same transaction as every rebuild of its
+# rollups: result cache keys contain it, so a cached answer never outlives the data it came
+# from. The tenant id "" is the fx rates' version (bumped by the change check).
+data_versions = Table(
+    "rollup_versions",
+    metadata,
+    Column("tenant_id", String(64), primary_key=True),
+    Column("version", BigInteger, nullable=False),
+    **MYSQL_OPTS,
+)
+FX_VERSION = ""
+
+ROLLUP_TABLES = (rollup_traffic, rollup_bookings, customer_firsts, rollup_surveys, rollup_state, data_versions)

@@ -14,10 +14,12 @@ and ids are invisible to it: run `analytics-gateway rollup refresh` after those.
 from __future__ import annotations
 
 import logging
+import zlib
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import date
+from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from loaders.periods import period_start
@@ -26,13 +28,15 @@ from loaders.rollup_refresh import (
     RAW,
     SOURCES,
     TS,
+    bump_version,
     day_of,
     record_state,
     refresh_days_in,
     refresh_tenant_in,
     tenants_with_data,
 )
-from loaders.rollup_tables import rollup_state
+from loaders.rollup_tables import FX_VERSION, rollup_state
+from loaders.tables import fx_rates
 
 log = logging.getLogger(__name__)
 __all__ = ["SOURCES", "refresh_days", "refresh_all", "check_changes", "touched_days"]
@@ -70,7 +74,10 @@ def touched_days(source: str, rows: Iterable[Mapping[str, object]]) -> dict[str,
 
 
 async def check_changes(engine: AsyncEngine) -> set[str]:
-    """Rebuild what changed behind the gateway's back since the last recorded state."""
+    """Rebuild what changed behind the gateway's back since the last recorded state.
+
+    Returns the tenants rebuilt, and FX_VERSION ("") when the fx rates changed.
+    """
     changed: set[str] = set()
     async with engine.connect() as conn:
         stored = {
@@ -82,6 +89,10 @@ async def check_changes(engine: AsyncEngine) -> set[str]:
             query = select(table.c.tenant_id, func.count(), func.max(table.c.id)).group_by(table.c.tenant_id)
             for tenant_id, count, top in await conn.execute(query):
                 live[(tenant_id, source)] = (int(count), int(top))
+        fx = (await conn.execute(select(func.count(), func.max(fx_rates.c.day), func.sum(fx_rates.c.usd_per_unit)))).one()
+    if await _fx_changed(engine, stored.get((FX_VERSION, "fx_rates")), _fx_token(fx)):
+        changed.add(FX_VERSION)
+    stored.pop((FX_VERSION, "fx_rates"), None)
     for key in sorted(stored.keys() | live.keys()):
         before, now = stored.get(key), live.get(key, (0, 0))
         if before == now:
@@ -97,6 +108,25 @@ async def check_changes(engine: AsyncEngine) -> set[str]:
         log.info("rollups of %s %s rebuilt after an outside change", tenant_id, source)
         changed.add(tenant_id)
     return changed
+
+
+def _fx_token(row: Any) -> tuple[int, int]:
+    count, last, total = row
+    return int(count), zlib.crc32(f"{last}|{total}".encode())
+
+
+async def _fx_changed(engine: AsyncEngine, before: tuple[int, int] | None, now: tuple[int, int]) -> bool:
+    """fx rates feed every converted amount: a change bumps their own data version."""
+    if before == now:
+        return False
+    async with engine.begin() as conn:
+        s = rollup_state.c
+        await conn.execute(delete(rollup_state).where(s.tenant_id == FX_VERSION, s.source == "fx_rates"))
+        await conn.execute(insert(rollup_state).values(
+            tenant_id=FX_VERSION, source="fx_rates", row_count=now[0], max_id=now[1], refreshed_at=datetime.utcnow()
+        ))
+        await bump_version(conn, FX_VERSION)
+    return True
 
 
 async def _appended_days(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterable
 from typing import TypeVar
 
 from loaders.dataloaders import Loaders
@@ -16,8 +16,9 @@ from resolvers.money import FxTable, MissingRate
 K = TypeVar("K", bound=Hashable)
 
 
-async def fx_table(loaders: Loaders) -> FxTable:
-    return FxTable(await loaders.rates())
+async def fx_table(loaders: Loaders, currencies: Iterable[str]) -> FxTable:
+    """The rates of the currencies involved only, not the whole table."""
+    return FxTable(await loaders.rates(currencies))
 
 
 async def bookings_by(
@@ -29,7 +30,7 @@ async def bookings_by(
     by_channel: bool = False,
 ) -> dict[K, BookingSums]:
     rows = await loaders.bookings.load((tenant_id, days, by_channel))
-    fx = await fx_table(loaders)
+    fx = await fx_table(loaders, {row.currency for row in rows if row.amount} | {currency})
     groups: dict[K, list[BookingDay]] = defaultdict(list)
     for row in rows:
         groups[group(row)].append(row)

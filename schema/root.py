@@ -14,6 +14,7 @@ from strawberry.types import ExecutionContext
 from auth.guard import RequestGuard
 from auth.query_limits import QueryLimits, limit_extensions
 from gateway.masking import ErrorMasking, code_request_errors
+from gateway.operation import OperationType
 from gateway.settling import SettleLoads
 from schema import enums  # noqa: F401 - registers the enums under their contract names
 from schema.query import Query
@@ -38,6 +39,7 @@ def build_schema(limits: QueryLimits | None = QueryLimits()) -> GatewaySchema:
         ),
         extensions=[
             SettleLoads,
+            OperationType,
             ErrorMasking,
             *(limit_extensions(limits) if limits is not None else []),
             RequestGuard,

@@ -1,0 +1,66 @@
+"""The DataService resource and the periodic rollup change check."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from cache.backend import open_backend
+from cache.results import ResultCache
+from gateway import appkeys
+from gateway.settings import Settings
+from loaders.cached import Ttl
+from loaders.service import DataService
+from telemetry.metrics import ROLLUP_REFRESHES
+
+log = logging.getLogger(__name__)
+
+
+def build_data_service(app: web.Application) -> DataService:
+    settings: Settings = app[appkeys.SETTINGS]
+    cache = None
+    if settings.cache:
+        layer, backend = open_backend(settings.redis_url, settings.cache_namespace)
+        cache = ResultCache(backend, layer)
+    return DataService(
+        app[appkeys.ENGINE],
+        rollups=settings.rollups,
+        cache=cache,
+        ttl=Ttl(closed=settings.cache_ttl_closed_seconds, open=settings.cache_ttl_open_seconds),
+        version_seconds=settings.cache_version_seconds,
+    )
+
+
+async def data_ctx(app: web.Application) -> AsyncIterator[None]:
+    data = build_data_service(app)
+    app[appkeys.DATA] = data
+    interval = app[appkeys.SETTINGS].rollup_check_seconds
+    stop = asyncio.Event()
+    checker = asyncio.create_task(_check_every(data, interval, stop)) if interval and data.rollups else None
+    yield
+    if checker is not None:
+        # a check half-way through its SQL finishes first: cancelling it would leave the
+        # driver answering a loop that is gone
+        stop.set()
+        await checker
+    await data.close()
+
+
+async def _check_every(data: DataService, interval: float, stop: asyncio.Event) -> None:
+    """Catch loads written behind the gateway's back: at start, then every `interval` seconds."""
+    failing = False
+    while not stop.is_set():
+        try:
+            changed = await data.check()
+            ROLLUP_REFRESHES.labels("change_check").inc(len(changed - {""}))
+            failing = False
+        except Exception:  # noqa: BLE001 - a failed check is retried; logged once per outage
+            if not failing:
+                log.exception("rollup change check failed; retrying every %s s", interval)
+            failing = True
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), interval)
