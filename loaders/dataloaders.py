@@ -186,8 +186,12 @@ class Loaders:
         return await _by_tenant(keys, fetch, str)
 
     async def rates(self, currencies: Iterable[str]) -> dict[str, list[Rate]]:
-        """The fx rates of these currencies only (none for USD): one statement per batch."""
-        wanted = sorted(set(currencies) - {USD})
+        """The fx rates of these currencies only (none for USD): one statement per batch.
+
+        USD goes through the loader too (without SQL): every caller then waits for the same
+        batch, so the resolvers of a portfolio reach their next loads in the same tick.
+        """
+        wanted = sorted(set(currencies))
         found = await self.currency_rates.load_many(wanted)
         return {code: rows for code, rows in zip(wanted, found) if rows}
 

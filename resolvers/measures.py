@@ -33,6 +33,7 @@ BOOKING_METRICS = frozenset(Metric) - TRAFFIC_METRICS - SURVEY_METRICS
 NEEDS_TRAFFIC = TRAFFIC_METRICS | {Metric.CONVERSION_RATE}
 NEEDS_BOOKINGS = BOOKING_METRICS
 NEEDS_SURVEYS = SURVEY_METRICS
+NEEDS_MONEY = frozenset({Metric.REVENUE, Metric.AVERAGE_BOOKING_VALUE})
 
 
 @dataclass(frozen=True)
@@ -59,14 +60,15 @@ class SurveySums:
         return None if self.answers == 0 else 100 * (self.promoters - self.detractors) / self.answers
 
 
-def sum_bookings(rows: Iterable[BookingDay], target: str, fx: FxTable) -> BookingSums:
+def sum_bookings(rows: Iterable[BookingDay], target: str, fx: FxTable | None) -> BookingSums:
+    """Without `fx` the revenue is not computed (left at 0): for callers that need no money."""
     rows = list(rows)
     return BookingSums(
         confirmed=sum(r.confirmed for r in rows),
         cancelled=sum(r.cancelled for r in rows),
         room_nights=sum(r.room_nights for r in rows),
         repeats=sum(r.repeats for r in rows),
-        revenue=revenue(rows, target, fx),
+        revenue=revenue(rows, target, fx) if fx is not None else Decimal("0.00"),
     )
 
 

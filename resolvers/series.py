@@ -9,7 +9,7 @@ from loaders.dataloaders import Loaders
 from loaders.facts import EMPTY_TRAFFIC, TenantRow
 from loaders.keys import DayRange, Granularity
 from loaders.periods import as_date
-from resolvers.measures import NEEDS_BOOKINGS, NEEDS_SURVEYS, NEEDS_TRAFFIC, BookingSums, Metric, SurveySums, value_of
+from resolvers.measures import NEEDS_BOOKINGS, NEEDS_MONEY, NEEDS_SURVEYS, NEEDS_TRAFFIC, BookingSums, Metric, SurveySums, value_of
 from resolvers.periods import clipped_start, period_starts
 from resolvers.sources import bookings_by, surveys_by, traffic_by
 
@@ -31,7 +31,9 @@ async def series(
         by_period = await traffic_by(loaders, tenant.id, days, granularity)
         traffic = {start_of(as_date(period)): stats for period, stats in by_period.items()}
     if metric in NEEDS_BOOKINGS:
-        bookings = await bookings_by(loaders, tenant.id, days, currency, lambda row: start_of(row.day))
+        bookings = await bookings_by(
+            loaders, tenant.id, days, currency, lambda row: start_of(row.day), money=metric in NEEDS_MONEY
+        )
     if metric in NEEDS_SURVEYS:
         surveys = await surveys_by(loaders, tenant.id, days, lambda row: start_of(row.day))
     return [

@@ -28,9 +28,11 @@ async def bookings_by(
     currency: str,
     group: Callable[[BookingDay], K],
     by_channel: bool = False,
+    money: bool = True,
 ) -> dict[K, BookingSums]:
+    """`money=False`: revenue is left at 0 and no fx rate is loaded (counts and rates only)."""
     rows = await loaders.bookings.load((tenant_id, days, by_channel))
-    fx = await fx_table(loaders, {row.currency for row in rows if row.amount} | {currency})
+    fx = await fx_table(loaders, {row.currency for row in rows if row.amount} | {currency}) if money else None
     groups: dict[K, list[BookingDay]] = defaultdict(list)
     for row in rows:
         groups[group(row)].append(row)
@@ -40,8 +42,10 @@ async def bookings_by(
         raise RuntimeError(f"tenant {tenant_id}: {error}") from error
 
 
-async def bookings_total(loaders: Loaders, tenant_id: str, days: DayRange, currency: str) -> BookingSums:
-    sums = await bookings_by(loaders, tenant_id, days, currency, lambda _row: None)
+async def bookings_total(
+    loaders: Loaders, tenant_id: str, days: DayRange, currency: str, money: bool = True
+) -> BookingSums:
+    sums = await bookings_by(loaders, tenant_id, days, currency, lambda _row: None, money=money)
     return sums.get(None, BookingSums())
 
 
