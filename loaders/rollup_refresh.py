@@ -82,8 +82,9 @@ def _traffic_select(tenant_id: str, span: Span) -> Any:
     # distinct powers of two: their SUM(DISTINCT) is their bitwise OR, on every dialect
     bit = case({step: 1 << i for i, step in enumerate(FUNNEL_STEPS)}, value=pv.step, else_=0)
     dims = [pv.session_id, pv.visitor_id, pv.channel, pv.device, pv.country, pv.logged_in]
+    n = func.row_number().over(partition_by=day)
     return (
-        select(pv.tenant_id, day, *dims, func.sum(distinct(bit)), func.count())
+        select(pv.tenant_id, day, n, *dims, func.sum(distinct(bit)), func.count())
         .where(*_raw_where("pageviews", tenant_id, span))
         .group_by(pv.tenant_id, day, *dims)
     )

@@ -15,13 +15,16 @@ from loaders.tables import MYSQL_OPTS, Char2, Char3, metadata
 # One row per tenant, day, session, visitor and dimension values seen together (normally one
 # per session and day): the distinct visitors, sessions and funnel steps of any range and any
 # grouping are COUNT(DISTINCT ...) over these rows, and `pageviews` sums to the pageview count.
-# No primary key: country is nullable (NULL is its own group, "unknown" in the API), and rows
-# are only ever replaced by whole (tenant, day) slices, never updated one by one.
+# The primary key clusters the rows by tenant and day (InnoDB, and SQLite WITHOUT ROWID), so a
+# range is one sequential read; `n` numbers the rows of a day (the natural key cannot be the
+# primary key: country is nullable, NULL being its own group, "unknown" in the API). Rows are
+# only ever replaced by whole (tenant, day) slices, never updated one by one.
 rollup_traffic = Table(
     "rollup_traffic",
     metadata,
-    Column("tenant_id", String(64), nullable=False),
-    Column("day", Date, nullable=False),
+    Column("tenant_id", String(64), primary_key=True),
+    Column("day", Date, primary_key=True),
+    Column("n", Integer, primary_key=True, autoincrement=False),
     Column("session_id", String(64), nullable=False),
     Column("visitor_id", String(64), nullable=False),
     Column("channel", String(32), nullable=False),
@@ -35,6 +38,7 @@ rollup_traffic = Table(
     # first, distinct sessions and the funnel only the second
     Index("ix_rollup_traffic_visitors", "tenant_id", "day", "visitor_id", "logged_in"),
     Index("ix_rollup_traffic_sessions", "tenant_id", "day", "session_id", "steps"),
+    sqlite_with_rowid=False,
     **MYSQL_OPTS,
 )
 
@@ -52,6 +56,7 @@ rollup_bookings = Table(
     Column("room_nights", BigInteger, nullable=False),
     Column("cents", BigInteger, nullable=False),
     Column("repeats", Integer, nullable=False),
+    sqlite_with_rowid=False,
     **MYSQL_OPTS,
 )
 
@@ -63,6 +68,7 @@ customer_firsts = Table(
     Column("tenant_id", String(64), primary_key=True),
     Column("customer_id", String(64), primary_key=True),
     Column("first_confirmed_at", DateTime, nullable=False),
+    sqlite_with_rowid=False,
     **MYSQL_OPTS,
 )
 
@@ -74,6 +80,7 @@ rollup_surveys = Table(
     Column("answers", Integer, nullable=False),
     Column("promoters", Integer, nullable=False),
     Column("detractors", Integer, nullable=False),
+    sqlite_with_rowid=False,
     **MYSQL_OPTS,
 )
 

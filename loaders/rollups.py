@@ -116,8 +116,11 @@ def _fx_token(row: Any) -> tuple[int, int]:
 
 
 async def _fx_changed(engine: AsyncEngine, before: tuple[int, int] | None, now: tuple[int, int]) -> bool:
-    """fx rates feed every converted amount: a change bumps their own data version."""
-    if before == now:
+    """fx rates feed every converted amount: a change bumps their own data version.
+
+    Nothing recorded and no rates is no change: a check of an empty store writes nothing.
+    """
+    if before == now or (before is None and now[0] == 0):
         return False
     async with engine.begin() as conn:
         s = rollup_state.c
