@@ -10,8 +10,8 @@ from strawberry.extensions import SchemaExtension
 
 from auth.cost import CostAnalyzer
 from auth.limits import Budget
-from auth.tiers import ORDER
-from gateway.errors import Forbidden, QueryTooComplex, RateLimited
+from core.errors import Forbidden, QueryTooComplex, RateLimited
+from core.vocabulary import TIER_ORDER as ORDER
 from telemetry.metrics import RATE_LIMITED
 
 DRY_RUN = "costDryRun"

@@ -1,24 +1,23 @@
+"""Who is calling, as proven by a token or an API key."""
+
 from __future__ import annotations
 
-from dataclasses import dataclass
-from enum import Enum
+from dataclasses import dataclass, field
 
-from auth.tiers import Tier
-
-
-class PrincipalKind(str, Enum):
-    USER = "USER"
-    API_KEY = "API_KEY"
+from core.vocabulary import DEFAULT_SCOPES, PrincipalKind, Scope, Tier
 
 
 @dataclass(frozen=True)
 class Principal:
-    """Who is calling, as proven by a token or an API key."""
-
     kind: PrincipalKind
     subject: str
     tier: Tier
     tenant_ids: tuple[str, ...]
+    # RFC 9068 scope words; `read` when the credential states none
+    scopes: frozenset[str] = field(default=DEFAULT_SCOPES)
 
     def can_read(self, tenant_id: str) -> bool:
         return tenant_id in self.tenant_ids
+
+    def has_scope(self, scope: Scope) -> bool:
+        return scope.value in self.scopes

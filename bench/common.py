@@ -23,7 +23,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine  # noqa: E402
 
 from auth.principal import Principal, PrincipalKind  # noqa: E402
 from auth.tiers import Tier  # noqa: E402
-from cache.results import ResultCache  # noqa: E402
 from gateway.context import build_context  # noqa: E402
 from gateway.settings import Settings  # noqa: E402
 from loaders.service import DataService  # noqa: E402
@@ -64,8 +63,7 @@ class Counter:
 
 
 def service(engine: AsyncEngine, *, cache: bool, rollups: bool = True) -> DataService:
-    backend = ResultCache(SimpleMemoryCache(), "memory") if cache else None
-    return DataService(engine, rollups=rollups, cache=backend, version_seconds=3600)
+    return DataService(engine, cache=SimpleMemoryCache(), rollups=rollups, caching=cache)
 
 
 async def execute(data: DataService, settings: Settings, query: str, variables: dict[str, Any],

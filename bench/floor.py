@@ -28,7 +28,7 @@ import jwt
 from common import machine, percentile
 
 from gateway.database import create_engine
-from gateway.seeding import seed_store
+from demo.seeding import seed_store
 from gateway.settings import Settings
 from loaders.store import first_tenant_id
 

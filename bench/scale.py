@@ -28,10 +28,11 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from tqdm import tqdm
 
-from gateway.demo_data import fx_rows
+from demo.data import fx_rows
 from gateway.settings import Settings
 from loaders.rollups import refresh_all
-from loaders.store import analyze, create_schema, insert_rows
+from loaders.bulk_insert import insert_rows
+from loaders.store import analyze, create_schema
 from loaders.tables import fx_rates, tenants
 
 END = date(2026, 2, 28)

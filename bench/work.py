@@ -23,7 +23,7 @@ from typing import Any
 from common import Counter, execute, machine, measure, service
 
 from gateway.database import create_engine
-from gateway.seeding import seed_store
+from demo.seeding import seed_store
 from gateway.settings import Settings
 from loaders.store import first_tenant_id
 

@@ -16,13 +16,13 @@ from pathlib import Path
 from aiohttp import web
 from pydantic import ValidationError
 
-from auth.tiers import Tier
 from auth.tokens import mint
-from auth.verifier import jwt_secret
+from core.vocabulary import Tier
 from gateway import cli_keys
 from gateway.app import create_app
-from gateway.database import create_engine
+from gateway.database import with_engine
 from gateway.settings import Settings, describe
+from gateway.verifier import jwt_secret
 from loaders.store import create_schema, tenant_count
 
 DURATION = re.compile(r"(\d+)([smhd])")
@@ -95,18 +95,18 @@ def _serve(settings: Settings, _args: argparse.Namespace) -> int:
 
 
 def _init_db(settings: Settings, _args: argparse.Namespace) -> int:
-    asyncio.run(_with_engine(settings, create_schema))
+    asyncio.run(with_engine(settings, create_schema))
     print("tables ready")
     return 0
 
 
 def _seed(settings: Settings, args: argparse.Namespace) -> int:
-    from gateway.seeding import seed_store
+    from demo.seeding import seed_store
 
     async def run(engine) -> dict[str, int]:  # type: ignore[no-untyped-def]
         return await seed_store(engine, tenants=args.tenants, days=args.days, seed=args.seed, end=args.end)
 
-    counts = asyncio.run(_with_engine(settings, run))
+    counts = asyncio.run(with_engine(settings, run))
     print("seeded " + ", ".join(f"{n} {table}" for table, n in counts.items()))
     return 0
 
@@ -116,12 +116,12 @@ def _demo(settings: Settings, args: argparse.Namespace) -> int:
         await create_schema(engine)
         return await tenant_count(engine)
 
-    existing = asyncio.run(_with_engine(settings, tenants_present))
+    existing = asyncio.run(with_engine(settings, tenants_present))
     if existing:
         print(f"store has {existing} tenants: reusing it as it is")
     else:
         _seed(settings, args)
-    first = asyncio.run(_with_engine(settings, _first_tenant))
+    first = asyncio.run(with_engine(settings, _first_tenant))
     secret = jwt_secret(settings)
     if secret is None:
         raise ValueError("JWT_SECRET is required to print a demo token")
@@ -157,9 +157,28 @@ def _rollup(settings: Settings, args: argparse.Namespace) -> int:
         return await refresh_all(engine, args.tenant, args.since)
 
     started = time.perf_counter()
-    tenants = asyncio.run(_with_engine(settings, run)) - {""}
+    changed = asyncio.run(_with_engine(settings, run))
+    if settings.redis_url and changed:
+        asyncio.run(_bump_versions(settings.redis_url, changed))
+    tenants = changed - {""}
     print(f"rollups rebuilt for {len(tenants)} tenant(s) in {time.perf_counter() - started:.1f} s")
     return 0
+
+
+async def _bump_versions(url: str, tenants: set[str]) -> None:
+    """Replicas sharing this Redis drop their cached answers at once (without Redis, the
+    servers' change check notices the new versions within ROLLUP_CHECK_SECONDS)."""
+    from redis.asyncio import Redis
+
+    from loaders.versions import DataVersions
+
+    client = Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
+    try:
+        versions = DataVersions(client)
+        for tenant_id in sorted(tenants):
+            await versions.bump(tenant_id)
+    finally:
+        await client.aclose()
 
 
 def _export_schema(_settings: Settings, args: argparse.Namespace) -> int:
@@ -168,14 +187,6 @@ def _export_schema(_settings: Settings, args: argparse.Namespace) -> int:
     args.path.write_text(sdl())
     print(f"wrote {args.path}")
     return 0
-
-
-async def _with_engine(settings: Settings, action):  # type: ignore[no-untyped-def]
-    engine = create_engine(settings)
-    try:
-        return await action(engine)
-    finally:
-        await engine.dispose()
 
 
 COMMANDS = {

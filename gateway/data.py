@@ -1,4 +1,4 @@
-"""The DataService resource and the periodic rollup change check."""
+"""The periodic rollup change check, as a resource of the app (docs/performance.md)."""
 
 from __future__ import annotations
 
@@ -9,35 +9,15 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from cache.backend import open_backend
-from cache.results import ResultCache
 from gateway import appkeys
-from gateway.settings import Settings
-from loaders.cached import Ttl
 from loaders.service import DataService
 from telemetry.metrics import ROLLUP_REFRESHES
 
 log = logging.getLogger(__name__)
 
 
-def build_data_service(app: web.Application) -> DataService:
-    settings: Settings = app[appkeys.SETTINGS]
-    cache = None
-    if settings.cache:
-        layer, backend = open_backend(settings.redis_url, settings.cache_namespace)
-        cache = ResultCache(backend, layer)
-    return DataService(
-        app[appkeys.ENGINE],
-        rollups=settings.rollups,
-        cache=cache,
-        ttl=Ttl(closed=settings.cache_ttl_closed_seconds, open=settings.cache_ttl_open_seconds),
-        version_seconds=settings.cache_version_seconds,
-    )
-
-
-async def data_ctx(app: web.Application) -> AsyncIterator[None]:
-    data = build_data_service(app)
-    app[appkeys.DATA] = data
+async def rollup_check_ctx(app: web.Application) -> AsyncIterator[None]:
+    data = app[appkeys.DATA]
     interval = app[appkeys.SETTINGS].rollup_check_seconds
     stop = asyncio.Event()
     checker = asyncio.create_task(_check_every(data, interval, stop)) if interval and data.rollups else None
@@ -47,7 +27,6 @@ async def data_ctx(app: web.Application) -> AsyncIterator[None]:
         # driver answering a loop that is gone
         stop.set()
         await checker
-    await data.close()
 
 
 async def _check_every(data: DataService, interval: float, stop: asyncio.Event) -> None:

@@ -21,7 +21,7 @@ async def metrics(_request: web.Request) -> web.Response:
 
 
 async def telemetry_ctx(app: web.Application) -> AsyncIterator[None]:
-    instrument_engine(app[appkeys.ENGINE])
+    instrument_engine(app[appkeys.DATA].engine)
     monitor = LoopStallMonitor()
     app[STALLS] = monitor
     monitor.start()

@@ -12,49 +12,22 @@ from strawberry.aiohttp.views import GraphQLView
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
 
-from auth.api_keys import ApiKeyAuthenticator
 from auth.principal import Principal
+from core.errors import (
+    ApiError,
+    BadUserInput,
+    RateLimited,
+    ServiceUnavailable,
+    Unauthenticated,
+)
 from gateway import appkeys
-from gateway.context import Context, build_context
 from gateway import status as http_status
-from gateway.errors import ApiError, BadUserInput, RateLimited, ServiceUnavailable, Unauthenticated
+from gateway.context import build_context
+from schema.context import Context
 from telemetry.metrics import RATE_LIMITED, REQUEST_SECONDS, REQUESTS
 
 CONTEXT = web.RequestKey("graphql_context", Context)
 OUTCOME = web.RequestKey("graphql_outcome", str)  # ok or error; absent: refused before execution
-API_KEY_HEADER = "X-API-Key"
-
-
-def bearer_token(request: web.Request) -> str | None:
-    header = request.headers.get("Authorization")
-    if header is None:
-        return None
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise Unauthenticated("Authorization header must be `Bearer <token>`")
-    return token.strip()
-
-
-def api_key(request: web.Request) -> str | None:
-    keys = request.headers.getall(API_KEY_HEADER, [])
-    if len(keys) > 1:
-        raise Unauthenticated(f"send one credential: {API_KEY_HEADER} appears {len(keys)} times")
-    return keys[0] if keys else None
-
-
-async def authenticate(request: web.Request, api_keys: ApiKeyAuthenticator) -> Principal | None:
-    """The caller from `Authorization: Bearer <jwt>` or `X-API-Key: <key>`, None without either.
-
-    Sending both is refused rather than picking one: a client that sends two credentials
-    is confused, and whichever we preferred could silently read with the wrong scope.
-    """
-    if "Authorization" in request.headers and API_KEY_HEADER in request.headers:
-        raise Unauthenticated(f"send one credential: either `Authorization: Bearer <token>` or `{API_KEY_HEADER}`")
-    key = api_key(request)
-    if key is not None:
-        return await api_keys.authenticate(request.app[appkeys.ENGINE], key)
-    token = bearer_token(request)
-    return None if token is None else request.app[appkeys.VERIFIER].verify(token)
 
 
 def error_response(error: ApiError, status: int = 401, headers: dict[str, str] | None = None) -> web.Response:
@@ -81,11 +54,6 @@ def _http_error(request: web.Request, error: HTTPException) -> web.Response:
 
 
 class View(GraphQLView):
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        # one per app (create_app builds one View), so the last_used throttle is per process
-        self.api_keys = ApiKeyAuthenticator()
-
     async def __call__(self, request: web.Request) -> web.StreamResponse:
         started = time.perf_counter()
         response = await self._answer(request)
@@ -114,14 +82,13 @@ class View(GraphQLView):
 
     async def get_context(self, request: web.Request, response: Any) -> Context:
         context = build_context(
-            engine=request.app[appkeys.ENGINE],
+            data=request.app[appkeys.DATA],
             settings=request.app[appkeys.SETTINGS],
             principal=await self._principal(request),
             tiers=request.app[appkeys.TIERS],
             limits=request.app[appkeys.LIMITS],
             request=request,
             response=response,
-            data=request.app.get(appkeys.DATA),
         )
         request[CONTEXT] = context
         return context
@@ -129,7 +96,8 @@ class View(GraphQLView):
     async def _principal(self, request: web.Request) -> Principal | None:
         """Requests without valid credentials are counted per IP; past the limit they get 429."""
         try:
-            principal = await authenticate(request, self.api_keys)
+            app = request.app
+            principal = await app[appkeys.AUTHENTICATOR].authenticate(app[appkeys.DATA].engine, request.headers.items())
         except Unauthenticated:
             await _count_attempt(request)
             raise

@@ -20,14 +20,14 @@ from typing import Protocol, TypeVar
 
 from cache.flights import Flights
 from cache.results import ResultCache
-from loaders.keys import DayRange
+from core.calendar import DayRange
 
 V = TypeVar("V")
 Row = TypeVar("Row")
 
 
 class Versions(Protocol):
-    async def of(self, tenant_ids: Sequence[str]) -> dict[str, int]: ...
+    async def get_many(self, tenant_ids: Sequence[str]) -> dict[str, int]: ...
 
 
 @dataclass(frozen=True)
@@ -80,9 +80,9 @@ class CachedFacts:
     ) -> dict[str, V]:
         """`versions_of`: shared data (fx rates) versioned as a whole under that id."""
         if versions_of is None:
-            versions = await self.versions.of(ids)
+            versions = await self.versions.get_many(ids)
         else:
-            shared = (await self.versions.of([versions_of])).get(versions_of, 0)
+            shared = (await self.versions.get_many([versions_of])).get(versions_of, 0)
             versions = dict.fromkeys(ids, shared)
         keys = {tid: _key(kind, tid, versions.get(tid, 0), _shape(rest)) for tid in ids}
         found = dict(zip(ids, await self.cache.get_many([keys[tid] for tid in ids])))
@@ -104,7 +104,7 @@ class CachedFacts:
         load: Callable[[list[str], DayRange], Awaitable[dict[str, list[Row]]]],
         day_of: Callable[[Row], date],
     ) -> dict[str, list[Row]]:
-        versions = await self.versions.of(ids)
+        versions = await self.versions.get_many(ids)
         wanted = months(days)
         keys = {(t, m): _key(kind, t, versions.get(t, 0), m, _shape(extra)) for t in ids for m in wanted}
         order = list(keys)

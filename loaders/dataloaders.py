@@ -13,15 +13,14 @@ from typing import Any, TypeVar
 from sqlalchemy.ext.asyncio import AsyncEngine
 from strawberry.dataloader import DataLoader
 
+from core.calendar import DayRange
 from loaders import queries, rollup_queries
 from loaders.cached import CachedFacts
-from loaders.facts import BookingDay, Rate, SurveyDay, TenantRow, Traffic
+from loaders.facts import BookingDay, Rate, SurveyDay, TenantRow, Traffic, TrafficShape
 from loaders.fingerprint import fingerprint_query
-from loaders.keys import DayRange
-from loaders.rollup_tables import FX_VERSION
 from loaders.peers import active_query, segment_members_query
 from loaders.periods import as_date
-from loaders.queries import TrafficShape
+from loaders.rollup_tables import FX_VERSION
 
 V = TypeVar("V")
 TrafficKey = tuple[str, DayRange, TrafficShape]
@@ -61,6 +60,7 @@ class Loaders:
         self.surveys: DataLoader[SurveysKey, list[SurveyDay]] = DataLoader(self._surveys)
         self._inflight: set[asyncio.Task[Sequence[Any]]] = set()
         self.currency_rates: DataLoader[str, list[Rate]] = DataLoader(self._currency_rates)
+        self._derived: dict[str, DataLoader[Any, Any]] = {}
         # intelligence: benchmark peers and the forecast cache's data fingerprint
         self.segment_members: DataLoader[str, list[str]] = DataLoader(self._segment_members)
         self.active: DataLoader[ActiveKey, bool] = DataLoader(self._active)
@@ -184,6 +184,16 @@ class Loaders:
             return {tenant_id: ",".join(sorted(parts.get(tenant_id, []) + shared)) for tenant_id in ids}
 
         return await _by_tenant(keys, fetch, str)
+
+    def derived(self, name: str, batch: Callable[[list[Any]], Awaitable[list[Any]]]) -> DataLoader[Any, Any]:
+        """A per-request DataLoader for values computed from loads (e.g. summed bookings).
+
+        The layers above memoise their derived values here, by key, so fields that need the
+        same value share one computation, and a portfolio's tenants share one batch.
+        """
+        if name not in self._derived:
+            self._derived[name] = DataLoader(batch)
+        return self._derived[name]
 
     async def rates(self, currencies: Iterable[str]) -> dict[str, list[Rate]]:
         """The fx rates of these currencies only (none for USD): one statement per batch.

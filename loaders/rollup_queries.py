@@ -10,10 +10,10 @@ from typing import Any
 
 from sqlalchemy import Select, case, distinct, func, literal, select, true
 
-from loaders.facts import FUNNEL_STEPS
-from loaders.keys import DayRange, Dimension, Granularity
+from loaders.facts import TrafficShape
+from core.calendar import DayRange
+from core.vocabulary import FUNNEL_STEPS, Dimension, Granularity
 from loaders.periods import period_start
-from loaders.queries import TrafficShape
 from loaders.rollup_tables import rollup_bookings, rollup_surveys, rollup_traffic
 
 R = rollup_traffic.c

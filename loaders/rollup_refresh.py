@@ -22,8 +22,8 @@ from sqlalchemy.dialects.mysql import insert as mysql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from loaders.facts import FUNNEL_STEPS
-from loaders.keys import Granularity
+from core.vocabulary import FUNNEL_STEPS
+from core.vocabulary import Granularity
 from loaders.periods import as_date, period_start
 from loaders.rollup_tables import (
     customer_firsts,
@@ -82,7 +82,7 @@ def _traffic_select(tenant_id: str, span: Span) -> Any:
     # distinct powers of two: their SUM(DISTINCT) is their bitwise OR, on every dialect
     bit = case({step: 1 << i for i, step in enumerate(FUNNEL_STEPS)}, value=pv.step, else_=0)
     dims = [pv.session_id, pv.visitor_id, pv.channel, pv.device, pv.country, pv.logged_in]
-    n = func.row_number().over(partition_by=day)
+    n = func.row_number().over(partition_by=day, order_by=dims)  # ordered: a rebuild gives the same rows
     return (
         select(pv.tenant_id, day, n, *dims, func.sum(distinct(bit)), func.count())
         .where(*_raw_where("pageviews", tenant_id, span))

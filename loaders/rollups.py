@@ -23,7 +23,7 @@ from sqlalchemy import delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from loaders.periods import period_start
-from loaders.keys import Granularity
+from core.vocabulary import Granularity
 from loaders.rollup_refresh import (
     RAW,
     SOURCES,

@@ -1,51 +1,61 @@
-"""Each tenant's data version, as the store holds it (bumped with every rollup rebuild).
+"""A per-tenant data version that every write bumps, so caches never serve stale numbers.
 
-Read at most every `max_age` seconds per tenant (one small statement for all tenants of a
-request), and at once after this process wrote (`expire`). Another replica's write is
-therefore seen within `max_age`; a write through this process immediately.
+With Redis the counters are shared by every replica (INCR is atomic); without it they live in
+this process. If Redis fails, the local counters take over (logged once per outage): a cache
+keyed on them may then miss more often, never serve another version's numbers as current.
 """
 
 from __future__ import annotations
 
-import math
-import time
-from collections.abc import Iterable, Sequence
+import logging
+from collections import defaultdict
+from collections.abc import Sequence
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncEngine
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
-from cache.flights import Flights
-from loaders.rollup_tables import data_versions
+log = logging.getLogger("gateway.versions")
+PREFIX = "gateway:data-version:"
 
 
 class DataVersions:
-    def __init__(self, engine: AsyncEngine, max_age: float = 1.0) -> None:
-        self.engine = engine
-        self.max_age = max_age
-        self._known: dict[str, int] = {}
-        self._read_at: dict[str, float] = {}
-        self._flights = Flights()
+    def __init__(self, redis: Redis | None = None) -> None:
+        self.redis = redis
+        self._local: dict[str, int] = defaultdict(int)
+        self._degraded = False
 
-    async def of(self, tenant_ids: Sequence[str]) -> dict[str, int]:
-        now = time.monotonic()
-        stale = sorted({t for t in tenant_ids if now - self._read_at.get(t, -math.inf) > self.max_age})
-        if stale:
-            await self._flights.run(tuple(stale), lambda: self._read(stale))
-        return {t: self._known.get(t, 0) for t in tenant_ids}
+    async def get_many(self, tenant_ids: Sequence[str]) -> dict[str, int]:
+        if self.redis is not None and tenant_ids:
+            try:
+                values = await self.redis.mget([PREFIX + tenant_id for tenant_id in tenant_ids])
+                self._recovered()
+                return {tenant_id: int(value or 0) for tenant_id, value in zip(tenant_ids, values)}
+            except (RedisError, OSError) as error:
+                self._degrade(error)
+        return {tenant_id: self._local[tenant_id] for tenant_id in tenant_ids}
 
-    async def _read(self, tenant_ids: list[str]) -> None:
-        started = time.monotonic()
-        v = data_versions.c
-        async with self.engine.connect() as conn:
-            rows = dict((await conn.execute(select(v.tenant_id, v.version).where(v.tenant_id.in_(tenant_ids)))).all())
-        for tenant_id in tenant_ids:
-            self._known[tenant_id] = int(rows.get(tenant_id, 0))
-            self._read_at[tenant_id] = started
+    async def get(self, tenant_id: str) -> int:
+        return (await self.get_many([tenant_id]))[tenant_id]
 
-    def expire(self, tenant_ids: Iterable[str] | None = None) -> None:
-        """Forget what was read, so the next request reads the versions again."""
-        if tenant_ids is None:
-            self._read_at.clear()
-        else:
-            for tenant_id in tenant_ids:
-                self._read_at.pop(tenant_id, None)
+    async def bump(self, tenant_id: str) -> int:
+        # the local counter moves too, so a later fallback never reuses a version number
+        self._local[tenant_id] += 1
+        if self.redis is not None:
+            try:
+                value = int(await self.redis.incr(PREFIX + tenant_id))
+                self._recovered()
+                self._local[tenant_id] = max(self._local[tenant_id], value)
+                return value
+            except (RedisError, OSError) as error:
+                self._degrade(error)
+        return self._local[tenant_id]
+
+    def _degrade(self, error: Exception) -> None:
+        if not self._degraded:
+            self._degraded = True
+            log.warning("data versions: Redis unavailable (%s); using per-process counters", type(error).__name__)
+
+    def _recovered(self) -> None:
+        if self._degraded:
+            self._degraded = False
+            log.warning("data versions: Redis is back")

@@ -13,12 +13,12 @@ from strawberry.types import ExecutionContext
 
 from auth.guard import RequestGuard
 from auth.query_limits import QueryLimits, limit_extensions
-from gateway.masking import ErrorMasking, code_request_errors
-from gateway.operation import OperationType
-from gateway.settling import SettleLoads
+from schema.operation import OperationType
 from schema import enums  # noqa: F401 - registers the enums under their contract names
+from schema.masking import ErrorMasking, code_request_errors
 from schema.query import Query
 from schema.scalars import ExactDecimal, OffsetDateTime, StrictDate
+from schema.settling import SettleLoads
 
 
 class GatewaySchema(strawberry.Schema):

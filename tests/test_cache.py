@@ -15,16 +15,17 @@ from aiocache import SimpleMemoryCache
 from sqlalchemy import event, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from cache.backend import open_backend, redis_options
 from cache.results import ResultCache
 from gateway.app import create_app
 from gateway.database import create_engine
-from gateway.seeding import seed_store
+from gateway.resources import cache_namespace
+from demo.seeding import seed_store
 from gateway.settings import Settings
 from loaders.dataloaders import Loaders
-from loaders.keys import DayRange, Dimension, Granularity
+from core.calendar import DayRange
+from core.vocabulary import Dimension, Granularity
 from loaders.service import DataService
-from loaders.store import insert_rows
+from loaders.bulk_insert import insert_rows
 from loaders.tables import bookings, tenants
 from telemetry.metrics import CACHE_ERRORS, CACHE_HITS
 from tests.conftest import BACKENDS, SECRET, make_token
@@ -62,9 +63,8 @@ async def _tenant_ids(engine: AsyncEngine) -> list[str]:
         return [row[0] for row in await conn.execute(select(tenants.c.id).order_by(tenants.c.id))]
 
 
-def _service(engine: AsyncEngine, backend: Any = None, version_seconds: float = 0) -> DataService:
-    cache = ResultCache(backend or SimpleMemoryCache(), "memory")
-    return DataService(engine, cache=cache, version_seconds=version_seconds)
+def _service(engine: AsyncEngine, backend: Any = None) -> DataService:
+    return DataService(engine, cache=backend or SimpleMemoryCache())
 
 
 def _random_keys(rng: random.Random, ids: list[str], n: int) -> list[tuple[str, DayRange, Any]]:
@@ -102,7 +102,7 @@ def test_cached_equals_uncached_for_overlapping_ranges(store: str) -> None:
     async def scenario(engine: AsyncEngine) -> tuple[list[Any], list[Any], list[Any], int]:
         ids = await _tenant_ids(engine)
         keys = _random_keys(random.Random(3), ids, 40)
-        data = _service(engine, version_seconds=3600)
+        data = _service(engine)
         cold = await _answers(data.loaders(), keys)  # fills month chunks, reused by later ranges
         warm = await _answers(data.loaders(), list(reversed(keys)))
         seen: list[str] = []
@@ -173,12 +173,12 @@ def test_identical_concurrent_misses_run_once(store: str) -> None:
     assert all(answer == answers[0] for answer in answers)
 
 
-def test_redis_url_is_parsed_for_aiocache() -> None:
-    assert redis_options("redis://:s%40cret@cache.internal:6380/3") == {
-        "endpoint": "cache.internal", "port": 6380, "db": 3, "password": "s@cret", "ssl": False}
-    assert redis_options("rediss://h")["ssl"] is True
-    with pytest.raises(ValueError):
-        redis_options("redis://h/not-a-number")
+def test_two_stores_never_share_cache_keys() -> None:
+    one = cache_namespace(Settings(database_url="mysql+aiomysql://u:secret@db:3306/prod"))
+    two = cache_namespace(Settings(database_url="mysql+aiomysql://u:secret@db:3306/staging"))
+    assert one != two and one.startswith("gw:cache:") and "secret" not in one
+    same = cache_namespace(Settings(database_url="mysql+aiomysql://u:other@db:3306/prod"))
+    assert same == one  # the replicas of one store share it, whatever their password
 
 
 async def _dashboard(client: Any, tenant_id: str, start: str = "2025-11-01", end: str = "2026-02-10") -> Any:
@@ -246,7 +246,3 @@ async def test_a_broken_backend_is_bypassed_then_retried() -> None:
     await cache.set_many([("a", 1)], ttl=10)
     assert await cache.get_many(["a"]) == [1]
 
-
-def test_memory_is_the_default_layer() -> None:
-    assert open_backend(None)[0] == "memory"
-    assert open_backend("redis://127.0.0.1:6379/15")[0] == "redis"

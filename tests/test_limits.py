@@ -11,8 +11,9 @@ from dataclasses import replace
 import pytest
 
 from auth.limits import RateLimits, redis_storage
-from auth.principal import Principal, PrincipalKind
-from auth.tiers import Tier, TierTable, default_tiers
+from auth.principal import Principal
+from auth.tiers import TierTable, default_tiers
+from core.vocabulary import PrincipalKind, Tier
 from tests.services import redis_url
 
 BUDGET = 300

@@ -72,4 +72,4 @@ async def _first_tenant(client: Any) -> str:
     from loaders.store import first_tenant_id
     from gateway import appkeys
 
-    return await first_tenant_id(client.app[appkeys.ENGINE])
+    return await first_tenant_id(client.app[appkeys.DATA].engine)

@@ -21,10 +21,11 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from loaders.dataloaders import Loaders
-from loaders.keys import DayRange, Dimension, Granularity
+from core.calendar import DayRange
+from core.vocabulary import Dimension, Granularity
 from loaders.rollup_tables import customer_firsts, rollup_bookings, rollup_surveys, rollup_traffic
 from loaders.rollups import check_changes, refresh_all
-from loaders.store import insert_rows
+from loaders.bulk_insert import insert_rows
 from loaders.tables import bookings, pageviews, surveys
 from tests import datagen
 from tests.oracle import Oracle, read_raw

@@ -10,7 +10,6 @@ from strawberry.extensions import MaskErrors
 
 from auth.query_limits import is_limit_error
 
-
 log = logging.getLogger("gateway.errors")
 
 
