@@ -55,8 +55,6 @@ class Settings(BaseSettings):
     cache: bool = True
     cache_ttl_closed_seconds: float = Field(3600, gt=0, le=30 * 86_400)
     cache_ttl_open_seconds: float = Field(30, gt=0, le=86_400)
-    # how stale another replica's view of a tenant's data version may be
-    cache_version_seconds: float = Field(1.0, ge=0, le=3600)
     # prefix of every cache key in Redis
     cache_namespace: str = Field("gw:cache:", min_length=1, max_length=100)
 
