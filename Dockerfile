@@ -6,6 +6,7 @@ COPY auth auth
 COPY schema schema
 COPY resolvers resolvers
 COPY loaders loaders
+COPY web web
 RUN pip install --no-cache-dir .
 ENV HOST=0.0.0.0 PORT=8000
 EXPOSE 8000

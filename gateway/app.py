@@ -8,6 +8,7 @@ from auth.authenticator import Authenticator
 from auth.permissions import gated_fields
 from auth.tiers import load_tiers
 from gateway import appkeys
+from gateway.cors import allow_cross_origin
 from gateway.data import rollup_check_ctx
 from gateway.health import health, ready
 from gateway.middleware import request_meta
@@ -16,6 +17,7 @@ from gateway.settings import Settings
 from gateway.telemetry import metrics, telemetry_ctx
 from gateway.verifier import build_verifier
 from gateway.view import View
+from gateway.web import add_pages
 from schema.root import build_schema
 
 
@@ -28,8 +30,12 @@ def create_app(settings: Settings) -> web.Application:
     # cleanup runs in reverse: the authenticator drains before the data service closes
     app.cleanup_ctx.extend([data_ctx, telemetry_ctx, rollup_check_ctx, limits_ctx, authenticator_ctx])
     view = View(schema=schema, graphql_ide="graphiql" if settings.graphiql else None)
-    app.router.add_route("*", "/graphql", view)
+    # per method, not "*": CORS answers the OPTIONS preflight on the same resource
+    app.router.add_get("/graphql", view)
+    app.router.add_post("/graphql", view)
     app.router.add_get("/health", health)
     app.router.add_get("/ready", ready)
     app.router.add_get("/metrics", metrics)
+    add_pages(app)
+    allow_cross_origin(app, settings.cors_origins)  # last: it covers the routes registered above
     return app

@@ -23,6 +23,7 @@ from core.errors import (
 from gateway import appkeys
 from gateway import status as http_status
 from gateway.context import build_context
+from gateway.web import graphiql_page
 from schema.context import Context
 from telemetry.metrics import RATE_LIMITED, REQUEST_SECONDS, REQUESTS
 
@@ -55,6 +56,9 @@ def _http_error(request: web.Request, error: HTTPException) -> web.Response:
 
 class View(GraphQLView):
     async def __call__(self, request: web.Request) -> web.StreamResponse:
+        if self.graphql_ide and self.should_render_graphql_ide(self.request_adapter_class(request)):
+            # before run(), which would build a context and count the page load as an attempt
+            return await self.render_graphql_ide(request)
         started = time.perf_counter()
         response = await self._answer(request)
         context = request.get(CONTEXT)
@@ -79,6 +83,9 @@ class View(GraphQLView):
             return error_response(error, status=503)
         except HTTPException as error:
             return _http_error(request, error)
+
+    async def render_graphql_ide(self, request: web.Request) -> web.StreamResponse:
+        return graphiql_page()
 
     async def get_context(self, request: web.Request, response: Any) -> Context:
         context = build_context(
