@@ -20,7 +20,7 @@ from cache.flights import Flights
 from cache.results import ResultCache
 from loaders.cached import CachedFacts, Ttl
 from loaders.dataloaders import Loaders
-from loaders.rollup_tables import data_versions
+from loaders.rollup_tables import FX_VERSION, data_versions
 from loaders.rollups import SOURCES, check_changes, refresh_days
 from loaders.versions import DataVersions
 
@@ -49,6 +49,10 @@ class DataService:
         """The hook for writers: rebuild the rollups of the days written, then bump the version."""
         await refresh_days(self.engine, tenant_id, days, sources)
         await self.versions.bump(tenant_id)
+
+    async def fx_written(self) -> None:
+        """The hook for writers of fx rates: cached rates (and so converted money) are dropped."""
+        await self.versions.bump(FX_VERSION)
 
     async def check(self) -> set[str]:
         """The periodic change check: rebuild what changed behind the gateway's back, and bump
