@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from aiocache import SimpleMemoryCache
-from sqlalchemy import event, select
+from sqlalchemy import event, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from cache.results import ResultCache
@@ -26,6 +26,7 @@ from core.calendar import DayRange
 from core.vocabulary import Dimension, Granularity
 from loaders.service import DataService
 from loaders.bulk_insert import insert_rows
+from loaders.rollups import refresh_all
 from loaders.tables import bookings, tenants
 from telemetry.metrics import CACHE_ERRORS, CACHE_HITS
 from tests.conftest import BACKENDS, SECRET, make_token
@@ -246,3 +247,29 @@ async def test_a_broken_backend_is_bypassed_then_retried() -> None:
     await cache.set_many([("a", 1)], ttl=10)
     assert await cache.get_many(["a"]) == [1]
 
+
+
+def test_a_refresh_by_another_process_is_seen_at_the_next_check(store: str) -> None:
+    """`rollup refresh` after an in-place ETL update: the serving process's cache notices the
+    new stored versions at its next change check, without Redis."""
+    async def scenario(engine: AsyncEngine) -> tuple[int, int, int, set[str], int]:
+        tenant_id = (await _tenant_ids(engine))[1]
+        data = _service(engine)
+        await data.check()  # the baseline of stored versions
+        days = DayRange(END - timedelta(days=60), END)
+
+        async def nights() -> int:
+            return sum(row.room_nights for row in await data.loaders().bookings.load((tenant_id, days, False)))
+
+        before = await nights()
+        async with engine.begin() as conn:
+            await conn.execute(update(bookings).where(bookings.c.tenant_id == tenant_id).values(nights=bookings.c.nights + 1))
+        await refresh_all(engine, tenant_id)  # what `analytics-gateway rollup refresh` runs
+        stale = await nights()  # still cached: nothing told this process yet
+        changed = await data.check()
+        return before, stale, await nights(), changed, sum(
+            r.room_nights for r in await Loaders(engine, rollups=False).bookings.load((tenant_id, days, False)))
+
+    before, stale, after, changed, truth = _run(store, scenario)
+    assert stale == before and after == truth and after > before
+    assert len(changed) == 1
