@@ -35,6 +35,7 @@ bench: $(VENV)/.installed
 	$(BIN)/python bench/forecast.py
 	$(BIN)/python bench/work.py
 	$(BIN)/python bench/floor.py
+	$(BIN)/python bench/attribution.py
 
 clean:
 	rm -rf $(VENV) var build *.egg-info

@@ -1,4 +1,4 @@
-"""`analytics-gateway`: serve, demo, init-db, seed, token, keys, rollup, export-schema."""
+"""`analytics-gateway`: serve, demo, init-db, seed, token, keys, erase, retention, rollup, export-schema."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from pydantic import ValidationError
 
 from auth.tokens import mint
 from core.vocabulary import Tier
-from gateway import cli_keys
+from gateway import cli_keys, cli_privacy
 from gateway.app import create_app
 from gateway.database import with_engine
 from gateway.settings import Settings, describe
@@ -57,6 +57,7 @@ def parser() -> argparse.ArgumentParser:
     refresh.add_argument("--since", type=date.fromisoformat, default=None,
                          help="only days from this UTC date on (YYYY-MM-DD; default: all days)")
     rollup_commands.add_parser("check", help="rebuild only what changed since the last refresh (appends, deletes)")
+    cli_privacy.register(commands)
     export = commands.add_parser("export-schema", help="write the SDL")
     export.add_argument("path", nargs="?", type=Path, default=Path(__file__).parent.parent / "schema" / "schema.graphql")
     return root
@@ -209,6 +210,8 @@ COMMANDS = {
     "token": _token,
     "keys": cli_keys.run,
     "rollup": _rollup,
+    "erase": cli_privacy.erase,
+    "retention": cli_privacy.retention,
     "export-schema": _export_schema,
 }
 

@@ -49,6 +49,17 @@ class Settings(BaseSettings):
     max_field_nodes: int = Field(400, ge=10, le=10_000)
     # requests without valid credentials, per client IP and minute
     ip_attempts_per_minute: int = Field(30, ge=1, le=100_000)
+    # alerts: how often every tenant's rules are evaluated (0: only when data lands), and how
+    # many recent whole periods each evaluation judges
+    alert_eval_interval_seconds: int = Field(300, ge=0, le=86_400)
+    alert_recent_periods: int = Field(2, ge=1, le=31)
+    # webhooks: private, loopback and link-local targets are refused unless allowed (development
+    # and tests only: it opens the server-side request forgery hole); plain http likewise
+    webhook_allow_private: bool = False
+    webhook_allow_http: bool = False
+    webhook_max_attempts: int = Field(6, ge=1, le=50)
+    webhook_backoff_seconds: float = Field(30.0, ge=0.01, le=86_400)
+    webhook_poll_seconds: float = Field(5.0, ge=0.05, le=3600)
     log_level: str = "INFO"
     db_pool_size: int = Field(10, ge=1, le=200)
     # answer from the exact rollups (docs/performance.md); off reads every raw row again

@@ -4,45 +4,34 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Hashable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from operator import attrgetter
-from typing import Any, TypeVar
+from typing import Any
 
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from strawberry.dataloader import DataLoader
 
 from core.calendar import DayRange
 from loaders import queries, rollup_queries
+from loaders.analytics_loaders import AnalyticsLoaders
+from loaders.batching import by_tenant
 from loaders.cached import CachedFacts
 from loaders.facts import BookingDay, Rate, SurveyDay, TenantRow, Traffic, TrafficShape
 from loaders.fingerprint import fingerprint_query
 from loaders.peers import active_query, segment_members_query
 from loaders.periods import as_date
+from loaders.retention import cutoffs_query, first_kept_day
 from loaders.rollup_tables import FX_VERSION
 
-V = TypeVar("V")
 TrafficKey = tuple[str, DayRange, TrafficShape]
 BookingsKey = tuple[str, DayRange, bool]
 SurveysKey = tuple[str, DayRange]
 ActiveKey = tuple[str, DayRange]
 FingerprintKey = tuple[str, tuple[str, ...]]  # tenant, the tables to fingerprint
 USD = "USD"
-Fetch = Callable[[list[str], tuple[Hashable, ...]], Awaitable[dict[str, V]]]
-
-
-async def _by_tenant(keys: Sequence[tuple[Any, ...]], fetch: Fetch[V], empty: Callable[[], V]) -> list[V]:
-    """Group keys by everything but the tenant id; one fetch per group."""
-    groups: dict[tuple[Hashable, ...], list[str]] = defaultdict(list)
-    for key in keys:
-        groups[key[1:]].append(key[0])
-    found: dict[tuple[Any, ...], V] = {}
-    for rest, tenant_ids in groups.items():
-        values = await fetch(sorted(set(tenant_ids)), rest)
-        for tenant_id in tenant_ids:
-            found[(tenant_id, *rest)] = values.get(tenant_id, empty())
-    return [found[tuple(key)] for key in keys]
 
 
 class Loaders:
@@ -65,6 +54,10 @@ class Loaders:
         self.segment_members: DataLoader[str, list[str]] = DataLoader(self._segment_members)
         self.active: DataLoader[ActiveKey, bool] = DataLoader(self._active)
         self.fingerprints: DataLoader[FingerprintKey, str] = DataLoader(self._fingerprints)
+        # segmented funnel, attribution, retention cohorts, alert rules and events
+        self.analytics = AnalyticsLoaders(self._rows)
+        # first day whose raw pageviews and survey answers are kept (retention), per tenant
+        self.kept_from: DataLoader[str, date | None] = DataLoader(self._kept_from)
 
     async def _rows(self, statement: Any) -> Sequence[Any]:
         # Shielded and tracked: when a sibling field fails, graphql-core stops waiting for the
@@ -107,11 +100,13 @@ class Loaders:
                 "traffic", ids, rest, days.end, lambda missing: self._traffic_sql(missing, days, shape), dict
             )
 
-        return await _by_tenant(keys, fetch, dict)
+        return await by_tenant(keys, fetch, dict)
 
     async def _traffic_sql(self, ids: list[str], days: DayRange, shape: TrafficShape) -> dict[str, dict[Any, Traffic]]:
         out: dict[str, dict[Any, Traffic]] = defaultdict(dict)
-        for row in await self._rows(self.facts.traffic_query(ids, days, shape)):
+        # the rollups hold the dimensions of the dashboard; UTM splits are read from the raw rows
+        facts = self.facts if rollup_queries.covers(shape) else queries
+        for row in await self._rows(facts.traffic_query(ids, days, shape)):
             tenant_id, key, visitors, sessions, views, *extra = row
             # SUM() of the rollups comes back as a DECIMAL on MariaDB
             traffic = Traffic(int(visitors), int(sessions), int(views or 0))
@@ -131,7 +126,7 @@ class Loaders:
                 lambda need, span: self._bookings_sql(need, span, by_channel), attrgetter("day"),
             )
 
-        return await _by_tenant(keys, fetch, list)
+        return await by_tenant(keys, fetch, list)
 
     async def _bookings_sql(self, ids: list[str], days: DayRange, by_channel: bool) -> dict[str, list[BookingDay]]:
         out: dict[str, list[BookingDay]] = defaultdict(list)
@@ -152,7 +147,19 @@ class Loaders:
                 return await self._surveys_sql(ids, days)
             return await self.cached.monthly("surveys", ids, days, (), self._surveys_sql, attrgetter("day"))
 
-        return await _by_tenant(keys, fetch, list)
+        return await by_tenant(keys, fetch, list)
+
+    async def _kept_from(self, ids: list[str]) -> list[date | None]:
+        try:
+            rows = await self._rows(cutoffs_query(sorted(set(ids))))
+        except DBAPIError as error:
+            if "retention_policies" not in str(error):
+                raise
+            # a store created before retention existed: no policy can have been applied
+            # (`analytics-gateway init-db` adds the table)
+            return [None] * len(ids)
+        found = {tenant_id: first_kept_day(cutoff) for tenant_id, cutoff in rows}
+        return [found.get(tenant_id) for tenant_id in ids]
 
     async def _surveys_sql(self, ids: list[str], days: DayRange) -> dict[str, list[SurveyDay]]:
         out: dict[str, list[SurveyDay]] = defaultdict(list)
@@ -172,7 +179,7 @@ class Loaders:
             (days,) = rest
             return {tenant_id: True for (tenant_id,) in await self._rows(active_query(ids, days))}
 
-        return await _by_tenant(keys, fetch, bool)
+        return await by_tenant(keys, fetch, bool)
 
     async def _fingerprints(self, keys: list[FingerprintKey]) -> list[str]:
         async def fetch(ids: list[str], rest: tuple[Any, ...]) -> dict[str, str]:
@@ -183,7 +190,7 @@ class Loaders:
             shared = parts.pop(None, [])  # fx rates belong to every tenant
             return {tenant_id: ",".join(sorted(parts.get(tenant_id, []) + shared)) for tenant_id in ids}
 
-        return await _by_tenant(keys, fetch, str)
+        return await by_tenant(keys, fetch, str)
 
     def derived(self, name: str, batch: Callable[[list[Any]], Awaitable[list[Any]]]) -> DataLoader[Any, Any]:
         """A per-request DataLoader for values computed from loads (e.g. summed bookings).

@@ -25,6 +25,11 @@ DIMENSION_COLUMNS = {
 }
 
 
+def covers(shape: TrafficShape) -> bool:
+    """Whether the rollups can answer this traffic shape (not the UTM dimensions)."""
+    return not isinstance(shape, Dimension) or shape in DIMENSION_COLUMNS
+
+
 def _distinct(column: Any, when: Any = None) -> Any:
     return func.count(distinct(column if when is None else case((when, column))))
 

@@ -16,6 +16,7 @@ from auth.query_limits import QueryLimits, limit_extensions
 from schema.operation import OperationType
 from schema import enums  # noqa: F401 - registers the enums under their contract names
 from schema.masking import ErrorMasking, code_request_errors
+from schema.mutation import Mutation
 from schema.query import Query
 from schema.scalars import ExactDecimal, OffsetDateTime, StrictDate
 from schema.settling import SettleLoads
@@ -32,6 +33,7 @@ def build_schema(limits: QueryLimits | None = QueryLimits()) -> GatewaySchema:
     """`limits=None` only for trusted callers (the oracle tests' huge aliased documents)."""
     return GatewaySchema(
         query=Query,
+        mutation=Mutation,
         config=StrawberryConfig(
             scalar_map={date: StrictDate, datetime: OffsetDateTime, Decimal: ExactDecimal},
             # "did you mean" would leak the schema that disabled introspection hides
