@@ -11,11 +11,13 @@ from auth.limits import RateLimits
 from auth.tiers import TierTable
 from gateway.settings import Settings
 from loaders.service import DataService
+from resolvers.forecaster import Forecaster
 
 SETTINGS = web.AppKey("settings", Settings)
 DATA = web.AppKey("data", DataService)
 AUTHENTICATOR = web.AppKey("authenticator", Authenticator)
 TIERS = web.AppKey("tiers", TierTable)
 LIMITS = web.AppKey("limits", RateLimits)
+FORECASTER = web.AppKey("forecaster", Forecaster)
 WEBHOOKS = web.AppKey("webhooks", WebhookWorker)
 ALERT_EVALUATIONS = web.AppKey("alert_evaluations", EvaluationQueue)

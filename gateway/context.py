@@ -33,11 +33,13 @@ def build_context(
     limits: RateLimits | None = None,
     request: web.Request | None = None,
     response: web.StreamResponse | None = None,
+    forecaster: Forecaster | None = None,
 ) -> Context:
     """`data` is the app's service; scripts and tests may pass a bare `engine` instead."""
     if data is None:
         assert engine is not None, "pass the app's DataService or an engine"
         data = DataService(engine, rollups=settings.rollups, caching=settings.cache)
     return Context(
-        data, data.loaders(), principal, tiers or default_tiers(), options(settings), limits, request, response
+        data, data.loaders(), principal, tiers or default_tiers(), options(settings), limits, request, response,
+        forecaster=forecaster,
     )

@@ -1,4 +1,5 @@
-"""/health says the process is up; /ready says its dependencies answer (503 if not)."""
+"""/health says the process is up; /ready says its dependencies answer (503 if not) and
+whether the forecast workers are warm (informative: a cold worker only makes forecasts slower)."""
 
 from __future__ import annotations
 
@@ -31,6 +32,9 @@ async def ready(request: web.Request) -> web.Response:
         "checks": results,
         # times the shared rate-limit storage failed and this process limited on its own
         "rateLimitFallbacks": app[appkeys.LIMITS].fallbacks if appkeys.LIMITS in app else 0,
+        # cold | warming | ready | failed: forecasts are answered in every state (cold and
+        # warming ones wait for the workers to start), so it does not make /ready 503
+        "forecasts": app[appkeys.FORECASTER].state if appkeys.FORECASTER in app else "cold",
     }
     return web.json_response(body, status=200 if ok else 503)
 

@@ -23,6 +23,8 @@ from gateway.settings import Settings
 from loaders.cached import Ttl
 from loaders.service import DataService
 from loaders.versions import DataVersions
+from resolvers.forecast_fit import warm_up
+from resolvers.forecaster import Forecaster
 
 
 async def data_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -41,6 +43,16 @@ async def data_ctx(app: web.Application) -> AsyncIterator[None]:
     app[appkeys.DATA] = service
     yield
     await service.close()
+
+
+async def forecaster_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Forecast workers, their fits and readiness; warmed in the background so start-up (and
+    /health) does not wait for statsmodels' import."""
+    forecaster = Forecaster(warm_up=warm_up if app[appkeys.SETTINGS].forecast_warmup else None)
+    forecaster.start()
+    app[appkeys.FORECASTER] = forecaster
+    yield
+    await forecaster.close()
 
 
 async def limits_ctx(app: web.Application) -> AsyncIterator[None]:

@@ -72,6 +72,8 @@ class Settings(BaseSettings):
     cache_ttl_open_seconds: float = Field(30, gt=0, le=86_400)
     # prefix of every cache key in Redis
     cache_namespace: str = Field("gw:cache:", min_length=1, max_length=100)
+    # start the forecast workers (import statsmodels, one tiny fit) at start-up, in the background
+    forecast_warmup: bool = True
 
     @field_validator("database_url")
     @classmethod

@@ -94,6 +94,7 @@ class View(GraphQLView):
             principal=await self._principal(request),
             tiers=request.app[appkeys.TIERS],
             limits=request.app[appkeys.LIMITS],
+            forecaster=request.app[appkeys.FORECASTER],
             request=request,
             response=response,
         )

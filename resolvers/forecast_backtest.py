@@ -1,4 +1,4 @@
-"""Backtest scores, exactly as ../shared/contract/metrics.md (Forecasts) defines them."""
+"""Backtest scores, exactly as the contract's metrics.md (Forecasts) defines them."""
 
 from __future__ import annotations
 
@@ -18,9 +18,13 @@ class BacktestResult:
     mase: float
     baseline_model: str
     baseline_smape: float
+    # percent of the scored actuals inside the 80 / 95 % intervals (nominal 80 and 95)
+    coverage80: float
+    coverage95: float
     # what was scored, kept so tests (and curious maintainers) can recompute every figure
     forecasts: tuple[float, ...] = ()
     actuals: tuple[float, ...] = ()
+    bands: tuple[tuple[float, ...], ...] = ()  # lower80, upper80, lower95, upper95
 
 
 def holdout_size(granularity: str, n: int, m: int, min_training: int) -> int:
@@ -54,8 +58,17 @@ def baseline(training: Sequence[float], h: int, m: int) -> tuple[str, list[float
     return "seasonal_naive", [training[t + k - m * math.ceil(k / m) - 1] for k in range(1, h + 1)]
 
 
+Bands = tuple[Sequence[float], Sequence[float], Sequence[float], Sequence[float]]  # lower80, upper80, lower95, upper95
+
+
+def coverage(actual: Sequence[float], lower: Sequence[float], upper: Sequence[float]) -> float:
+    """Percent of the actuals within [lower, upper], ends included."""
+    return 100 * sum(lo <= a <= hi for a, lo, hi in zip(actual, lower, upper)) / len(actual)
+
+
 def score(
-    training: Sequence[float], actual: Sequence[float], forecast: Sequence[float], m: int, observed: Sequence[bool]
+    training: Sequence[float], actual: Sequence[float], forecast: Sequence[float], m: int, observed: Sequence[bool],
+    bands: Bands,
 ) -> BacktestResult | None:
     """Scores over the held-out periods with an observed actual (a ratio period without a
     denominator has no actual, so it is not scored); None when MASE is undefined."""
@@ -70,6 +83,7 @@ def score(
     error = sum(abs(x - y) for x, y in zip(f, a)) / len(a)
     if scale == 0 and error > 0:
         return None  # a perfectly periodic history gives MASE no unit to scale by
+    lo80, hi80, lo95, hi95 = ([band[i] for i in keep] for band in bands)
     return BacktestResult(
         holdout_points=len(actual),
         mape=mape(a, f),
@@ -77,6 +91,9 @@ def score(
         mase=0.0 if error == 0 else error / scale,
         baseline_model=name,
         baseline_smape=smape(a, b),
+        coverage80=coverage(a, lo80, hi80),
+        coverage95=coverage(a, lo95, hi95),
         forecasts=tuple(forecast),
         actuals=tuple(actual),
+        bands=tuple(tuple(band) for band in bands),
     )

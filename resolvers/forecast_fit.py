@@ -1,4 +1,4 @@
-"""One whole forecast job: clean the history, pick and fit the model, predict, backtest, bound.
+"""One whole forecast job: clean the history, select and fit the model, predict, bound, backtest.
 
 `fit_forecast` is what the worker process runs; its argument and result are plain picklable
 values so the event loop only ships numbers across.
@@ -12,7 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from resolvers.forecast_backtest import BacktestResult, holdout_size, score
-from resolvers.forecast_models import Prediction, Spec, fit_best, fit_spec, predict
+from resolvers.forecast_models import fit_best
+from resolvers.forecast_selection import Choice, clip, forecast_with, select, widen
 
 # Seasonal period per granularity; WEEK uses 52 only with two years and a bit of history.
 SEASONAL_PERIOD = {"DAY": 7, "WEEK": 52, "MONTH": 12, "QUARTER": 4, "YEAR": 1}
@@ -52,59 +53,57 @@ def clean(values: Sequence[float | None]) -> tuple[np.ndarray, np.ndarray]:
 
 
 def fit_forecast(
-    values: Sequence[float | None], granularity: str, bounds: tuple[float, float], horizon: int
+    values: Sequence[float | None], granularity: str, bounds: tuple[float, float], horizon: int,
+    selection: str = "rolling",
 ) -> FitResult:
+    """`selection`: "rolling" (rolling-origin accuracy, what the gateway serves) or "aicc" (the
+    former in-sample choice, kept as bench/forecast_quality.py's baseline)."""
     y, seen = clean(values)
     if len(y) == 0:
         return FitResult("none", 0, (), (), (), (), (), None)
     m = seasonal_period(granularity, len(y))
     lo, hi = min(bounds[0], float(y.min())), max(bounds[1], float(y.max()))  # never narrower than the data
-    spec, fitted = fit_best(y, m)
-    out = _bounded(_finite(spec, fitted, y, horizon), lo, hi)
+    if selection == "aicc":
+        spec, fitted = fit_best(y, m)
+        choice = Choice(spec, fitted, None, {}, 0, ())
+    else:
+        choice = select(y, seen, m, granularity, horizon, (lo, hi))
+    out = clip(widen(forecast_with(choice.spec, y, horizon, choice.fitted), choice.widen), lo, hi)
     return FitResult(
-        model=spec.name,
+        model=choice.spec.name,
         history_points=len(y),
         mean=_floats(out.mean),
         lower80=_floats(out.lower80),
         upper80=_floats(out.upper80),
         lower95=_floats(out.lower95),
         upper95=_floats(out.upper95),
-        backtest=backtest(spec, y, seen, granularity, (lo, hi)),
+        backtest=backtest(choice, y, seen, granularity, (lo, hi)),
     )
 
 
 def backtest(
-    spec: Spec, y: np.ndarray, seen: np.ndarray, granularity: str, bounds: tuple[float, float]
+    choice: Choice, y: np.ndarray, seen: np.ndarray, granularity: str, bounds: tuple[float, float]
 ) -> BacktestResult | None:
-    """The same spec refitted without the last periods and scored on them (metrics.md)."""
+    """The same spec refitted without the last periods and scored on them (metrics.md), its
+    intervals widened as the served ones are."""
+    spec = choice.spec
     h = holdout_size(granularity, len(y), spec.m, spec.min_points())
     if h < 1:
         return None
     training, actual = y[:-h], y[-h:]
-    forecast = _bounded(_finite(spec, fit_spec(spec, training), training, h), *bounds).mean
+    out = clip(widen(forecast_with(spec, training, h), choice.widen), *bounds)
     return score(
-        [float(v) for v in training], [float(v) for v in actual], [float(v) for v in forecast], spec.m, list(seen[-h:])
+        [float(v) for v in training], [float(v) for v in actual], [float(v) for v in out.mean], spec.m,
+        list(seen[-h:]), (_floats(out.lower80), _floats(out.upper80), _floats(out.lower95), _floats(out.upper95)),
     )
+
+
+def warm_up() -> str:
+    """What a new worker runs once: imports statsmodels and fits a tiny series with every kind
+    of model, so the first real request pays neither."""
+    y = [10.0 + (i % 4) + 0.1 * i for i in range(24)]
+    return fit_forecast(y, "QUARTER", (0.0, float("inf")), 4).model
 
 
 def _floats(values: np.ndarray) -> tuple[float, ...]:
     return tuple(float(v) for v in values)
-
-
-def _finite(spec: Spec, fitted: object | None, y: np.ndarray, horizon: int) -> Prediction:
-    """The model's prediction, or the naive one should a degenerate fit return NaN or inf."""
-    out = predict(spec, fitted, y, horizon)
-    if all(np.isfinite(a).all() for a in (out.mean, out.lower95, out.upper95)):
-        return out
-    return predict(Spec("naive", spec.m), None, y, horizon)
-
-
-def _bounded(p: Prediction, lo: float, hi: float) -> Prediction:
-    """Counts and money never go below 0, rates stay in [0, 1], NPS in [-100, 100]; the bands
-    are nested around the point (simulated quantiles can graze the mean)."""
-    mean = np.clip(p.mean, lo, hi)
-    lower80 = np.minimum(np.clip(p.lower80, lo, hi), mean)
-    upper80 = np.maximum(np.clip(p.upper80, lo, hi), mean)
-    lower95 = np.minimum(np.clip(p.lower95, lo, hi), lower80)
-    upper95 = np.maximum(np.clip(p.upper95, lo, hi), upper80)
-    return Prediction(mean, lower80, upper80, lower95, upper95)

@@ -1,6 +1,6 @@
-"""The forecasting models: ETS state-space fits chosen by AICc, seasonal naive and naive.
+"""The forecasting models: ETS state-space fits (ranked by AICc), seasonal naive and naive.
 
-Pure numerics (numpy, statsmodels), no I/O: this runs in a worker process (resolvers.forecast_cache).
+Pure numerics (numpy, statsmodels), no I/O: this runs in a worker process (resolvers.forecaster).
 Values here are plain floats already cleaned of nulls; bounds are applied by the caller.
 """
 
@@ -22,13 +22,15 @@ SIMULATIONS = 2000  # paths for ETS models without closed-form intervals (multip
 # can pay, so longer cycles start from the classical decomposition of the first two cycles.
 ESTIMATED_INIT_MAX_PERIOD = 12
 TRENDS = ((None, False), ("add", False), ("add", True))
+MSTL_YEAR = 365
+NAMES = {"theta": "theta", "indices": "ets(A,Ad,N)+seasonal_indices", "mstl": "mstl(7,365)+ets(A,Ad,N)"}
 
 
 @dataclass(frozen=True)
 class Spec:
     """One model of the candidate set; `m` is the seasonal period the forecast works with."""
 
-    kind: str  # "ets", "seasonal_naive" or "naive"
+    kind: str  # "ets", "seasonal_naive", "naive", "theta", "indices" or "mstl"
     m: int
     trend: str | None = None
     damped: bool = False
@@ -36,6 +38,8 @@ class Spec:
 
     @property
     def name(self) -> str:
+        if self.kind in NAMES:
+            return NAMES[self.kind]
         if self.kind != "ets":
             return self.kind
         trend = "N" if self.trend is None else ("Ad" if self.damped else "A")
@@ -46,6 +50,12 @@ class Spec:
         """The shortest history this model can be fitted on (also for the backtest's refit)."""
         if self.kind == "ets":
             return max(2 * self.m + 2, ETS_MIN_POINTS) if self.seasonal else max(ETS_MIN_POINTS, self.m + 1)
+        if self.kind == "theta":  # with m > 1 only the deseasonalised Theta (two cycles) is a candidate
+            return max(ETS_MIN_POINTS, 2 * self.m if self.m > 1 else 0)
+        if self.kind == "indices":  # one cycle to average each phase over, and the damped fit's minimum
+            return max(self.m + 1, ETS_MIN_POINTS)
+        if self.kind == "mstl":  # two yearly cycles, else MSTL drops the yearly one
+            return 2 * MSTL_YEAR + 1
         return self.m + 1  # one seasonal difference to measure the spread
 
 
@@ -76,25 +86,32 @@ def candidates(y: np.ndarray, m: int) -> list[Spec]:
     return specs or [Spec("naive", m)]
 
 
+def ranked_ets(specs: list[Spec], y: np.ndarray) -> list[tuple[Spec, object]]:
+    """The ETS specs that fitted, best (lowest finite AICc) first, each with its fitted model."""
+    fits = []
+    for spec in specs:
+        fitted = _fit_ets(spec, y) if spec.kind == "ets" else None
+        if fitted is not None and math.isfinite(float(fitted.aicc)):  # type: ignore[attr-defined]
+            fits.append((float(fitted.aicc), spec, fitted))  # type: ignore[attr-defined]
+    fits.sort(key=lambda item: item[0])
+    return [(spec, fitted) for _, spec, fitted in fits]
+
+
 def fit_best(y: np.ndarray, m: int) -> tuple[Spec, object]:
-    """The candidate with the lowest AICc (ETS), or the single fallback; returns (spec, fitted)."""
+    """In-sample choice: the candidate with the lowest AICc (ETS), or the single fallback.
+
+    The gateway selected like this before it selected by rolling-origin accuracy; it stays as
+    the baseline bench/forecast_quality.py measures the selection against."""
     specs = candidates(y, m)
     if not specs:
         raise ValueError("no history to fit")
     if specs[0].kind != "ets":
         return specs[0], None
-    best: tuple[float, Spec, object] | None = None
-    for spec in specs:
-        fitted = _fit_ets(spec, y)
-        if fitted is None:
-            continue
-        aicc = float(fitted.aicc)
-        if math.isfinite(aicc) and (best is None or aicc < best[0]):
-            best = (aicc, spec, fitted)
-    if best is None:  # every optimisation failed: fall back rather than fail the request
+    ranked = ranked_ets(specs, y)
+    if not ranked:  # every optimisation failed: fall back rather than fail the request
         fallback = Spec("seasonal_naive", m) if m > 1 and len(y) >= m + 1 else Spec("naive", m)
         return fallback, None
-    return best[1], best[2]
+    return ranked[0]
 
 
 def fit_spec(spec: Spec, y: np.ndarray) -> object | None:
@@ -123,11 +140,11 @@ def naive_predict(y: np.ndarray, horizon: int, m: int) -> Prediction:
     # a single value shows no spread: say so with a band as wide as the value itself
     sigma = math.sqrt(float(np.mean(errors**2))) if len(errors) else abs(float(y[-1]))
     sd = sigma * np.sqrt(np.ceil(k / m))
-    z80, z95 = _quantiles(max(len(errors), 1))
+    z80, z95 = quantiles(max(len(errors), 1))
     return Prediction(mean, mean - z80 * sd, mean + z80 * sd, mean - z95 * sd, mean + z95 * sd)
 
 
-def _quantiles(df: float) -> tuple[float, float]:
+def quantiles(df: float) -> tuple[float, float]:
     from scipy.stats import t
 
     return float(t.ppf(0.90, df)), float(t.ppf(0.975, df))
@@ -138,18 +155,18 @@ def _fit_ets(spec: Spec, y: np.ndarray) -> object | None:
     from statsmodels.tsa.exponential_smoothing.ets import ETSModel
 
     scale = float(np.mean(np.abs(y))) or 1.0  # the optimiser's starting values assume unit scale
-    model = ETSModel(
-        pd.Series(y / scale),
-        error="add",
-        trend=spec.trend,
-        damped_trend=spec.damped,
-        seasonal=spec.seasonal,
-        seasonal_periods=spec.m if spec.seasonal else None,
-        initialization_method="estimated" if spec.m <= ESTIMATED_INIT_MAX_PERIOD else "heuristic",
-    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # convergence chatter; a bad fit shows in its AICc
         try:
+            model = ETSModel(
+                pd.Series(y / scale),
+                error="add",
+                trend=spec.trend,
+                damped_trend=spec.damped,
+                seasonal=spec.seasonal,
+                seasonal_periods=spec.m if spec.seasonal else None,
+                initialization_method="estimated" if spec.m <= ESTIMATED_INIT_MAX_PERIOD else "heuristic",
+            )
             fitted = model.fit(disp=False)
         except (ValueError, np.linalg.LinAlgError, FloatingPointError, ZeroDivisionError):
             return None
@@ -172,7 +189,7 @@ def _ets_predict(fitted: object, n: int, horizon: int) -> Prediction:
     # the unbiased variance and Student-t quantiles, which short histories need to reach nominal
     n_obs = int(fitted.nobs)  # type: ignore[attr-defined]
     df = max(n_obs - int(fitted.df_model), 1)  # type: ignore[attr-defined]
-    z80, z95 = _quantiles(df)
+    z80, z95 = quantiles(df)
     widen80 = math.sqrt(n_obs / df) * z80 / Z80
     widen95 = math.sqrt(n_obs / df) * z95 / Z95
 

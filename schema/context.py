@@ -11,6 +11,7 @@ from auth.principal import Principal
 from auth.tiers import TierPolicy, TierTable, default_tiers
 from loaders.dataloaders import Loaders
 from loaders.service import DataService
+from resolvers.forecaster import Forecaster
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,8 @@ class Context:
     limits: RateLimits | None = None
     request: web.Request | None = None
     response: web.StreamResponse | None = None
+    # the app's forecast workers and fit cache (None where a context is built without an app)
+    forecaster: Forecaster | None = None
     # set by auth.guard.RequestGuard before execution
     cost: int = 0
     budget: Budget | None = None

@@ -42,12 +42,19 @@ class Backtest:
     )
     baseline_model: str
     baseline_smape: float
+    coverage80: float = strawberry.field(
+        description="Percent of the held-out actuals inside the model's 80 % prediction interval (nominal: 80)."
+    )
+    coverage95: float = strawberry.field(
+        description="Percent of the held-out actuals inside the model's 95 % prediction interval (nominal: 95)."
+    )
 
     @classmethod
     def of(cls, result: BacktestResult) -> Backtest:
         return cls(
             holdout_points=result.holdout_points, mape=result.mape, smape=result.smape, mase=result.mase,
             baseline_model=result.baseline_model, baseline_smape=result.baseline_smape,
+            coverage80=result.coverage80, coverage95=result.coverage95,
         )
 
 

@@ -178,7 +178,10 @@ class Tenant:
         currency: str | None = None,
     ) -> Forecast:
         code = await self._currency(info, currency)
-        return Forecast.of(await forecast(info.context.loaders, self.row, metric, horizon, granularity, code))
+        answer = await forecast(
+            info.context.loaders, info.context.forecaster, self.row, metric, horizon, granularity, code
+        )
+        return Forecast.of(answer)
 
     @strawberry.field(
         permission_classes=GATED,

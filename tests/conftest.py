@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Iterator
 from datetime import date
 
@@ -9,6 +10,11 @@ import pytest
 from gateway.database import create_engine
 from gateway.settings import Settings
 from tests.services import fresh_store
+
+# Apps made by tests start their forecast workers on first use, not at start-up: dozens of
+# short-lived apps would each spawn a process importing statsmodels. tests/test_forecaster.py
+# turns the warm-up on where it is what is tested.
+os.environ.setdefault("FORECAST_WARMUP", "false")
 
 BACKENDS = ["sqlite", "mariadb"]
 # small but complete: every segment, currencies, a year boundary

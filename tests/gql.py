@@ -15,7 +15,12 @@ from gateway.context import build_context
 from gateway.database import create_engine
 from gateway.settings import Settings
 from loaders.tables import tenants
+from resolvers.forecaster import Forecaster
 from schema.root import schema
+
+# The forecast workers and fit cache of documents run without an app: one for the whole test
+# session (as one app would have), so fits are reused across tests; its pool exits with Python.
+FORECASTER = Forecaster()
 
 
 async def tenant_ids(url: str) -> list[str]:
@@ -36,7 +41,9 @@ async def execute(
     try:
         principal = Principal(PrincipalKind.USER, "test", tier, tuple(tenants))
         tiers = load_tiers(config.tiers_file, gated_fields(schema))
-        context = build_context(engine=engine, settings=config, principal=principal, tiers=tiers, limits=limits)
+        context = build_context(
+            engine=engine, settings=config, principal=principal, tiers=tiers, limits=limits, forecaster=FORECASTER
+        )
         return await schema.execute(
             query, variable_values=variables, context_value=context, operation_extensions=extensions
         )

@@ -20,9 +20,9 @@ from gateway.database import create_engine
 from gateway.settings import Settings
 from loaders.tables import bookings, tenants
 from resolvers import forecast as forecast_module
-from resolvers import forecast_cache
+from resolvers.forecaster import FitPool
 from tests.conftest import make_token
-from tests.gql import execute, tenant_ids
+from tests.gql import FORECASTER, execute, tenant_ids
 from tests.oracle import Oracle, period_end, period_start, periods, read_raw
 
 ONE_DAY = timedelta(days=1)
@@ -33,7 +33,7 @@ query($m: Metric!, $h: Int!, $g: Granularity!, $c: String) {
     forecast(metric: $m, horizon: $h, granularity: $g, currency: $c) {
       metric granularity model historyPoints
       points { start value lower80 upper80 lower95 upper95 }
-      backtest { holdoutPoints mape smape mase baselineModel baselineSmape }
+      backtest { holdoutPoints mape smape mase baselineModel baselineSmape coverage80 coverage95 }
     }
   }
 }
@@ -119,6 +119,10 @@ async def test_forecast_on_the_demo_store(demo_store_url: str, metric: str, gran
     assert backtest["baselineSmape"] == pytest.approx(_smape(actual, baseline), rel=1e-9)
     assert (backtest["mape"] is None) == any(a == 0 for a in actual)
     assert 0 <= backtest["smape"] <= 200 and backtest["mase"] >= 0
+    # percents of h held-out points (a value-less ratio period would not count; these have values)
+    for share in (backtest["coverage80"], backtest["coverage95"]):
+        assert 0 <= share <= 100 and (share * h / 100) == pytest.approx(round(share * h / 100))
+    assert backtest["coverage80"] <= backtest["coverage95"]  # the 95 % band contains the 80 % one
 
 
 @pytest.mark.parametrize(("metric", "granularity"), [("UNIQUE_VISITORS", "DAY"), ("NPS", "WEEK"), ("REVENUE", "MONTH")])
@@ -126,14 +130,14 @@ async def test_history_is_exactly_the_series(sqlite_demo_url: str, monkeypatch: 
                                              granularity: str) -> None:
     """The fit receives the values `series` returns for the history window, nulls included."""
     seen: list[list[float | None]] = []
-    real = forecast_module.run_fit
+    real = FORECASTER.run
 
     async def spy(fn: Any, values: list[float | None], *args: Any) -> Any:
         seen.append(list(values))
         return await real(fn, values, *args)
 
-    monkeypatch.setattr(forecast_module, "run_fit", spy)
-    await forecast_cache.clear()
+    monkeypatch.setattr(FORECASTER, "run", spy)
+    await FORECASTER.clear()
     tid = (await tenant_ids(sqlite_demo_url))[0]
     result = await _forecast(sqlite_demo_url, tid, metric, 2, granularity)
     assert result.errors is None, result.errors
@@ -197,26 +201,27 @@ async def test_horizon_limits(sqlite_demo_url: str, granularity: str, limit: int
 
 
 async def test_a_repeated_forecast_reuses_the_fit(sqlite_demo_url: str) -> None:
-    await forecast_cache.clear()
-    stats = forecast_cache.STATS
+    await FORECASTER.clear()
+    stats = FORECASTER.stats
     tid = (await tenant_ids(sqlite_demo_url))[0]
     before = stats.snapshot()
     first = await _forecast(sqlite_demo_url, tid, "BOOKINGS", 10, "DAY")
     assert stats.fits == before["fits"] + 1
-    again = await _forecast(sqlite_demo_url, tid, "BOOKINGS", 10, "DAY")
-    shorter = await _forecast(sqlite_demo_url, tid, "BOOKINGS", 4, "DAY", currency="USD")  # currency: not money
-    assert stats.fits == before["fits"] + 1 and stats.hits == before["hits"] + 2
+    again = await _forecast(sqlite_demo_url, tid, "BOOKINGS", 10, "DAY", currency="USD")  # currency: not money
+    assert stats.fits == before["fits"] + 1 and stats.hits == before["hits"] + 1
     assert again.data == first.data
-    assert shorter.data["tenant"]["forecast"]["points"] == first.data["tenant"]["forecast"]["points"][:4]
+    # models are compared at the requested horizon: another horizon is another fit
+    shorter = await _forecast(sqlite_demo_url, tid, "BOOKINGS", 4, "DAY")
+    assert stats.fits == before["fits"] + 2 and len(shorter.data["tenant"]["forecast"]["points"]) == 4
     # money depends on the currency: a separate fit per currency
     await _forecast(sqlite_demo_url, tid, "REVENUE", 3, "DAY", currency="USD")
     await _forecast(sqlite_demo_url, tid, "REVENUE", 3, "DAY", currency="EUR")
-    assert stats.fits == before["fits"] + 3
+    assert stats.fits == before["fits"] + 4
 
 
 async def test_identical_concurrent_forecasts_share_one_fit(sqlite_demo_url: str) -> None:
-    await forecast_cache.clear()
-    stats = forecast_cache.STATS
+    await FORECASTER.clear()
+    stats = FORECASTER.stats
     tid = (await tenant_ids(sqlite_demo_url))[0]
     before = stats.snapshot()
     a, b = await asyncio.gather(*(_forecast(sqlite_demo_url, tid, "SESSIONS", 5, "DAY") for _ in range(2)))
@@ -232,7 +237,7 @@ async def test_new_data_invalidates_the_fit_and_a_tenant_without_data_has_no_mod
     shutil.copy(source, tmp_path / "copy.db")
     url = f"sqlite+aiosqlite:///{tmp_path / 'copy.db'}"
     tid = (await tenant_ids(url))[0]
-    stats = forecast_cache.STATS
+    stats = FORECASTER.stats
     await _forecast(url, tid, "BOOKINGS", 3, "WEEK")
     fits = stats.fits
     await _forecast(url, tid, "BOOKINGS", 3, "WEEK")
@@ -261,15 +266,14 @@ async def test_new_data_invalidates_the_fit_and_a_tenant_without_data_has_no_mod
 
 async def test_a_killed_worker_is_replaced() -> None:
     """A worker that dies (OOM killer, signal) breaks the pool; the next fit gets a new one."""
-    pool = forecast_cache.FitPool(workers=1)
+    pool = FitPool(workers=1)
     try:
         first = await pool.run(os.getpid)
         os.kill(first, signal.SIGKILL)  # our own child process
         second = await pool.run(os.getpid)
         assert second != first and second != os.getpid()  # a new worker process, not a thread
     finally:
-        if pool._pool is not None:
-            pool._pool.shutdown(wait=True)
+        await pool.close()
 
 
 async def test_over_http_with_tokens(client, sqlite_demo_url: str) -> None:  # type: ignore[no-untyped-def]

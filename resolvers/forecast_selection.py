@@ -1,0 +1,192 @@
+"""Which model serves a forecast: the lowest rolling-origin error at the requested horizon.
+
+In-sample AICc can only compare ETS models with each other, and on short seasonal histories
+it favours a flat line (26 months: 12 estimated seasonal states cost more AICc than they
+gain). So every candidate — seasonal naive and naive included — forecasts the history's last
+stretch from several earlier origins, and the one with the lowest mean absolute error wins.
+The same origins measure how well the winner's intervals cover, and recalibrate them if not.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from itertools import product
+
+import numpy as np
+
+from resolvers.forecast_decomposed import indices_predict, mstl_predict, theta_predict
+from resolvers.forecast_models import TRENDS, Prediction, Spec, fit_spec, naive_predict, predict, ranked_ets
+
+ORIGINS = 3  # forecast origins per candidate (each costs a refit); more for short horizons:
+SCORED_POINTS = 24  # up to MAX_ORIGINS origins until about this many held-out points are scored
+MAX_ORIGINS = 6
+ETS_KEPT = 1  # ETS specs (best AICc first) that go on to the rolling-origin test
+INDICES_BELOW = 4  # seasonal indices are for short histories: below 4 cycles (ETS fits a season then)
+SEASONAL_CLEARLY = 0.8  # mean |y_t - y_(t-m)| below this share of mean |y_t - y_(t-1)|: seasonal
+CALIBRATION_MIN_POINTS = 10  # held-out errors needed before the model's own bands are overruled
+CALIBRATION_TOLERANCE = 0.10  # own coverage this far from nominal (80 or 95 %) = badly calibrated
+LEVELS = (0.80, 0.95)
+
+
+@dataclass(frozen=True)
+class Choice:
+    spec: Spec
+    fitted: object | None  # the full-history fit of an ETS winner (saves a refit)
+    widen: tuple[float, float] | None  # factors on the 80 / 95 % half-widths; None: the model's own
+    errors: dict[str, float]  # rolling-origin MAE per candidate that was evaluated
+    horizon: int  # the horizon the candidates were compared at (0: nothing to compare)
+    origins: tuple[int, ...]  # training lengths of the origins
+
+
+def fallback(y: np.ndarray, m: int) -> Spec:
+    return Spec("seasonal_naive", m) if m > 1 and len(y) >= m + 1 else Spec("naive", m)
+
+
+def forecast_with(spec: Spec, y: np.ndarray, horizon: int, fitted: object | None = None) -> Prediction:
+    """`spec` fitted on `y` (unless `fitted` is given) and predicted; the (seasonal) naive
+    forecast should the fit fail or return non-finite values."""
+    out: Prediction | None
+    if spec.kind == "theta":
+        out = theta_predict(y, spec.m, horizon)
+    elif spec.kind == "indices":
+        out = indices_predict(y, spec.m, horizon)
+    elif spec.kind == "mstl":
+        out = mstl_predict(y, horizon)
+    else:
+        out = predict(spec, fitted if fitted is not None or spec.kind != "ets" else fit_spec(spec, y), y, horizon)
+    if out is not None and all(np.isfinite(a).all() for a in (out.mean, out.lower95, out.upper95)):
+        return out
+    spare = fallback(y, spec.m)
+    return naive_predict(y, horizon, spare.m if spare.kind == "seasonal_naive" else 1)
+
+
+def candidates(y: np.ndarray, m: int, granularity: str) -> list[Spec]:
+    """The specs worth comparing on `y`, simplest first (ties go to the simpler). How many
+    depends on the history's length; the ETS ones are cut down to the best by AICc later."""
+    n = len(y)
+    if n == 0 or np.ptp(y) == 0:  # flat (also all-zero): the level is the forecast
+        return [Spec("naive", m)] if n else []
+    seasonal = clearly_seasonal(y, m)
+    specs = [fallback(y, m)] + ([Spec("naive", m)] if m > 1 and n >= m + 1 and not seasonal else [])
+    if n >= Spec("theta", m).min_points():
+        specs.append(Spec("theta", m))
+    if m > 1 and Spec("indices", m).min_points() <= n < INDICES_BELOW * m:
+        specs.append(Spec("indices", m))
+    seasons: list[str | None] = [] if seasonal else [None]
+    seasons += (["add"] + (["mul"] if np.min(y) > 0 else [])) if m > 1 else []
+    specs += [Spec("ets", m, t, d, s) for (t, d), s in product(TRENDS, seasons)]
+    if granularity == "DAY":
+        specs.append(Spec("mstl", m))
+    return specs[:1] + [spec for spec in specs[1:] if n >= spec.min_points()]  # the fallback always fits
+
+
+def clearly_seasonal(y: np.ndarray, m: int) -> bool:
+    """Repeating last cycle's value errs clearly less than repeating last period's: then no
+    model without a season (a flat or straight line) is a candidate."""
+    if m <= 1 or len(y) < m + 2:
+        return False
+    return float(np.mean(np.abs(y[m:] - y[:-m]))) < SEASONAL_CLEARLY * float(np.mean(np.abs(np.diff(y))))
+
+
+def plan(n: int, horizon: int, need: int) -> tuple[int, list[int]]:
+    """Evaluation horizon and origins (training lengths, latest first) for candidates that
+    need `need` points: the last `h` periods, then steps of about h/2 back."""
+    h = min(horizon, n - need)
+    if h < 1:
+        return 0, []
+    count = min(MAX_ORIGINS, max(ORIGINS, -(-SCORED_POINTS // h)))
+    step = max(1, min(max(1, h // 2), (n - h - need) // (count - 1)))
+    return h, [t for t in (n - h - j * step for j in range(count)) if t >= need]
+
+
+def select(
+    y: np.ndarray, seen: np.ndarray, m: int, granularity: str, horizon: int, bounds: tuple[float, float]
+) -> Choice:
+    specs = candidates(y, m, granularity)
+    if not specs:
+        raise ValueError("no history to fit")
+    shortest = min(spec.min_points() for spec in specs)
+    h0, _ = plan(len(y), horizon, shortest)
+    h, origins = 0, []
+    for need in sorted({spec.min_points() for spec in specs}, reverse=True):
+        h, origins = plan(len(y), horizon, need)
+        if len(origins) >= 2 and h >= h0 or need == shortest:  # richest set with 2+ origins, full horizon
+            break
+    specs = [spec for spec in specs if origins and spec.min_points() <= origins[-1]]
+    # the ETS family is fitted to the whole history once; only the best by AICc goes on
+    kept = ranked_ets([spec for spec in specs if spec.kind == "ets"], y)[:ETS_KEPT]
+    fits = dict(kept)
+    specs = [spec for spec in specs if spec.kind != "ets" or spec in fits]
+    if len(specs) < 2:  # nothing to compare: the simplest model that fits the history
+        spec = specs[0] if specs else fallback(y, m)
+        return Choice(spec, fits.get(spec), None, {}, 0, ())
+    runs = {spec: [forecast_with(spec, y[:t], h) for t in origins] for spec in specs}
+    errors = {spec.name: _mae(run, y, seen, h, origins, bounds) for spec, run in runs.items()}
+    best = min(specs, key=lambda spec: errors[spec.name])  # min keeps the first (simplest) of ties
+    return Choice(best, fits.get(best), _widening(runs[best], y, seen, h, origins), errors, h, tuple(origins))
+
+
+def _held_out(y: np.ndarray, seen: np.ndarray, h: int, origins: Sequence[int]) -> list[tuple[int, np.ndarray]]:
+    return [(i, np.flatnonzero(seen[t:t + h])) for i, t in enumerate(origins)]
+
+
+def _mae(
+    run: list[Prediction], y: np.ndarray, seen: np.ndarray, h: int, origins: Sequence[int], bounds: tuple[float, float]
+) -> float:
+    """Mean |error| of the bounded point forecasts over every origin's observed held-out periods."""
+    errors = [
+        abs(y[origins[i] + k] - np.clip(run[i].mean[k], *bounds)) for i, ks in _held_out(y, seen, h, origins) for k in ks
+    ]
+    return float(np.mean(errors)) if errors else float("inf")
+
+
+def _widening(
+    run: list[Prediction], y: np.ndarray, seen: np.ndarray, h: int, origins: Sequence[int]
+) -> tuple[float, float] | None:
+    """Empirical factors for the band half-widths when the model's own bands covered the
+    origins' held-out actuals badly: the 80th / 95th percentile of |error| / own half-width,
+    at least 1."""
+    ratios: list[list[float]] = [[], []]
+    for i, ks in _held_out(y, seen, h, origins):
+        p = run[i]
+        for k in ks:
+            error = y[origins[i] + k] - p.mean[k]
+            for level, (lower, upper) in enumerate(((p.lower80, p.upper80), (p.lower95, p.upper95))):
+                half = (upper[k] - p.mean[k]) if error >= 0 else (p.mean[k] - lower[k])
+                ratios[level].append(abs(error) / half if half > 0 else (0.0 if error == 0 else np.inf))
+    if len(ratios[0]) < CALIBRATION_MIN_POINTS:
+        return None
+    own = [float(np.mean(np.asarray(r) <= 1)) for r in ratios]
+    if all(abs(cover - nominal) <= CALIBRATION_TOLERANCE for cover, nominal in zip(own, LEVELS)):
+        return None
+    # only ever wider: a few origins can make good bands look too wide by chance, and bands
+    # that cover too little are the costlier mistake
+    factors = tuple(max(1.0, float(np.quantile(np.asarray(r), level))) for r, level in zip(ratios, LEVELS))
+    if not all(np.isfinite(f) for f in factors) or factors == (1.0, 1.0):
+        return None
+    return factors[0], factors[1]
+
+
+def widen(p: Prediction, factors: tuple[float, float] | None) -> Prediction:
+    if factors is None:
+        return p
+    f80, f95 = factors
+    return Prediction(
+        p.mean,
+        p.mean - (p.mean - p.lower80) * f80,
+        p.mean + (p.upper80 - p.mean) * f80,
+        p.mean - (p.mean - p.lower95) * f95,
+        p.mean + (p.upper95 - p.mean) * f95,
+    )
+
+
+def clip(p: Prediction, lo: float, hi: float) -> Prediction:
+    """Counts and money never go below 0, rates stay in [0, 1], NPS in [-100, 100]; the bands
+    are nested around the point (simulated quantiles can graze the mean)."""
+    mean = np.clip(p.mean, lo, hi)
+    lower80 = np.minimum(np.clip(p.lower80, lo, hi), mean)
+    upper80 = np.maximum(np.clip(p.upper80, lo, hi), mean)
+    lower95 = np.minimum(np.clip(p.lower95, lo, hi), lower80)
+    upper95 = np.maximum(np.clip(p.upper95, lo, hi), upper80)
+    return Prediction(mean, lower80, upper80, lower95, upper95)

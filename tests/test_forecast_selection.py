@@ -1,0 +1,122 @@
+"""Model selection by rolling-origin error, seasonal short histories, calibrated intervals."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from resolvers.forecast_backtest import score
+from resolvers.forecast_fit import clean, fit_forecast
+from resolvers.forecast_models import Prediction
+from resolvers.forecast_selection import _widening, clearly_seasonal, select, widen
+
+INF = math.inf
+# a ski-and-summer resort's room nights by month (January first): two peaks, two troughs
+RESORT = np.array([0.55, 0.5, 0.7, 0.9, 0.6, 0.85, 1.6, 1.9, 1.0, 0.45, 0.35, 1.25])
+
+
+def resort(months: int, seed: int) -> list[float]:
+    """Strongly seasonal with constant noise. With 26 months the backtest trains on 14, so
+    MASE is scaled by just two seasonal differences: constant noise keeps that scale fair."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(months)
+    return list(np.round(1200 * RESORT[t % 12] + rng.normal(0, 40, months)))
+
+
+def seasonal_random_walk(n: int, m: int, seed: int) -> list[float]:
+    """y_t = y_(t-m) + e_t: each phase wanders on its own, so last cycle's value is the best guess."""
+    rng = np.random.default_rng(seed)
+    y = list(rng.uniform(30, 120, m))
+    for t in range(m, n):
+        y.append(y[t - m] + rng.normal(0, 6))
+    return y
+
+
+@pytest.mark.parametrize("seed", [0, 1, 3])
+def test_the_resort_case_gets_a_season_not_a_flat_line(seed: int) -> None:
+    y = resort(26, seed)
+    fit = fit_forecast(y, "MONTH", (0.0, INF), 12)
+    assert fit.model == "seasonal_naive" or fit.model.endswith("seasonal_indices"), fit.model
+    # the forecast year swings like the history's (a flat line has no range at all)
+    assert np.ptp(fit.mean) > 0.8 * np.ptp(y[-12:])
+    bt = fit.backtest
+    # 14 training months are fewer than 2m: the contract's baseline is then plain naive
+    assert bt is not None and bt.baseline_model == "naive" and bt.holdout_points == 12
+    assert bt.mase <= 1.0, bt.mase  # the issue's resort: ets(A,N,N) scored 19 here
+
+
+def test_the_former_aicc_choice_is_kept_as_the_baseline() -> None:
+    """bench/forecast_quality.py compares against it: it must still choose by AICc alone."""
+    fit = fit_forecast(resort(26, 0), "MONTH", (0.0, INF), 12, selection="aicc")
+    assert fit.model.startswith("ets(")
+
+
+def test_selection_picks_seasonal_naive_when_it_truly_wins() -> None:
+    y = np.array(seasonal_random_walk(40, 4, seed=3))
+    y_clean, seen = clean(list(y))
+    choice = select(y_clean, seen, 4, "QUARTER", 4, (0.0, INF))
+    assert choice.spec.name == "seasonal_naive"
+    assert len(choice.origins) >= 2 and choice.horizon == 4
+    assert len(choice.errors) >= 3  # it won a contest, not a walkover
+    assert choice.errors["seasonal_naive"] == min(choice.errors.values())
+    fit = fit_forecast(list(y), "QUARTER", (0.0, INF), 4)
+    assert fit.model == "seasonal_naive" and fit.mean == pytest.approx(y[-4:])
+
+
+def test_a_trend_without_season_is_not_forced_into_one() -> None:
+    rng = np.random.default_rng(11)
+    y = 100 + 2.0 * np.arange(60) + rng.normal(0, 3, 60)
+    assert not clearly_seasonal(y, 12)
+    fit = fit_forecast(list(y), "MONTH", (0.0, INF), 6)
+    assert fit.model != "seasonal_naive" and fit.mean[-1] > y[-1]  # the trend goes on
+    assert fit.backtest is not None and fit.backtest.mase < 1
+
+
+def test_coverage_counts_the_observed_actuals_inside_each_band() -> None:
+    training = [10.0, 12.0, 11.0, 13.0, 12.0, 14.0]
+    actual = [10.0, 20.0, 14.0, 9.0, 12.0, 99.0]
+    observed = [True, True, True, True, True, False]  # the last period had no value: not scored
+    forecast = [12.0] * 6
+    lower80 = [11.0, 11.0, 11.0, 11.0, 11.0, 11.0]
+    upper80 = [13.0, 13.0, 14.0, 13.0, 13.0, 13.0]  # 14 inside (ends count), 12 inside: 2 of 5
+    lower95 = [9.0, 9.0, 9.0, 9.0, 9.0, 9.0]  # 10, 14, 9 and 12 inside, 20 not: 4 of 5
+    upper95 = [15.0, 15.0, 15.0, 15.0, 15.0, 15.0]
+    bt = score(training, actual, forecast, 1, observed, (lower80, upper80, lower95, upper95))
+    assert bt is not None
+    assert bt.coverage80 == pytest.approx(40.0) and bt.coverage95 == pytest.approx(80.0)
+
+
+def test_backtest_coverage_matches_its_own_bands() -> None:
+    y = resort(40, 5)
+    bt = fit_forecast(y, "MONTH", (0.0, INF), 12).backtest
+    assert bt is not None and len(bt.bands) == 4
+    lo80, hi80, lo95, hi95 = (np.array(b) for b in bt.bands)
+    a = np.array(bt.actuals)
+    assert bt.coverage80 == pytest.approx(100 * np.mean((lo80 <= a) & (a <= hi80)))
+    assert bt.coverage95 == pytest.approx(100 * np.mean((lo95 <= a) & (a <= hi95)))
+
+
+def _run(errors: np.ndarray, half80: float, half95: float) -> list[Prediction]:
+    """Predictions of 0 with fixed half-widths, one origin per error."""
+    zero, one = np.zeros(1), np.ones(1)
+    return [Prediction(zero, -half80 * one, half80 * one, -half95 * one, half95 * one) for _ in errors]
+
+
+def test_badly_calibrated_bands_are_replaced_by_empirical_ones() -> None:
+    rng = np.random.default_rng(2)
+    errors = rng.normal(0, 3, 400)  # the model claims sd 1: its bands cover far too little
+    origins = list(range(400))
+    y = np.zeros(801)
+    y[origins] = errors  # actual at origin t + 0 (horizon 1) = the error
+    seen = np.ones(801, dtype=bool)
+    factors = _widening(_run(errors, 1.2816, 1.96), y, seen, 1, origins)
+    assert factors is not None
+    assert factors[0] == pytest.approx(np.quantile(np.abs(errors) / 1.2816, 0.8))
+    assert factors[0] == pytest.approx(3, rel=0.15) and factors[1] == pytest.approx(3, rel=0.15)
+    p = widen(_run(errors, 1.2816, 1.96)[0], factors)
+    assert p.upper95[0] == pytest.approx(1.96 * factors[1])
+    # bands that already cover about right are left alone, and too wide ones are not narrowed
+    assert _widening(_run(errors, 3 * 1.2816, 3 * 1.96), y, seen, 1, origins) is None
+    assert _widening(_run(errors, 9 * 1.2816, 9 * 1.96), y, seen, 1, origins) is None
