@@ -33,6 +33,8 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 bench: $(VENV)/.installed
 	$(BIN)/python bench/portfolio.py
 	$(BIN)/python bench/forecast.py
+	$(BIN)/python bench/work.py
+	$(BIN)/python bench/floor.py
 	$(BIN)/python bench/attribution.py
 
 # forecast accuracy and interval coverage on real and demo series (about half an hour on 2 cores)

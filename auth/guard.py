@@ -14,6 +14,7 @@ from auth.limits import Budget, write_budget_json
 from auth.permissions import IsAuthenticated
 from core.errors import Forbidden, QueryTooComplex, RateLimited, Unauthenticated
 from core.vocabulary import TIER_ORDER as ORDER
+from telemetry.metrics import RATE_LIMITED
 
 DRY_RUN = "costDryRun"
 
@@ -98,6 +99,7 @@ class RequestGuard(SchemaExtension):
 
 
 def rate_limited(budget: Budget, what: str) -> RateLimited:
+    RATE_LIMITED.labels(what).inc()
     return RateLimited(
         f"rate limit of {budget.limit} {what} per minute exceeded; retry after {budget.retry_after} s",
         retryAfter=budget.retry_after,

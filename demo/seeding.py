@@ -12,6 +12,7 @@ from tqdm import tqdm
 
 from demo.data import generate
 from loaders.bulk_insert import insert_rows
+from loaders.rollups import refresh_all
 from loaders.store import analyze, create_schema, tenant_count
 from loaders.tables import bookings, fx_rates, pageviews, surveys
 from loaders.tables import tenants as tenants_table
@@ -45,11 +46,13 @@ async def seed_store(
     bar = tqdm(total=tenants, unit="tenant", desc="seeding demo data", disable=not progress)
     with bar, _fewer_gc_passes():
         for name, rows in generate(tenants, days, seed, end=end):
-            counts[name] += await insert_rows(engine, TABLES[name], rows)
+            counts[name] += await insert_rows(engine, TABLES[name], rows, rollups=False)
             if name == "surveys":  # the last chunk of each tenant
                 bar.set_postfix(pageviews=counts["pageviews"], bookings=counts["bookings"], refresh=False)
                 bar.update(1)
     await analyze(engine)
+    await refresh_all(engine)
+    await analyze(engine)  # the rollups' statistics too
     return counts
 
 

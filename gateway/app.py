@@ -9,6 +9,7 @@ from auth.permissions import gated_fields
 from auth.tiers import load_tiers
 from gateway import appkeys
 from gateway.cors import allow_cross_origin
+from gateway.data import rollup_check_ctx
 from gateway.health import health, ready
 from gateway.middleware import request_meta
 from gateway.ingest_http import add_ingest_routes
@@ -17,6 +18,7 @@ from gateway.resources import (
     persisted_ctx,
 )
 from gateway.settings import Settings
+from gateway.telemetry import metrics, telemetry_ctx
 from gateway.verifier import build_verifier
 from gateway.view import View
 from gateway.web import add_pages
@@ -34,9 +36,10 @@ def create_app(settings: Settings) -> web.Application:
     app[appkeys.TIERS] = load_tiers(settings.tiers_file, gated_fields(schema))
     # cleanup runs in reverse: the authenticator drains before the data service closes
     app[appkeys.WRITE_LISTENERS] = WriteListeners()  # other contexts register theirs
-    app.cleanup_ctx.extend(
-        [data_ctx, limits_ctx, authenticator_ctx, ingest_ctx, alerts_ctx, forecaster_ctx, live_ctx, persisted_ctx]
-    )
+    app.cleanup_ctx.extend([
+        data_ctx, telemetry_ctx, rollup_check_ctx, limits_ctx, authenticator_ctx, ingest_ctx, alerts_ctx,
+        forecaster_ctx, live_ctx, persisted_ctx,
+    ])
     # batches admitted before SIGTERM commit and get their answer before anything closes
     app.on_shutdown.append(close_writes)
     view = View(schema=schema, graphql_ide="graphiql" if settings.graphiql else None)
@@ -47,6 +50,7 @@ def create_app(settings: Settings) -> web.Application:
     app.router.add_get("/health", health)
     app.router.add_get("/ready", ready)
     add_ingest_routes(app)
+    app.router.add_get("/metrics", metrics)
     add_pages(app)
     allow_cross_origin(app, settings.cors_origins)  # last: it covers the routes registered above
     return app

@@ -42,7 +42,7 @@ def build_context(
     """`data` is the app's service; scripts and tests may pass a bare `engine` instead."""
     if data is None:
         assert engine is not None, "pass the app's DataService or an engine"
-        data = DataService(engine)
+        data = DataService(engine, rollups=settings.rollups, caching=settings.cache)
     context = Context(
         data, data.loaders(), principal, tiers or default_tiers(), options(settings), limits, request, response,
         forecaster=forecaster,

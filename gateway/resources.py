@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 from collections.abc import AsyncIterator
 from urllib.parse import urlsplit
 
 from aiocache import BaseCache, RedisCache, SimpleMemoryCache
+from aiocache.serializers import PickleSerializer
 from aiohttp import web
 from redis.asyncio import Redis
+from sqlalchemy.engine import make_url
 
 from alerts.triggers import EvaluationQueue, run_schedule
 from alerts.webhooks import DeliveryPolicy, WebhookWorker
@@ -24,6 +27,7 @@ from live.broker import Broker, InProcessBroker
 from live.redis_broker import RedisBroker
 from live.service import Live
 from live.slots import SubscriptionSlots
+from loaders.cached import Ttl
 from loaders.service import DataService
 from loaders.versions import DataVersions
 from persisted.allowlist import Allowlist
@@ -36,7 +40,15 @@ async def data_ctx(app: web.Application) -> AsyncIterator[None]:
     """The data service: engine, the one Redis client, the result cache and data versions."""
     settings = app[appkeys.SETTINGS]
     redis = _redis(settings)
-    service = DataService(create_engine(settings), redis, _cache(settings, redis), DataVersions(redis))
+    service = DataService(
+        create_engine(settings),
+        redis,
+        _cache(settings, redis),
+        DataVersions(redis),
+        rollups=settings.rollups,
+        caching=settings.cache,
+        ttl=Ttl(closed=settings.cache_ttl_closed_seconds, open=settings.cache_ttl_open_seconds),
+    )
     app[appkeys.DATA] = service
     yield
     await service.close()
@@ -74,6 +86,11 @@ async def persisted_ctx(app: web.Application) -> AsyncIterator[None]:
         app[appkeys.DATA].cache, settings.apq_key_prefix, settings.apq_ttl_seconds, allowlist
     )
     yield
+def cache_namespace(settings: Settings) -> str:
+    """The configured prefix and the store's identity: two stores never share cache entries,
+    even when they share a Redis and their tenant ids (tests, staging next to production)."""
+    store = make_url(settings.database_url).render_as_string(hide_password=True)
+    return f"{settings.cache_namespace}{hashlib.sha256(store.encode()).hexdigest()[:12]}:"
 
 
 def _redis(settings: Settings) -> Redis | None:
@@ -89,7 +106,14 @@ def _cache(settings: Settings, redis: Redis | None) -> BaseCache:
     if redis is None or settings.redis_url is None:
         return SimpleMemoryCache()
     url = urlsplit(settings.redis_url)
-    cache = RedisCache(endpoint=url.hostname or "127.0.0.1", port=url.port or 6379)
+    cache = RedisCache(
+        endpoint=url.hostname or "127.0.0.1",
+        port=url.port or 6379,
+        # loader results are dataclasses; only the gateway writes under this namespace
+        serializer=PickleSerializer(),
+        namespace=cache_namespace(settings),
+        timeout=1,
+    )
     # aiocache 0.12 builds its own client from host and port only (no URL, no TLS, no socket);
     # it gets the app's client instead, so one pool serves limits, cache and versions alike
     cache.client = redis

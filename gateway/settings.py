@@ -84,6 +84,16 @@ class Settings(BaseSettings):
     ingest_queue_size: int = Field(8, ge=0, le=10_000)
     ingest_chunk_rows: int = Field(5_000, ge=10, le=100_000)
     ingest_shutdown_seconds: float = Field(30.0, ge=0, le=3600)
+    # answer from the exact rollups (docs/performance.md); off reads every raw row again
+    rollups: bool = True
+    # seconds between change checks that catch loads written behind the gateway's back; 0 = off
+    rollup_check_seconds: float = Field(60, ge=0, le=86_400)
+    # the result cache (docs/performance.md): in memory, or in Redis when REDIS_URL is set
+    cache: bool = True
+    cache_ttl_closed_seconds: float = Field(3600, gt=0, le=30 * 86_400)
+    cache_ttl_open_seconds: float = Field(30, gt=0, le=86_400)
+    # prefix of every cache key in Redis
+    cache_namespace: str = Field("gw:cache:", min_length=1, max_length=100)
     # start the forecast workers (import statsmodels, one tiny fit) at start-up, in the background
     forecast_warmup: bool = True
 

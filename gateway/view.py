@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
-from dataclasses import replace
+import time
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from aiohttp import web
@@ -32,10 +33,12 @@ from gateway.media import negotiate
 from gateway.web import graphiql_page
 from gateway.websocket import LegacyHandler, Sockets, close_at, reject
 from schema.context import Context
+from telemetry.metrics import RATE_LIMITED, REQUEST_SECONDS, REQUESTS
 
 CONTEXT = web.RequestKey("graphql_context", Context)
 MEDIA = web.RequestKey("graphql_media_type", str)
 RESPONSE_MEDIA = web.ResponseKey("graphql_media_type", str)
+OUTCOME = web.RequestKey("graphql_outcome", str)  # ok or error; absent: refused before execution
 
 
 def error_response(
@@ -52,6 +55,7 @@ def error_response(
 async def _count_attempt(request: web.Request) -> None:
     attempt = await request.app[appkeys.LIMITS].attempt(request.remote or "unknown")
     if not attempt.admitted:
+        RATE_LIMITED.labels("ip_attempts").inc()
         raise RateLimited(
             f"too many requests without valid credentials from this address; retry after {attempt.retry_after} s",
             retryAfter=attempt.retry_after,
@@ -111,6 +115,16 @@ class View(GraphQLView):
         if self.graphql_ide and self.should_render_graphql_ide(self.request_adapter_class(request)):
             # before run(), which would build a context and count the page load as an attempt
             return await self.render_graphql_ide(request)
+        started = time.perf_counter()
+        response = await self._answer(request)
+        context = request.get(CONTEXT)
+        operation = context.operation if context is not None else "none"
+        outcome = request.get(OUTCOME, "rejected")
+        REQUESTS.labels(operation, outcome).inc()
+        REQUEST_SECONDS.labels(operation, outcome).observe(time.perf_counter() - started)
+        return response
+
+    async def _answer(self, request: web.Request) -> web.StreamResponse:
         if request.method == "POST" and request.content_type != "application/json":
             # no form or multipart bodies: a cross-site <form> cannot post a query
             return error_response(request, BadUserInput("POST bodies must be application/json"), status=415)
@@ -210,6 +224,7 @@ class View(GraphQLView):
 
     async def process_result(self, request: web.Request, result: ExecutionResult) -> GraphQLHTTPResponse:
         response = await super().process_result(request, result)
+        request[OUTCOME] = "error" if result.errors else "ok"
         request_error = http_status.is_request_error(result.data, result.errors)
         if request_error:
             del response["data"]  # refused before execution: no `data` entry (GraphQL spec, 7.1)

@@ -20,6 +20,8 @@ from ingest.notify import BookingChange, WriteListeners, Written
 from ingest.queue import WriteQueue
 from ingest.result import ErrorList, ItemError, Outcome
 from ingest.validation import Checks, validate
+from loaders.rollup_refresh import refresh_days_in
+from loaders.rollup_tables import FX_VERSION
 from loaders.versions import DataVersions
 from loaders.writes import all_tenant_ids, rated_currencies, tenant_exists, write_chunk
 
@@ -103,6 +105,7 @@ class Ingestor:
         """The written tenant's new data version; fx rates change every tenant's money figures."""
         if kind.per_tenant:
             return await self.versions.bump(str(tenant_id))
+        await self.versions.bump(FX_VERSION)  # cached rates
         async with self.engine.connect() as conn:
             everyone = await all_tenant_ids(conn)
         return max([await self.versions.bump(each) for each in everyone], default=0)
@@ -129,6 +132,9 @@ class Ingestor:
                 if outcome.errors and not partial:
                     await transaction.rollback()
                     return Outcome(errors=outcome.errors), None
+                if kind.per_tenant and days:
+                    # the rollups change with the rows, in the same transaction: never one without the other
+                    await refresh_days_in(conn, str(tenant_id), days, [kind.value])
                 await transaction.commit()
             except BaseException:
                 # also on cancellation (shutdown, a killed request): nothing is half-written

@@ -13,26 +13,46 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.types import TypeEngine
 
+from loaders.rollups import SOURCES, refresh_days, touched_days
+
 # Rows per executemany and transaction: big enough that commits and statement setup vanish
 # in the per-row cost, small enough to keep memory and MariaDB packets modest.
 CHUNK = 20_000
 
 
-async def insert_rows(engine: AsyncEngine, table: Table, rows: Iterable[Mapping[str, object]]) -> int:
-    """Insert in chunks of executemany, one transaction per chunk; returns the row count."""
+async def insert_rows(
+    engine: AsyncEngine, table: Table, rows: Iterable[Mapping[str, object]], rollups: bool = True
+) -> int:
+    """Insert in chunks of executemany, one transaction per chunk; returns the row count.
+
+    Then the rollups of the days written are rebuilt, unless `rollups` is False (bulk loads
+    that rebuild everything once at the end, see loaders.rollups.refresh_all).
+    """
     count = 0
+    touched: dict[str, set[date]] = {}
     batch: list[Mapping[str, object]] = []
     for row in rows:
         batch.append(row)
         if len(batch) >= CHUNK:
-            count += await _flush(engine, table, batch)
+            count += await _flush(engine, table, batch, touched if rollups else None)
             batch = []
     if batch:
-        count += await _flush(engine, table, batch)
+        count += await _flush(engine, table, batch, touched if rollups else None)
+    for tenant_id, days in touched.items():
+        await refresh_days(engine, tenant_id, days, [table.name])
     return count
 
 
-async def _flush(engine: AsyncEngine, table: Table, batch: list[Mapping[str, object]]) -> int:
+async def _flush(
+    engine: AsyncEngine, table: Table, batch: list[Mapping[str, object]], touched: dict[str, set[date]] | None
+) -> int:
+    if touched is not None and table.name in SOURCES:
+        for tenant_id, days in touched_days(table.name, batch).items():
+            touched.setdefault(tenant_id, set()).update(days)
+    return await _insert(engine, table, batch)
+
+
+async def _insert(engine: AsyncEngine, table: Table, batch: list[Mapping[str, object]]) -> int:
     async with engine.begin() as conn:
         await insert_batch(conn, table, batch)
     return len(batch)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
+from operator import attrgetter
 from typing import Any
 
 from sqlalchemy.exc import DBAPIError
@@ -14,35 +15,40 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from strawberry.dataloader import DataLoader
 
 from core.calendar import DayRange
-from loaders import queries
+from loaders import queries, rollup_queries
 from loaders.analytics_loaders import AnalyticsLoaders
 from loaders.batching import by_tenant
+from loaders.cached import CachedFacts
 from loaders.facts import BookingDay, Rate, SurveyDay, TenantRow, Traffic, TrafficShape
 from loaders.fingerprint import fingerprint_query
 from loaders.peers import active_query, segment_members_query
 from loaders.periods import as_date
 from loaders.retention import cutoffs_query, first_kept_day
+from loaders.rollup_tables import FX_VERSION
 
 TrafficKey = tuple[str, DayRange, TrafficShape]
 BookingsKey = tuple[str, DayRange, bool]
 SurveysKey = tuple[str, DayRange]
 ActiveKey = tuple[str, DayRange]
 FingerprintKey = tuple[str, tuple[str, ...]]  # tenant, the tables to fingerprint
+USD = "USD"
 
 
 class Loaders:
     """Fresh for every request, so nothing cached here outlives it."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, rollups: bool = True, cached: CachedFacts | None = None) -> None:
         self.engine = engine
+        self.cached = cached  # None: every load goes to SQL
+        # facts from the exact rollups (loaders/rollup_queries.py) or from the raw rows
+        self.facts: Any = rollup_queries if rollups else queries
         self.tenants = DataLoader(self._tenants)
         self.data_ranges = DataLoader(self._data_ranges)
         self.traffic: DataLoader[TrafficKey, dict[Any, Traffic]] = DataLoader(self._traffic)
         self.bookings: DataLoader[BookingsKey, list[BookingDay]] = DataLoader(self._bookings)
         self.surveys: DataLoader[SurveysKey, list[SurveyDay]] = DataLoader(self._surveys)
         self._inflight: set[asyncio.Task[Sequence[Any]]] = set()
-        # one key: every fx rate, loaded at most once per request
-        self._rates: DataLoader[None, dict[str, list[Rate]]] = DataLoader(self._load_rates)
+        self.currency_rates: DataLoader[str, list[Rate]] = DataLoader(self._currency_rates)
         self._derived: dict[str, DataLoader[Any, Any]] = {}
         # intelligence: benchmark peers and the forecast cache's data fingerprint
         self.segment_members: DataLoader[str, list[str]] = DataLoader(self._segment_members)
@@ -88,40 +94,58 @@ class Loaders:
     async def _traffic(self, keys: list[TrafficKey]) -> list[dict[Any, Traffic]]:
         async def fetch(ids: list[str], rest: tuple[Any, ...]) -> dict[str, dict[Any, Traffic]]:
             days, shape = rest
-            out: dict[str, dict[Any, Traffic]] = defaultdict(dict)
-            for row in await self._rows(queries.traffic_query(ids, days, shape)):
-                tenant_id, key, visitors, sessions, views, *extra = row
-                traffic = Traffic(visitors, sessions, views)
-                if extra:
-                    traffic = Traffic(visitors, sessions, views, extra[0], tuple(extra[1:]))
-                out[tenant_id][key] = traffic
-            return out
+            if self.cached is None:
+                return await self._traffic_sql(ids, days, shape)
+            return await self.cached.exact(
+                "traffic", ids, rest, days.end, lambda missing: self._traffic_sql(missing, days, shape), dict
+            )
 
         return await by_tenant(keys, fetch, dict)
+
+    async def _traffic_sql(self, ids: list[str], days: DayRange, shape: TrafficShape) -> dict[str, dict[Any, Traffic]]:
+        out: dict[str, dict[Any, Traffic]] = defaultdict(dict)
+        # the rollups hold the dimensions of the dashboard; UTM splits are read from the raw rows
+        facts = self.facts if rollup_queries.covers(shape) else queries
+        for row in await self._rows(facts.traffic_query(ids, days, shape)):
+            tenant_id, key, visitors, sessions, views, *extra = row
+            # SUM() of the rollups comes back as a DECIMAL on MariaDB
+            traffic = Traffic(int(visitors), int(sessions), int(views or 0))
+            if extra:
+                traffic = Traffic(traffic.visitors, traffic.sessions, traffic.pageviews, int(extra[0]),
+                                  tuple(map(int, extra[1:])))
+            out[tenant_id][key] = traffic
+        return out
 
     async def _bookings(self, keys: list[BookingsKey]) -> list[list[BookingDay]]:
         async def fetch(ids: list[str], rest: tuple[Any, ...]) -> dict[str, list[BookingDay]]:
             days, by_channel = rest
-            out: dict[str, list[BookingDay]] = defaultdict(list)
-            for row in await self._rows(queries.bookings_query(ids, days, by_channel)):
-                tenant_id, day, currency, channel, confirmed, cancelled, nights, cents, repeats = row
-                out[tenant_id].append(
-                    BookingDay(
-                        as_date(day), currency, channel, int(confirmed), int(cancelled),
-                        int(nights or 0), Decimal(int(cents or 0)).scaleb(-2), int(repeats or 0),
-                    )
-                )
-            return out
+            if self.cached is None:
+                return await self._bookings_sql(ids, days, by_channel)
+            return await self.cached.monthly(
+                "bookings", ids, days, (by_channel,),
+                lambda need, span: self._bookings_sql(need, span, by_channel), attrgetter("day"),
+            )
 
         return await by_tenant(keys, fetch, list)
+
+    async def _bookings_sql(self, ids: list[str], days: DayRange, by_channel: bool) -> dict[str, list[BookingDay]]:
+        out: dict[str, list[BookingDay]] = defaultdict(list)
+        for row in await self._rows(self.facts.bookings_query(ids, days, by_channel)):
+            tenant_id, day, currency, channel, confirmed, cancelled, nights, cents, repeats = row
+            out[tenant_id].append(
+                BookingDay(
+                    as_date(day), currency, channel, int(confirmed), int(cancelled),
+                    int(nights or 0), Decimal(int(cents or 0)).scaleb(-2), int(repeats or 0),
+                )
+            )
+        return out
 
     async def _surveys(self, keys: list[SurveysKey]) -> list[list[SurveyDay]]:
         async def fetch(ids: list[str], rest: tuple[Any, ...]) -> dict[str, list[SurveyDay]]:
             (days,) = rest
-            out: dict[str, list[SurveyDay]] = defaultdict(list)
-            for tenant_id, day, answers, promoters, detractors in await self._rows(queries.surveys_query(ids, days)):
-                out[tenant_id].append(SurveyDay(as_date(day), int(answers), int(promoters), int(detractors)))
-            return out
+            if self.cached is None:
+                return await self._surveys_sql(ids, days)
+            return await self.cached.monthly("surveys", ids, days, (), self._surveys_sql, attrgetter("day"))
 
         return await by_tenant(keys, fetch, list)
 
@@ -136,6 +160,12 @@ class Loaders:
             return [None] * len(ids)
         found = {tenant_id: first_kept_day(cutoff) for tenant_id, cutoff in rows}
         return [found.get(tenant_id) for tenant_id in ids]
+
+    async def _surveys_sql(self, ids: list[str], days: DayRange) -> dict[str, list[SurveyDay]]:
+        out: dict[str, list[SurveyDay]] = defaultdict(list)
+        for tenant_id, day, answers, promoters, detractors in await self._rows(self.facts.surveys_query(ids, days)):
+            out[tenant_id].append(SurveyDay(as_date(day), int(answers), int(promoters), int(detractors)))
+        return out
 
     async def _segment_members(self, segments: list[str]) -> list[list[str]]:
         members: dict[str, list[str]] = defaultdict(list)
@@ -172,15 +202,32 @@ class Loaders:
             self._derived[name] = DataLoader(batch)
         return self._derived[name]
 
-    async def rates(self) -> dict[str, list[Rate]]:
-        """Every fx rate, loaded once per request: one statement however many currencies appear."""
-        return await self._rates.load(None)
+    async def rates(self, currencies: Iterable[str]) -> dict[str, list[Rate]]:
+        """The fx rates of these currencies only (none for USD): one statement per batch.
 
-    async def _load_rates(self, keys: list[None]) -> list[dict[str, list[Rate]]]:
+        USD goes through the loader too (without SQL): every caller then waits for the same
+        batch, so the resolvers of a portfolio reach their next loads in the same tick.
+        """
+        wanted = sorted(set(currencies))
+        found = await self.currency_rates.load_many(wanted)
+        return {code: rows for code, rows in zip(wanted, found) if rows}
+
+    async def _currency_rates(self, codes: list[str]) -> list[list[Rate]]:
+        if self.cached is None:
+            found = await self._rates_sql([code for code in codes if code != USD])
+            return [found.get(code, []) for code in codes]
+        loaded = await self.cached.exact(
+            "fx", codes, (), date.min, lambda missing: self._rates_sql([c for c in missing if c != USD]), list,
+            versions_of=FX_VERSION,
+        )
+        return [loaded[code] for code in codes]
+
+    async def _rates_sql(self, codes: list[str]) -> dict[str, list[Rate]]:
         out: dict[str, list[Rate]] = defaultdict(list)
-        for currency, day, usd_per_unit in await self._rows(queries.rates_query()):
-            out[currency].append(Rate(as_date(day), Decimal(usd_per_unit)))
-        return [dict(out) for _ in keys]
+        if codes:
+            for currency, day, usd_per_unit in await self._rows(queries.rates_query(codes)):
+                out[currency].append(Rate(as_date(day), Decimal(usd_per_unit)))
+        return dict(out)
 
     async def latest_rates(self) -> list[tuple[str, Rate]]:
         rows = await self._rows(queries.latest_rates_query())

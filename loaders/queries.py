@@ -114,9 +114,9 @@ def surveys_query(ids: Sequence[str], days: DayRange) -> Select:
     )
 
 
-def rates_query() -> Select:
+def rates_query(currencies: Sequence[str]) -> Select:
     f = fx_rates.c
-    return select(f.currency, f.day, f.usd_per_unit).order_by(f.currency, f.day)
+    return select(f.currency, f.day, f.usd_per_unit).where(f.currency.in_(currencies)).order_by(f.currency, f.day)
 
 
 def latest_rates_query() -> Select:

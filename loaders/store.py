@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import Connection, func, inspect, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from loaders import rollup_tables  # noqa: F401 - registers the rollup tables in the metadata
 from loaders.tables import metadata, pageviews, surveys, tenants
 
 # columns added to tables after their first release: (table, column, its unique index with tenant_id)

@@ -20,6 +20,7 @@ from loaders.dataloaders import Loaders
 from loaders.facts import EMPTY_TRAFFIC, TenantRow
 from resolvers.measures import (
     NEEDS_BOOKINGS,
+    NEEDS_MONEY,
     NEEDS_SURVEYS,
     NEEDS_TRAFFIC,
     BookingSums,
@@ -70,7 +71,11 @@ def quantile(sorted_values: Sequence[float], p: float) -> float:
 async def metric_value(loaders: Loaders, tenant_id: str, metric: Metric, days: DayRange, currency: str) -> float | None:
     """The metric over the range for one tenant; gathered over peers, each load is one batch."""
     traffic = await traffic_total(loaders, tenant_id, days) if metric in NEEDS_TRAFFIC else EMPTY_TRAFFIC
-    bookings = await bookings_total(loaders, tenant_id, days, currency) if metric in NEEDS_BOOKINGS else BookingSums()
+    bookings = (
+        await bookings_total(loaders, tenant_id, days, currency, money=metric in NEEDS_MONEY)
+        if metric in NEEDS_BOOKINGS
+        else BookingSums()
+    )
     surveys = await surveys_total(loaders, tenant_id, days) if metric in NEEDS_SURVEYS else SurveySums()
     return value_of(metric, traffic, bookings, surveys)
 

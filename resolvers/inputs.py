@@ -38,7 +38,7 @@ async def target_currency(loaders: Loaders, requested: str | None, tenant: Tenan
         raise BadUserInput(f"currency {requested!r} is not an ISO 4217 code", "currency")
     # awaited for USD too: every tenant's resolver then reaches its loads in the same tick,
     # which keeps a portfolio's loads in one batch
-    rates = await loaders.rates()
+    rates = await loaders.rates([code])
     if code != USD and code not in rates:
         if requested is None:
             raise BadUserInput(f"the tenant's currency {code} has no exchange rate; pass `currency`", "currency")

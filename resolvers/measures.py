@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from core.metrics import Source, reading, spec
+from core.metrics import REGISTRY, Source, reading, spec
 from core.vocabulary import Metric
 from loaders.facts import EMPTY_TRAFFIC, BookingDay, SurveyDay, Traffic
 from resolvers.money import FxTable, average, revenue
@@ -15,6 +15,7 @@ from resolvers.money import FxTable, average, revenue
 NEEDS_TRAFFIC = reading(Source.PAGEVIEWS)
 NEEDS_BOOKINGS = reading(Source.BOOKINGS)
 NEEDS_SURVEYS = reading(Source.SURVEYS)
+NEEDS_MONEY = frozenset(metric for metric, entry in REGISTRY.items() if entry.money)
 
 
 def currency_of(metric: Metric, code: str) -> str | None:
@@ -46,14 +47,15 @@ class SurveySums:
         return None if self.answers == 0 else 100 * (self.promoters - self.detractors) / self.answers
 
 
-def sum_bookings(rows: Iterable[BookingDay], target: str, fx: FxTable) -> BookingSums:
+def sum_bookings(rows: Iterable[BookingDay], target: str, fx: FxTable | None) -> BookingSums:
+    """Without `fx` the revenue is not computed (left at 0): for callers that need no money."""
     rows = list(rows)
     return BookingSums(
         confirmed=sum(r.confirmed for r in rows),
         cancelled=sum(r.cancelled for r in rows),
         room_nights=sum(r.room_nights for r in rows),
         repeats=sum(r.repeats for r in rows),
-        revenue=revenue(rows, target, fx),
+        revenue=revenue(rows, target, fx) if fx is not None else Decimal("0.00"),
     )
 
 

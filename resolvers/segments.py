@@ -70,7 +70,7 @@ async def attribution(
     lookback = check_lookback(lookback_days)
     await check_retained(loaders, tenant.id, days.start - timedelta(days=lookback))
     rows = await loaders.analytics.attribution.load((tenant.id, days, by, model, lookback))
-    fx = await fx_table(loaders)
+    fx = await fx_table(loaders, {row.currency for row in rows if row.amount} | {currency})
     groups: dict[str, list[BookingDay]] = defaultdict(list)
     for row in rows:
         groups[row.channel or ""].append(row)

@@ -12,6 +12,7 @@ from loaders.facts import EMPTY_TRAFFIC, TenantRow
 from loaders.periods import as_date
 from resolvers.measures import (
     NEEDS_BOOKINGS,
+    NEEDS_MONEY,
     NEEDS_SURVEYS,
     NEEDS_TRAFFIC,
     BookingSums,
@@ -38,7 +39,9 @@ async def series(
         by_period = await traffic_by(loaders, tenant.id, days, granularity)
         traffic = {start_of(as_date(period)): stats for period, stats in by_period.items()}
     if metric in NEEDS_BOOKINGS:
-        bookings = await bookings_by(loaders, tenant.id, days, currency, lambda row: start_of(row.day))
+        bookings = await bookings_by(
+            loaders, tenant.id, days, currency, lambda row: start_of(row.day), money=metric in NEEDS_MONEY
+        )
     if metric in NEEDS_SURVEYS:
         surveys = await surveys_by(loaders, tenant.id, days, lambda row: start_of(row.day))
     return [

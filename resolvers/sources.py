@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterable
 from datetime import date
 from functools import partial
 from typing import TypeVar
@@ -19,8 +19,9 @@ from resolvers.money import FxTable, MissingRate
 K = TypeVar("K", bound=Hashable)
 
 
-async def fx_table(loaders: Loaders) -> FxTable:
-    return FxTable(await loaders.rates())
+async def fx_table(loaders: Loaders, currencies: Iterable[str]) -> FxTable:
+    """The rates of the currencies involved only, not the whole table."""
+    return FxTable(await loaders.rates(currencies))
 
 
 async def bookings_by(
@@ -30,9 +31,11 @@ async def bookings_by(
     currency: str,
     group: Callable[[BookingDay], K],
     by_channel: bool = False,
+    money: bool = True,
 ) -> dict[K, BookingSums]:
+    """`money=False`: revenue is left at 0 and no fx rate is loaded (counts and rates only)."""
     rows = await loaders.bookings.load((tenant_id, days, by_channel))
-    fx = await fx_table(loaders)
+    fx = await fx_table(loaders, {row.currency for row in rows if row.amount} | {currency}) if money else None
     groups: dict[K, list[BookingDay]] = defaultdict(list)
     for row in rows:
         groups[group(row)].append(row)
@@ -42,20 +45,24 @@ async def bookings_by(
         raise RuntimeError(f"tenant {tenant_id}: {error}") from error
 
 
-async def bookings_total(loaders: Loaders, tenant_id: str, days: DayRange, currency: str) -> BookingSums:
+async def bookings_total(
+    loaders: Loaders, tenant_id: str, days: DayRange, currency: str, money: bool = True
+) -> BookingSums:
     """Memoised per request: KeyMetrics' eight booking fields share one sum and one conversion."""
     totals = loaders.derived("bookings_total", partial(_bookings_totals, loaders))
-    return await totals.load((tenant_id, days, currency))
+    return await totals.load((tenant_id, days, currency, money))
 
 
-async def _bookings_totals(loaders: Loaders, keys: list[tuple[str, DayRange, str]]) -> list[BookingSums | BaseException]:
+async def _bookings_totals(loaders: Loaders, keys: list[tuple[str, DayRange, str, bool]]) -> list[BookingSums | BaseException]:
     # gathered, so every key reaches the bookings loader in the same batch; one tenant's
     # failure (a currency without rates) stays that tenant's
     return await asyncio.gather(*(_bookings_total(loaders, *key) for key in keys), return_exceptions=True)
 
 
-async def _bookings_total(loaders: Loaders, tenant_id: str, days: DayRange, currency: str) -> BookingSums:
-    sums = await bookings_by(loaders, tenant_id, days, currency, lambda _row: None)
+async def _bookings_total(
+    loaders: Loaders, tenant_id: str, days: DayRange, currency: str, money: bool
+) -> BookingSums:
+    sums = await bookings_by(loaders, tenant_id, days, currency, lambda _row: None, money=money)
     return sums.get(None, BookingSums())
 
 

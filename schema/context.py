@@ -63,6 +63,8 @@ class Context:
         self.write_budget = await self.limits.charge_rows(self.principal, rows)
         if not self.write_budget.admitted:
             raise write_limited(self.write_budget)
+    # the operation type (query, mutation, subscription), set by schema.operation.OperationType
+    operation: str = "unknown"
 
     @property
     def policy(self) -> TierPolicy | None:

@@ -385,6 +385,7 @@ async def load(url: str, data: Dataset) -> None:
 
     from loaders import tables
     from loaders.bulk_insert import insert_rows
+    from loaders.rollups import refresh_all
     from loaders.store import analyze, create_schema
 
     engine = create_async_engine(url)
@@ -392,9 +393,10 @@ async def load(url: str, data: Dataset) -> None:
         await create_schema(engine)
         await insert_rows(engine, tables.tenants, data.tenants)
         await insert_rows(engine, tables.fx_rates, data.fx_rates)
-        await insert_rows(engine, tables.pageviews, data.pageviews)
-        await insert_rows(engine, tables.bookings, data.bookings)
-        await insert_rows(engine, tables.surveys, data.surveys)
+        await insert_rows(engine, tables.pageviews, data.pageviews, rollups=False)
+        await insert_rows(engine, tables.bookings, data.bookings, rollups=False)
+        await insert_rows(engine, tables.surveys, data.surveys, rollups=False)
+        await refresh_all(engine)
         await analyze(engine)  # as seeding does: MariaDB picks the visitor index for attribution
     finally:
         await engine.dispose()

@@ -1,0 +1,155 @@
+"""The floor: the gateway answering a cached dashboard vs an aiohttp handler returning the same bytes.
+
+    .venv/bin/python bench/floor.py [--db URL] [--requests 400] [--concurrency 1 10 100]
+
+Without --db it seeds a temporary SQLite demo store. Both servers run as their own process
+on local ports (the gateway through `analytics-gateway serve`, with the result cache in
+memory and the rate limits raised out of the way); this process is the client. For each
+concurrency it prints requests per second, p50 and p99 of both, and the gateway's share of
+the floor's throughput. The client is the same for both, so its own cost cancels in ratios.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+import aiohttp
+import jwt
+from common import machine, percentile
+
+from gateway.database import create_engine
+from demo.seeding import seed_store
+from gateway.settings import Settings
+from loaders.store import first_tenant_id
+
+ROOT = Path(__file__).resolve().parent.parent
+SECRET = "bench-secret-that-is-long-enough-for-hs256-0123456789"
+DASHBOARD = """query($id: ID!, $f: Date!, $t: Date!) { tenant(id: $id) {
+  metrics(range: {from: $f, to: $t}) { uniqueVisitors sessions pageviews bookings cancellations roomNights
+    revenue { amount currency } averageBookingValue { amount } conversionRate cancellationRate
+    repeatBookingRate nps previousPeriod { uniqueVisitors bookings revenue { amount } nps } }
+  charts(range: {from: $f, to: $t}) { visitorsByChannel { key value share } loginStatus { key value share }
+    bookingFunnel { step sessions conversionFromPrevious } revenueTrend { start value }
+    npsTrend { start value } rebookingTrend { start value } } } }"""
+TIERS = "[ENTERPRISE]\nrequests_per_minute = 100000000\npoints_per_minute = 1000000000\n"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def wait_ready(url: str) -> None:
+    async with aiohttp.ClientSession() as session:
+        for _ in range(300):
+            try:
+                async with session.get(url + "/health") as response:
+                    if response.status == 200:
+                        return
+            except aiohttp.ClientError:
+                pass
+            await asyncio.sleep(0.1)
+    raise SystemExit(f"{url} did not start")
+
+
+async def load(url: str, body: bytes, headers: dict[str, str], requests: int, concurrency: int) -> tuple[float, list[float]]:
+    latencies: list[float] = []
+    remaining = requests
+    connector = aiohttp.TCPConnector(limit=concurrency)
+    async with aiohttp.ClientSession(connector=connector) as session:
+
+        async def worker() -> None:
+            nonlocal remaining
+            while remaining > 0:
+                remaining -= 1
+                started = time.perf_counter()
+                async with session.post(url + "/graphql", data=body, headers=headers) as response:
+                    await response.read()
+                    if response.status != 200:
+                        raise SystemExit(f"status {response.status}")
+                latencies.append(time.perf_counter() - started)
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        return requests / (time.perf_counter() - started), latencies
+
+
+async def run(db: str, args: argparse.Namespace, workdir: Path) -> None:
+    engine = create_engine(Settings(database_url=db))
+    tenant_id = await first_tenant_id(engine)
+    await engine.dispose()
+    (workdir / "tiers.toml").write_text(TIERS)
+    gateway_port, floor_port = free_port(), free_port()
+    env = {**os.environ, "DATABASE_URL": db, "JWT_SECRET": SECRET, "PORT": str(gateway_port),
+           "TIERS_FILE": str(workdir / "tiers.toml"), "LOG_LEVEL": "WARNING", "GRAPHIQL": "false"}
+    gateway = subprocess.Popen([sys.executable, "-m", "gateway.cli", "serve"], cwd=ROOT, env=env,
+                               stdout=subprocess.DEVNULL)
+    floor = None
+    try:
+        gateway_url, floor_url = f"http://127.0.0.1:{gateway_port}", f"http://127.0.0.1:{floor_port}"
+        await wait_ready(gateway_url)
+        token = jwt.encode({"sub": "bench", "tier": "ENTERPRISE", "tenants": [tenant_id],
+                            "exp": int(time.time()) + 3600}, SECRET, algorithm="HS256")
+        end = args.end
+        variables = {"id": tenant_id, "f": (end - timedelta(days=364)).isoformat(), "t": end.isoformat()}
+        body = json.dumps({"query": DASHBOARD, "variables": variables}).encode()
+        headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+        async with aiohttp.ClientSession() as session:
+            async with session.post(gateway_url + "/graphql", data=body, headers=headers) as response:
+                answer = await response.read()
+                assert response.status == 200 and b'"errors"' not in answer, answer[:300]
+        (workdir / "answer.json").write_bytes(answer)
+        floor = subprocess.Popen([sys.executable, str(ROOT / "bench" / "floor_server.py"), str(floor_port),
+                                  str(workdir / "answer.json")], stdout=subprocess.DEVNULL)
+        await wait_ready(floor_url)
+        print(f"machine: {machine()}")
+        print(f"one-tenant full-year dashboard (metrics + previousPeriod + six charts), {len(answer)} bytes, "
+              f"cached; {args.requests} requests per run")
+        print(f"{'clients':>8} {'floor req/s':>12} {'gateway req/s':>14} {'share':>6} "
+              f"{'floor p50/p99 ms':>18} {'gateway p50/p99 ms':>20}")
+        for concurrency in args.concurrency:
+            await load(gateway_url, body, headers, min(50, args.requests), concurrency)  # warm connections
+            floor_rate, floor_lat = await load(floor_url, body, headers, args.requests, concurrency)
+            gw_rate, gw_lat = await load(gateway_url, body, headers, args.requests, concurrency)
+            print(f"{concurrency:>8} {floor_rate:>12.0f} {gw_rate:>14.0f} {gw_rate / floor_rate:>6.2f} "
+                  f"{percentile(floor_lat, .5) * 1000:>8.2f}/{percentile(floor_lat, .99) * 1000:<9.2f} "
+                  f"{percentile(gw_lat, .5) * 1000:>10.2f}/{percentile(gw_lat, .99) * 1000:<9.2f}")
+    finally:
+        for process in (gateway, floor):
+            if process is not None:
+                process.terminate()
+                process.wait(timeout=30)
+
+
+async def main(args: argparse.Namespace) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        db = args.db
+        if db is None:
+            db = f"sqlite+aiosqlite:///{tmp}/bench.db"
+            engine = create_engine(Settings(database_url=db))
+            await seed_store(engine, tenants=args.tenants, days=args.days, end=args.end, progress=True)
+            await engine.dispose()
+        await run(db, args, workdir)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--db", help="an existing store's DATABASE_URL (default: seed a temporary SQLite store)")
+    parser.add_argument("--end", type=date.fromisoformat, default=date(2026, 2, 28), help="last day of the year")
+    parser.add_argument("--tenants", type=int, default=3)
+    parser.add_argument("--days", type=int, default=400)
+    parser.add_argument("--requests", type=int, default=400)
+    parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 10, 100])
+    asyncio.run(main(parser.parse_args()))

@@ -1,0 +1,105 @@
+"""Work per request: three one-tenant questions over a year, cold and warm, rollups vs raw rows.
+
+    .venv/bin/python bench/work.py [--db URL] [--tenants 6] [--days 400] [--repeat 30]
+
+Without --db it seeds a temporary SQLite demo store. For each question (a year's key
+metrics, revenue broken down by channel, bookings per month) it prints p50 wall time, CPU
+time and SQL statements per request in four modes, all in this run:
+  raw       no rollups, no cache (how every request was answered before)
+  rollups   rollups, no cache
+  cold      rollups and the result cache, every request a different range (shifted by a day)
+  warm      rollups and the result cache, the same request repeated
+and the ratios to `raw`. The numbers of every mode are compared and must be identical.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import tempfile
+from datetime import date, timedelta
+from typing import Any
+
+from common import Counter, execute, machine, measure, service
+
+from gateway.database import create_engine
+from demo.seeding import seed_store
+from gateway.settings import Settings
+from loaders.store import first_tenant_id
+
+QUESTIONS = {
+    "year metrics": "query($id: ID!, $f: Date!, $t: Date!) { tenant(id: $id) { metrics(range: {from: $f, to: $t}) "
+                    "{ uniqueVisitors sessions pageviews bookings revenue { amount currency } conversionRate "
+                    "repeatBookingRate nps } } }",
+    "by channel": "query($id: ID!, $f: Date!, $t: Date!) { tenant(id: $id) { breakdown(metric: REVENUE, by: CHANNEL, "
+                  "range: {from: $f, to: $t}) { key value share } } }",
+    "monthly series": "query($id: ID!, $f: Date!, $t: Date!) { tenant(id: $id) { series(metric: BOOKINGS, "
+                      "range: {from: $f, to: $t}, granularity: MONTH) { start value } } }",
+}
+
+
+async def run(url: str, repeat: int, end: date) -> None:
+    settings = Settings(database_url=url, max_range_days=3700)
+    engine = create_engine(settings)
+    counter = Counter()
+    counter.attach(engine)
+    tenant_id = await first_tenant_id(engine)
+    modes = {
+        "raw": service(engine, cache=False, rollups=False),
+        "rollups": service(engine, cache=False),
+        "cold": service(engine, cache=True),
+        "warm": service(engine, cache=True),
+    }
+
+    def variables(i: int, shift: bool) -> dict[str, Any]:
+        last = end - timedelta(days=i if shift else 0)
+        return {"id": tenant_id, "f": (last - timedelta(days=364)).isoformat(), "t": last.isoformat()}
+
+    print(f"machine: {machine()}\nstore: {engine.dialect.name}, tenant {tenant_id}, {repeat} requests per mode")
+    for name, query in QUESTIONS.items():
+        results: dict[str, Any] = {}
+        samples = {}
+        for mode, data in modes.items():
+            shift = mode != "warm"
+            answers = []
+
+            async def once(i: int) -> None:
+                answers.append(await execute(data, settings, query, variables(i, shift), (tenant_id,)))
+
+            if mode == "warm":
+                await once(0)  # fill the cache
+                answers.clear()
+            samples[mode] = await measure(counter, once, repeat)
+            results[mode] = answers
+        same = all(results[m] == results["raw"] for m in ("rollups", "cold")) and all(
+            answer == results["raw"][0] for answer in results["warm"])
+        print(f"\n{name}  (identical numbers in every mode: {'yes' if same else 'NO'})")
+        for mode, sample in samples.items():
+            ratio = samples["raw"].p50 / sample.p50
+            print(f"  {mode:8s} {sample.line()}   {ratio:6.1f}x faster than raw")
+        if not same:
+            raise SystemExit("numbers differ between modes")
+    await engine.dispose()
+
+
+async def main(args: argparse.Namespace) -> None:
+    end = date(2026, 2, 28)
+    if args.db:
+        await run(args.db, args.repeat, args.end or end)
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite+aiosqlite:///{tmp}/bench.db"
+        engine = create_engine(Settings(database_url=url))
+        await seed_store(engine, tenants=args.tenants, days=args.days, end=end, progress=True)
+        await engine.dispose()
+        await run(url, args.repeat, end)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--db", help="an existing store's DATABASE_URL (default: seed a temporary SQLite store)")
+    parser.add_argument("--end", type=date.fromisoformat, help="last day of the year asked for (with --db)")
+    parser.add_argument("--tenants", type=int, default=6)
+    parser.add_argument("--days", type=int, default=400)
+    parser.add_argument("--repeat", type=int, default=30)
+    asyncio.run(main(parser.parse_args()))

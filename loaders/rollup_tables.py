@@ -1,0 +1,112 @@
+"""Exact rollups of the fact tables, per tenant and UTC day, kept in the same store.
+
+Every rollup row is derived from whole UTC days of raw rows (loaders/rollup_refresh.py), and
+API ranges are whole UTC days, so a range is answered from rollup rows alone and exactly:
+sums are additive, and distinct counts are taken over deduplicated members (visitor and
+session ids), never estimated.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, Boolean, Column, Date, DateTime, Index, Integer, String, Table
+
+from loaders.tables import MYSQL_OPTS, Char2, Char3, metadata
+
+# One row per tenant, day, session, visitor and dimension values seen together (normally one
+# per session and day): the distinct visitors, sessions and funnel steps of any range and any
+# grouping are COUNT(DISTINCT ...) over these rows, and `pageviews` sums to the pageview count.
+# The primary key clusters the rows by tenant and day (InnoDB, and SQLite WITHOUT ROWID), so a
+# range is one sequential read; `n` numbers the rows of a day (the natural key cannot be the
+# primary key: country is nullable, NULL being its own group, "unknown" in the API). Rows are
+# only ever replaced by whole (tenant, day) slices, never updated one by one.
+rollup_traffic = Table(
+    "rollup_traffic",
+    metadata,
+    Column("tenant_id", String(64), primary_key=True),
+    Column("day", Date, primary_key=True),
+    Column("n", Integer, primary_key=True, autoincrement=False),
+    Column("session_id", String(64), nullable=False),
+    Column("visitor_id", String(64), nullable=False),
+    Column("channel", String(32), nullable=False),
+    Column("device", String(16), nullable=False),
+    Column("country", Char2, nullable=True),
+    Column("logged_in", Boolean, nullable=False),
+    # the funnel steps this session reached that day: bit i for FUNNEL_STEPS[i]
+    Column("steps", Integer, nullable=False),
+    Column("pageviews", Integer, nullable=False),
+    # covering indexes: a year's distinct visitors (and logged-in visitors) read only the
+    # first, distinct sessions and the funnel only the second
+    Index("ix_rollup_traffic_visitors", "tenant_id", "day", "visitor_id", "logged_in"),
+    Index("ix_rollup_traffic_sessions", "tenant_id", "day", "session_id", "steps"),
+    sqlite_with_rowid=False,
+    **MYSQL_OPTS,
+)
+
+# Bookings per tenant, day, currency and channel: the additive measures, money in whole cents
+# of the booking currency (converted at read time at each day's rate, as the raw path does).
+rollup_bookings = Table(
+    "rollup_bookings",
+    metadata,
+    Column("tenant_id", String(64), primary_key=True),
+    Column("day", Date, primary_key=True),
+    Column("currency", Char3, primary_key=True),
+    Column("channel", String(32), primary_key=True),
+    Column("confirmed", Integer, nullable=False),
+    Column("cancelled", Integer, nullable=False),
+    Column("room_nights", BigInteger, nullable=False),
+    Column("cents", BigInteger, nullable=False),
+    Column("repeats", Integer, nullable=False),
+    sqlite_with_rowid=False,
+    **MYSQL_OPTS,
+)
+
+# The first confirmed booking of each customer: a confirmed booking is a repeat exactly when
+# its customer's first confirmed booking is strictly earlier.
+customer_firsts = Table(
+    "rollup_customer_firsts",
+    metadata,
+    Column("tenant_id", String(64), primary_key=True),
+    Column("customer_id", String(64), primary_key=True),
+    Column("first_confirmed_at", DateTime, nullable=False),
+    sqlite_with_rowid=False,
+    **MYSQL_OPTS,
+)
+
+rollup_surveys = Table(
+    "rollup_surveys",
+    metadata,
+    Column("tenant_id", String(64), primary_key=True),
+    Column("day", Date, primary_key=True),
+    Column("answers", Integer, nullable=False),
+    Column("promoters", Integer, nullable=False),
+    Column("detractors", Integer, nullable=False),
+    sqlite_with_rowid=False,
+    **MYSQL_OPTS,
+)
+
+# What each tenant's rollups were last built from, per fact table: the change check compares
+# it with the live row count and highest id (like Cube's refresh keys).
+rollup_state = Table(
+    "rollup_state",
+    metadata,
+    Column("tenant_id", String(64), primary_key=True),
+    Column("source", String(16), primary_key=True),
+    Column("row_count", BigInteger, nullable=False),
+    Column("max_id", BigInteger, nullable=False),
+    Column("refreshed_at", DateTime, nullable=False),
+    **MYSQL_OPTS,
+)
+
+# The data version of each tenant, bumped in the same transaction as every rebuild of its
+# rollups: result cache keys contain it, so a cached answer never outlives the data it came
+# from. The tenant id "" is the fx rates' version (bumped by the change check).
+data_versions = Table(
+    "rollup_versions",
+    metadata,
+    Column("tenant_id", String(64), primary_key=True),
+    Column("version", BigInteger, nullable=False),
+    **MYSQL_OPTS,
+)
+FX_VERSION = ""
+
+ROLLUP_TABLES = (rollup_traffic, rollup_bookings, customer_firsts, rollup_surveys, rollup_state, data_versions)

@@ -1,0 +1,1 @@
+"""Prometheus instruments shared by every layer (imports nothing of the project)."""

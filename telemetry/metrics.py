@@ -1,0 +1,30 @@
+"""The Prometheus instruments behind GET /metrics. No label ever holds a tenant or a user."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram
+
+REQUESTS = Counter(
+    "gateway_requests_total", "GraphQL requests by operation type and outcome", ["operation", "outcome"]
+)
+REQUEST_SECONDS = Histogram(
+    "gateway_request_seconds",
+    "GraphQL request duration by operation type and outcome",
+    ["operation", "outcome"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+SQL_STATEMENTS = Counter("gateway_sql_statements_total", "SQL statements sent to the store")
+SQL_SECONDS = Histogram(
+    "gateway_sql_seconds",
+    "SQL statement duration",
+    buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5),
+)
+CACHE_HITS = Counter("gateway_cache_hits_total", "Result cache hits", ["layer"])
+CACHE_MISSES = Counter("gateway_cache_misses_total", "Result cache misses", ["layer"])
+CACHE_ERRORS = Counter("gateway_cache_errors_total", "Result cache backend failures and bypasses", ["layer"])
+RATE_LIMITED = Counter("gateway_rate_limited_total", "Requests refused by a rate limit or budget", ["limit"])
+POOL_IN_USE = Gauge("gateway_db_pool_in_use", "Database connections checked out of the pool")
+LOOP_STALL_MAX = Gauge("gateway_loop_stall_max_seconds", "Longest event-loop stall seen since start")
+ROLLUP_REFRESHES = Counter(
+    "gateway_rollup_refreshes_total", "Tenants whose rollups were rebuilt, by trigger", ["trigger"]
+)

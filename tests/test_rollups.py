@@ -1,0 +1,215 @@
+"""The rollups answer exactly what the raw rows answer, before and after every kind of write.
+
+Each check loads the same keys twice, through the rollups and through the raw SELECTs, and
+compares; one case per store also goes through GraphQL against tests/oracle.py, recomputed
+from the raw rows after the writes. (tests/test_oracle.py checks the default, rollup, path
+against the oracle on many more cases.)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Iterator
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any
+
+import pytest
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from loaders.dataloaders import Loaders
+from core.calendar import DayRange
+from core.vocabulary import Dimension, Granularity
+from loaders.rollup_tables import customer_firsts, rollup_bookings, rollup_surveys, rollup_traffic
+from loaders.rollups import check_changes, refresh_all
+from loaders.bulk_insert import insert_rows
+from loaders.tables import bookings, pageviews, surveys
+from tests import datagen
+from tests.oracle import Oracle, read_raw
+from tests.services import fresh_store
+
+BACKENDS = ["sqlite", "mariadb"]
+DATA = datagen.generate()
+SHAPES: list[Any] = [None, *Granularity, *Dimension]
+TENANT = "orc-city-eur"  # holds the hand-made repeat-booking cases
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def store_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with fresh_store(request.param, str(tmp_path_factory.mktemp(f"rollups-{request.param}"))) as url:
+        asyncio.run(datagen.load(url, DATA))
+        yield url
+
+
+def run(url: str, action: Any) -> Any:
+    async def main() -> Any:
+        engine = create_async_engine(url)
+        try:
+            return await action(engine)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(main())
+
+
+def random_keys(rng: random.Random, count: int) -> list[tuple[str, DayRange, Any]]:
+    keys = []
+    for _ in range(count):
+        start = datagen.START + timedelta(days=rng.randrange((datagen.END - datagen.START).days + 1))
+        end = min(datagen.END + timedelta(days=3), start + timedelta(days=rng.choice([0, 1, 6, 30, 95, 400])))
+        keys.append((rng.choice(datagen.TENANT_IDS), DayRange(start, end), rng.choice(SHAPES)))
+    return keys
+
+
+async def differences(engine: AsyncEngine, keys: list[tuple[str, DayRange, Any]]) -> list[str]:
+    """Every key whose traffic, bookings (both splits) or surveys differ between the two paths."""
+    fast, raw = Loaders(engine, rollups=True), Loaders(engine, rollups=False)
+    found = []
+    for tenant_id, days, shape in keys:
+        pairs = {
+            "traffic": (fast.traffic.load((tenant_id, days, shape)), raw.traffic.load((tenant_id, days, shape))),
+            "bookings": (fast.bookings.load((tenant_id, days, False)), raw.bookings.load((tenant_id, days, False))),
+            "by channel": (fast.bookings.load((tenant_id, days, True)), raw.bookings.load((tenant_id, days, True))),
+            "surveys": (fast.surveys.load((tenant_id, days)), raw.surveys.load((tenant_id, days))),
+        }
+        for name, (a, b) in pairs.items():
+            got, want = _normal(await a), _normal(await b)
+            if got != want:
+                found.append(f"{name} {tenant_id} {days} {shape}: rollups {got!r:.300} raw {want!r:.300}")
+    return found
+
+
+def _normal(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(key)[:10] if key is not None else None: v for key, v in value.items()}
+    return sorted(value, key=repr)
+
+
+def test_rollups_equal_raw_on_random_keys(store_url: str) -> None:
+    keys = random_keys(random.Random(11), 60)
+    keys += [(tenant_id, DayRange(datagen.START, datagen.END), None) for tenant_id in datagen.TENANT_IDS]
+    assert run(store_url, lambda engine: differences(engine, keys)) == []
+
+
+def test_rollups_are_not_trivially_empty(store_url: str) -> None:
+    async def counts(engine: AsyncEngine) -> list[int]:
+        async with engine.connect() as conn:
+            return [
+                (await conn.execute(select(func.count()).select_from(table))).scalar_one()
+                for table in (rollup_traffic, rollup_bookings, customer_firsts, rollup_surveys)
+            ]
+
+    traffic, booking_rows, firsts, survey_days = run(store_url, counts)
+    assert 0 < traffic < len(DATA.pageviews)  # deduplicated: fewer rows than pageviews
+    assert 0 < booking_rows and 0 < firsts and 0 < survey_days
+
+
+def _booking(ref: str, at: datetime, customer: str, status: str = "confirmed", amount: str = "100.00") -> dict:
+    return {"tenant_id": TENANT, "booking_ref": ref, "booked_at": at, "customer_id": customer, "visitor_id": None,
+            "check_in": at.date() + timedelta(days=10), "nights": 2, "rooms": 1, "amount": Decimal(amount),
+            "currency": "EUR", "status": status, "channel": "direct"}
+
+
+def _pageview(at: datetime, visitor: str, session: str, step: str = "search", country: str | None = "DE") -> dict:
+    return {"tenant_id": TENANT, "ts": at, "visitor_id": visitor, "session_id": session, "step": step,
+            "channel": "email", "device": "mobile", "country": country, "logged_in": True,
+            "utm_source": None, "utm_medium": None, "utm_campaign": None, "referrer": None}
+
+
+async def _write(engine: AsyncEngine, maintain: bool) -> None:
+    """Writes that move repeat flags on other days, add days, and reuse existing members."""
+    async with engine.connect() as conn:
+        customer, first = (await conn.execute(
+            select(bookings.c.customer_id, func.min(bookings.c.booked_at))
+            .where(bookings.c.tenant_id == TENANT, bookings.c.status == "confirmed")
+            .group_by(bookings.c.customer_id).order_by(func.count().desc(), bookings.c.customer_id).limit(1)
+        )).one()
+        visitor, session = (await conn.execute(
+            select(pageviews.c.visitor_id, pageviews.c.session_id).where(pageviews.c.tenant_id == TENANT).limit(1)
+        )).one()
+    first = first if isinstance(first, datetime) else datetime.fromisoformat(str(first))
+    tag = f"w{random.randrange(10**9)}"
+    rows = [
+        # earlier than the customer's first confirmed booking: the old first becomes a repeat
+        _booking(f"{tag}-early", first - timedelta(days=40), customer),
+        _booking(f"{tag}-cxl", first - timedelta(days=50), customer, status="cancelled"),
+        _booking(f"{tag}-new", datetime(2025, 7, 1, 9), f"{tag}-cust", amount="10.05"),
+        _booking(f"{tag}-new2", datetime(2025, 9, 1, 9), f"{tag}-cust", amount="10.05"),
+    ]
+    views = [
+        _pageview(datetime(2025, 3, 3, 23, 59), visitor, session, "confirmation"),
+        _pageview(datetime(2025, 3, 4, 0, 1), visitor, session, "landing", None),
+        _pageview(datetime(2026, 1, 2, 8), f"{tag}-v", f"{tag}-s", "booking_form"),
+    ]
+    answers = [{"tenant_id": TENANT, "ts": datetime(2025, 3, 4, 12), "score": 10, "booking_ref": None}]
+    await insert_rows(engine, bookings, rows, rollups=maintain)
+    await insert_rows(engine, pageviews, views, rollups=maintain)
+    await insert_rows(engine, surveys, answers, rollups=maintain)
+
+
+def _whole(tenant_id: str = TENANT) -> list[tuple[str, DayRange, Any]]:
+    return [(tenant_id, DayRange(datagen.START, date(2026, 1, 31)), shape) for shape in SHAPES]
+
+
+def test_writes_keep_rollups_exact(store_url: str) -> None:
+    async def scenario(engine: AsyncEngine) -> tuple[list[str], Any, Any]:
+        await _write(engine, maintain=True)
+        found = await differences(engine, _whole() + random_keys(random.Random(5), 20))
+        oracle = Oracle(await read_raw(engine, [TENANT]))
+        metrics = await Loaders(engine).bookings.load((TENANT, DayRange(datagen.START, date(2026, 1, 31)), False))
+        return found, oracle, metrics
+
+    found, oracle, rows = run(store_url, scenario)
+    assert found == []
+    expected = oracle.stats(TENANT, datagen.START, date(2026, 1, 31), "EUR")
+    assert sum(r.confirmed for r in rows) == expected["BOOKINGS"]
+    assert Fraction(sum(r.repeats for r in rows), sum(r.confirmed for r in rows)) == expected["REPEAT_BOOKING_RATE"]
+
+
+def test_change_check_catches_outside_loads(store_url: str) -> None:
+    async def scenario(engine: AsyncEngine) -> tuple[list[str], list[str], set[str], list[str], set[str], set[str]]:
+        await check_changes(engine)  # whatever earlier tests left
+        await _write(engine, maintain=False)  # an ETL job the gateway is not told about
+        stale = await differences(engine, _whole())
+        caught = await check_changes(engine)
+        after_append = await differences(engine, _whole())
+        async with engine.begin() as conn:  # deletes and in-place changes, also unannounced
+            await conn.execute(delete(bookings).where(bookings.c.booking_ref.like("w%-early")))
+            await conn.execute(delete(pageviews).where(pageviews.c.tenant_id == TENANT, pageviews.c.step == "search"))
+        caught_delete = await check_changes(engine)
+        quiet = await check_changes(engine)
+        return stale, after_append, caught, await differences(engine, _whole()), caught_delete, quiet
+
+    stale, after_append, caught, after_delete, caught_delete, quiet = run(store_url, scenario)
+    assert stale, "the outside load should be invisible until the check runs"
+    assert caught == {TENANT} and after_append == []
+    assert caught_delete == {TENANT} and after_delete == []
+    assert quiet == set()
+
+
+def test_refresh_is_rerunnable_and_in_place_updates_need_it(store_url: str) -> None:
+    async def scenario(engine: AsyncEngine) -> tuple[list[str], list[str], list[Any], list[Any]]:
+        async with engine.begin() as conn:  # same count, same ids: only `rollup refresh` sees it
+            await conn.execute(update(bookings).where(bookings.c.tenant_id == TENANT).values(nights=bookings.c.nights + 1))
+        stale = await differences(engine, _whole()[:1])
+        await refresh_all(engine, TENANT, since=None)
+        first = await _snapshot(engine)
+        await refresh_all(engine)
+        await refresh_all(engine, TENANT, since=date(2025, 6, 1))
+        return stale, await differences(engine, _whole()), first, await _snapshot(engine)
+
+    stale, fresh, first, second = run(store_url, scenario)
+    assert stale and fresh == []
+    assert first == second
+
+
+async def _snapshot(engine: AsyncEngine) -> list[Any]:
+    async with engine.connect() as conn:
+        out = []
+        for table in (rollup_traffic, rollup_bookings, customer_firsts, rollup_surveys):
+            rows = (await conn.execute(select(table))).all()
+            out.append(sorted(map(repr, rows)))
+        return out
