@@ -18,7 +18,7 @@ from strawberry.schema.schema import DEFAULT_ALLOWED_OPERATION_TYPES
 
 from auth.guard import RequestGuard
 from auth.query_limits import QueryLimits, limit_extensions
-from schema.operation import OperationType
+from schema.operation import OperationType as OperationTypeLabel
 from schema import enums  # noqa: F401 - registers the enums under their contract names
 from schema.masking import ErrorMasking, code_request_errors
 from schema.mutation import Mutation
@@ -73,7 +73,7 @@ def build_schema(limits: QueryLimits | None = QueryLimits()) -> GatewaySchema:
         ),
         extensions=[
             SettleLoads,
-            OperationType,
+            OperationTypeLabel,
             ErrorMasking,
             *(limit_extensions(limits) if limits is not None else []),
             RequestGuard,

@@ -80,18 +80,21 @@ class _Rates:
     def __init__(self, info: Info[Context, None]) -> None:
         self.info = info
         self.table: FxTable | None = None
+        self.currencies: set[str] = set()
         self.loaded_at = 0.0
 
-    async def get(self) -> FxTable:
-        if self.table is None or time.monotonic() - self.loaded_at > RATES_MAX_AGE_SECONDS:
+    async def get(self, currencies: set[str]) -> FxTable:
+        stale = time.monotonic() - self.loaded_at > RATES_MAX_AGE_SECONDS
+        if self.table is None or stale or not currencies <= self.currencies:
+            self.currencies |= currencies
             self.info.context.refresh_loaders()
-            self.table = FxTable(await self.info.context.loaders.rates())
+            self.table = FxTable(await self.info.context.loaders.rates(self.currencies))
             self.loaded_at = time.monotonic()
         return self.table
 
 
 async def _booking_event(change: BookingChange, tenant: TenantRow, rates: _Rates) -> BookingEvent:
-    fx = None if change.currency == tenant.currency else await rates.get()
+    fx = None if change.currency == tenant.currency else await rates.get({change.currency, tenant.currency})
     amount = change.amount if fx is None else amount_in(change, tenant.currency, fx)
     return BookingEvent(
         tenant_id=strawberry.ID(tenant.id),
