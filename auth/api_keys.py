@@ -80,7 +80,7 @@ def principal_for(record: ApiKeyRecord | None, key: str, now: datetime) -> Princ
         tier = Tier(record.tier)
     except ValueError as error:
         raise Unauthenticated("API key has an unknown tier") from error
-    return Principal(PrincipalKind.API_KEY, record.name or record.prefix, tier, record.tenant_ids)
+    return Principal(PrincipalKind.API_KEY, record.name or record.prefix, tier, record.tenant_ids, record.prefix)
 
 
 async def create_key(

@@ -9,9 +9,9 @@ from graphql import ExecutionResult
 from strawberry.extensions import SchemaExtension
 
 from auth.cost import CostAnalyzer
-from auth.limits import Budget
+from auth.metering import cost_block, rate_limited
 from auth.tiers import ORDER
-from gateway.errors import Forbidden, QueryTooComplex, RateLimited
+from gateway.errors import Forbidden, QueryTooComplex
 
 DRY_RUN = "costDryRun"
 
@@ -19,9 +19,11 @@ DRY_RUN = "costDryRun"
 class RequestGuard(SchemaExtension):
     """Runs after validation, before any resolver (so before any SQL).
 
-    Order of refusals: too many tenants (FORBIDDEN), too expensive for the tier
-    (QUERY_TOO_COMPLEX), too many requests or points this minute (RATE_LIMITED).
-    `extensions: {"costDryRun": true}` answers the cost without executing or charging.
+    The request itself was counted at the edge (every request of a credential, whatever
+    becomes of it); here the operation is costed and its points charged. Order of refusals:
+    too many tenants (FORBIDDEN), too expensive for the tier (QUERY_TOO_COMPLEX), too many
+    points this minute (RATE_LIMITED). `extensions: {"costDryRun": true}` answers the cost
+    without executing or charging points.
     """
 
     async def on_execute(self) -> AsyncIterator[None]:
@@ -37,8 +39,10 @@ class RequestGuard(SchemaExtension):
         context.cost = analysis.cost
         policy = context.tiers[principal.tier]
         if len(analysis.tenants) > policy.max_tenants:
+            context.budget = await context.limits.points_left(principal)
             raise self._too_many_tenants(len(analysis.tenants), context)
         if analysis.cost > policy.max_query_cost:
+            context.budget = await context.limits.points_left(principal)
             raise QueryTooComplex(
                 f"this query costs {analysis.cost} points; the {principal.tier.value} tier allows "
                 f"{policy.max_query_cost} per query",
@@ -50,30 +54,16 @@ class RequestGuard(SchemaExtension):
             execution.result = _empty_result()
             yield
             return
-        requests = await context.limits.count_request(principal)
-        if not requests.admitted:
-            context.budget = requests
-            raise _rate_limited(requests, "requests")
         context.budget = await context.limits.charge_points(principal, analysis.cost)
         if not context.budget.admitted:
-            raise _rate_limited(context.budget, "points")
+            raise rate_limited(context.budget, "points")
         yield
 
-    def get_results(self) -> dict[str, Any]:
-        context = self.execution_context.context
-        budget: Budget | None = getattr(context, "budget", None)
-        if budget is None:
-            return {}
-        return {
-            "cost": {
-                "requestedQueryCost": context.cost,
-                "limit": budget.limit,
-                "remaining": budget.remaining,
-                "resetAt": budget.reset_at.isoformat(),
-                "maxQueryCost": context.tiers[context.principal.tier].max_query_cost,
-                "dryRun": (self.execution_context.operation_extensions or {}).get(DRY_RUN) is True,
-            }
-        }
+    async def get_results(self) -> dict[str, Any]:
+        """The cost block on every answer to a credential, refusals included."""
+        dry_run = (self.execution_context.operation_extensions or {}).get(DRY_RUN) is True
+        block = await cost_block(self.execution_context.context, dry_run)
+        return {} if block is None else {"cost": block}
 
     @staticmethod
     def _too_many_tenants(count: int, context: Any) -> Forbidden:
@@ -85,14 +75,6 @@ class RequestGuard(SchemaExtension):
             f"this request reads {count} tenants; the {tier.value} tier allows {allowed} per request{hint}",
             **({"requiredTier": needed.value} if needed else {}),
         )
-
-
-def _rate_limited(budget: Budget, what: str) -> RateLimited:
-    return RateLimited(
-        f"rate limit of {budget.limit} {what} per minute exceeded; retry after {budget.retry_after} s",
-        retryAfter=budget.retry_after,
-        resetAt=budget.reset_at.isoformat(),
-    )
 
 
 def _empty_result() -> ExecutionResult:

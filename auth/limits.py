@@ -40,7 +40,7 @@ class Budget:
 
 
 def principal_key(principal: Principal) -> str:
-    return f"{principal.kind.value}:{principal.subject}"
+    return principal.budget_key
 
 
 class RateLimits:
@@ -105,6 +105,6 @@ class RateLimits:
             log.warning("rate-limit storage unavailable (%s); using per-process limits", type(error).__name__)
 
 
-def redis_storage(url: str) -> Storage:
+def redis_storage(url: str, timeout: float = 0.5) -> Storage:
     # redis-py, the client the app already uses, with short timeouts so a dead Redis degrades fast
-    return RedisStorage(url, implementation="redispy", socket_timeout=0.5, socket_connect_timeout=0.5)
+    return RedisStorage(url, implementation="redispy", socket_timeout=timeout, socket_connect_timeout=timeout)

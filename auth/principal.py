@@ -19,6 +19,14 @@ class Principal:
     subject: str
     tier: Tier
     tenant_ids: tuple[str, ...]
+    # the credential itself, never a display name: an API key's prefix (`agw_<id>`) or a
+    # digest of a JWT's issuer and subject. Budgets are keyed by it. Principals built in
+    # code (tests, benchmarks) may leave it empty and are then keyed by their subject.
+    identity: str = ""
+
+    @property
+    def budget_key(self) -> str:
+        return f"{self.kind.value}:{self.identity or 'subject:' + self.subject}"
 
     def can_read(self, tenant_id: str) -> bool:
         return tenant_id in self.tenant_ids

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import math
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -50,16 +53,15 @@ class TokenVerifier:
                 issuer=self.issuer,
                 audience=self.audience,
                 leeway=self.leeway,
-                options={"require": ["exp", "sub"], "verify_aud": self.audience is not None},
+                # the time claims are checked below, with their types (PyJWT takes "exp": "123")
+                options={"require": ["exp", "sub"], "verify_aud": self.audience is not None,
+                         "verify_exp": False, "verify_nbf": False, "verify_iat": False},
             )
-        except jwt.ExpiredSignatureError as error:
-            raise Unauthenticated("token has expired") from error
-        except jwt.ImmatureSignatureError as error:
-            raise Unauthenticated("token is not valid yet (nbf)") from error
         except jwt.InvalidTokenError as error:
             raise Unauthenticated(f"invalid token: {error}") from error
         except jwt.PyJWTError as error:  # InvalidKeyError: e.g. an ES256 token against an RSA key
             raise Unauthenticated("invalid token: the key does not fit its algorithm") from error
+        check_times(claims, time.time(), self.leeway)
         return principal_from_claims(claims)
 
     def _key_for(self, alg: str, kid: str | None) -> Any:
@@ -82,6 +84,29 @@ class TokenVerifier:
         return self.public_key
 
 
+TIME_CLAIMS = ("exp", "nbf", "iat")
+
+
+def check_times(claims: dict[str, Any], now: float, leeway: int) -> None:
+    """RFC 7519: exp, nbf and iat are NumericDates, JSON numbers of seconds since the epoch."""
+    for name in TIME_CLAIMS:
+        value = claims.get(name)
+        if name in claims and (isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value)):
+            raise Unauthenticated(f"claim '{name}' must be a number of seconds since the epoch")
+    if claims["exp"] <= now - leeway:
+        raise Unauthenticated("token has expired")
+    if claims.get("nbf", now) > now + leeway:
+        raise Unauthenticated("token is not valid yet (nbf)")
+    if claims.get("iat", now) > now + leeway:
+        raise Unauthenticated("token is issued in the future (iat)")
+
+
+def identity_of(claims: dict[str, Any]) -> str:
+    """Issuer and subject together name the user (two issuers may reuse a subject)."""
+    issuer = claims.get("iss") if isinstance(claims.get("iss"), str) else ""
+    return hashlib.sha256(f"{issuer}\0{claims['sub']}".encode()).hexdigest()[:32]
+
+
 def principal_from_claims(claims: dict[str, Any]) -> Principal:
     subject = claims.get("sub")
     tenants = claims.get("tenants")
@@ -93,7 +118,7 @@ def principal_from_claims(claims: dict[str, Any]) -> Principal:
         raise Unauthenticated("claim 'tier' must be FREE, PROFESSIONAL or ENTERPRISE") from error
     if not isinstance(tenants, list) or not all(isinstance(t, str) and t for t in tenants):
         raise Unauthenticated("claim 'tenants' must be an array of tenant ids")
-    return Principal(PrincipalKind.USER, subject, tier, tuple(dict.fromkeys(tenants)))
+    return Principal(PrincipalKind.USER, subject, tier, tuple(dict.fromkeys(tenants)), identity_of(claims))
 
 
 def load_jwks(text: str) -> dict[str, PyJWK]:

@@ -8,6 +8,7 @@ import gc
 import logging
 import re
 import sys
+import uuid
 from collections.abc import Sequence
 from datetime import date, timedelta
 from pathlib import Path
@@ -47,11 +48,17 @@ def parser() -> argparse.ArgumentParser:
     token.add_argument("--tenant", action="append", required=True, help="tenant id (repeatable)")
     token.add_argument("--tier", type=Tier, choices=list(Tier), default=Tier.PROFESSIONAL)
     token.add_argument("--ttl", type=duration, default=timedelta(hours=1))
-    token.add_argument("--subject", default="cli-user")
+    token.add_argument("--subject", default=None,
+                       help="the token's `sub`; budgets are per issuer and subject (default: a new unique one)")
     cli_keys.register(commands, duration)
     export = commands.add_parser("export-schema", help="write the SDL")
     export.add_argument("path", nargs="?", type=Path, default=Path(__file__).parent.parent / "schema" / "schema.graphql")
     return root
+
+
+def unique_subject(prefix: str) -> str:
+    """Each minted token is its own user, so two of them never share a budget by accident."""
+    return f"{prefix}-{uuid.uuid4().hex[:16]}"
 
 
 def _seed_options(command: argparse.ArgumentParser) -> None:
@@ -117,7 +124,7 @@ def _demo(settings: Settings, args: argparse.Namespace) -> int:
     secret = jwt_secret(settings)
     if secret is None:
         raise ValueError("JWT_SECRET is required to print a demo token")
-    token = mint(secret, subject="demo", tier=Tier.PROFESSIONAL, tenants=[first], ttl=timedelta(hours=12),
+    token = mint(secret, subject=unique_subject("demo"), tier=Tier.PROFESSIONAL, tenants=[first], ttl=timedelta(hours=12),
                  issuer=settings.jwt_issuer, audience=settings.jwt_audience)
     print(f"\nPROFESSIONAL token for tenant {first} (12 h), paste into GraphiQL's headers:")
     print(f'{{"Authorization": "Bearer {token}"}}\n', flush=True)
@@ -134,7 +141,8 @@ def _token(settings: Settings, args: argparse.Namespace) -> int:
     secret = jwt_secret(settings)
     if secret is None:
         raise ValueError("JWT_SECRET is not set and the store is not an SQLite file")
-    print(mint(secret, subject=args.subject, tier=args.tier, tenants=list(dict.fromkeys(args.tenant)), ttl=args.ttl,
+    subject = args.subject or unique_subject("cli")
+    print(mint(secret, subject=subject, tier=args.tier, tenants=list(dict.fromkeys(args.tenant)), ttl=args.ttl,
                issuer=settings.jwt_issuer, audience=settings.jwt_audience))
     return 0
 

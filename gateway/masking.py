@@ -8,8 +8,6 @@ import uuid
 from graphql import GraphQLError
 from strawberry.extensions import MaskErrors
 
-from auth.query_limits import is_limit_error
-
 
 log = logging.getLogger("gateway.errors")
 
@@ -24,8 +22,7 @@ def code_request_errors(errors: list[GraphQLError]) -> None:
     document or its variables: that is the client's input, so it is BAD_USER_INPUT."""
     for error in errors:
         if not (error.extensions or {}).get("code") and not is_unexpected(error):
-            code = "QUERY_TOO_COMPLEX" if is_limit_error(error) else "BAD_USER_INPUT"
-            error.extensions = {**(error.extensions or {}), "code": code}
+            error.extensions = {**(error.extensions or {}), "code": "BAD_USER_INPUT"}
 
 
 class ErrorMasking(MaskErrors):

@@ -10,6 +10,7 @@ from auth.query_limits import QueryLimits
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_STORE = REPO_ROOT / "var" / "analytics.db"
 SUPPORTED_DRIVERS = ("sqlite+aiosqlite", "mysql+aiomysql", "mariadb+aiomysql")
+MIN_SECRET_BYTES = 32  # RFC 7518 3.2: an HS256 key at least as long as the hash
 SUPPORTED_ALGORITHMS = ("HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "ES256", "ES384")
 
 
@@ -53,6 +54,14 @@ class Settings(BaseSettings):
     def _known_driver(cls, value: str) -> str:
         if not value.startswith(tuple(f"{d}://" for d in SUPPORTED_DRIVERS)):
             raise ValueError(f"must start with one of {', '.join(d + '://' for d in SUPPORTED_DRIVERS)}")
+        return value
+
+    @field_validator("jwt_secret")
+    @classmethod
+    def _long_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value().encode()) < MIN_SECRET_BYTES:
+            raise ValueError(f"must be at least {MIN_SECRET_BYTES} bytes (HS256 needs a 256-bit key), "
+                             "e.g. `openssl rand -base64 48`")
         return value
 
     @field_validator("redis_url")

@@ -8,10 +8,12 @@ from typing import Any
 from aiohttp import web
 from cross_web import HTTPException
 from strawberry.aiohttp.views import GraphQLView
+from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
 
 from auth.api_keys import ApiKeyAuthenticator
+from auth.metering import cost_block, count_request, points_budget
 from auth.principal import Principal
 from gateway import appkeys
 from gateway.context import Context, build_context
@@ -23,9 +25,12 @@ API_KEY_HEADER = "X-API-Key"
 
 
 def bearer_token(request: web.Request) -> str | None:
-    header = request.headers.get("Authorization")
-    if header is None:
+    headers = request.headers.getall("Authorization", [])
+    if len(headers) > 1:
+        raise Unauthenticated(f"send one credential: Authorization appears {len(headers)} times")
+    if not headers:
         return None
+    header = headers[0]
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthenticated("Authorization header must be `Bearer <token>`")
@@ -54,8 +59,12 @@ async def authenticate(request: web.Request, api_keys: ApiKeyAuthenticator) -> P
     return None if token is None else request.app[appkeys.VERIFIER].verify(token)
 
 
-def error_response(error: ApiError, status: int = 401, headers: dict[str, str] | None = None) -> web.Response:
-    body = {"data": None, "errors": [{"message": error.message, "extensions": error.extensions}]}
+def error_response(
+    error: ApiError, status: int = 401, headers: dict[str, str] | None = None, cost: dict[str, Any] | None = None
+) -> web.Response:
+    body: dict[str, Any] = {"data": None, "errors": [{"message": error.message, "extensions": error.extensions}]}
+    if cost is not None:
+        body["extensions"] = {"cost": cost}
     extra = {"WWW-Authenticate": http_status.CHALLENGE} if status == 401 else {}
     return web.json_response(body, status=status, headers={**extra, **(headers or {})})
 
@@ -69,11 +78,11 @@ async def _count_attempt(request: web.Request) -> None:
         )
 
 
-def _http_error(request: web.Request, error: HTTPException) -> web.Response:
+def _http_error(request: web.Request, error: HTTPException, cost: dict[str, Any] | None) -> web.Response:
     """strawberry's plain-text refusals, as GraphQL errors with a code."""
-    if request.method == "GET" and "not allowed when using GET" in error.reason:
-        return error_response(BadUserInput(f"{error.reason}: use POST"), status=405, headers={"Allow": "POST"})
-    return error_response(BadUserInput(error.reason), status=error.status_code)
+    if request.method == "GET" and isinstance(error.__cause__, InvalidOperationTypeError):
+        return error_response(BadUserInput(f"{error.reason}: use POST"), status=405, headers={"Allow": "POST"}, cost=cost)
+    return error_response(BadUserInput(error.reason), status=error.status_code, cost=cost)
 
 
 class View(GraphQLView):
@@ -83,32 +92,52 @@ class View(GraphQLView):
         self.api_keys = ApiKeyAuthenticator()
 
     async def __call__(self, request: web.Request) -> web.StreamResponse:
-        if request.method == "POST" and request.content_type != "application/json":
-            # no form or multipart bodies: a cross-site <form> cannot post a query
-            return error_response(BadUserInput("POST bodies must be application/json"), status=415)
         try:
-            # run(), not super().__call__(), which would turn HTTPException into plain text
-            return await self.run(request=request)
+            context = await self._context(request)
         except Unauthenticated as error:
             return error_response(error)
-        except RateLimited as error:
+        except RateLimited as error:  # too many attempts without valid credentials from this address
             return error_response(error, status=429, headers={"Retry-After": str(error.extensions["retryAfter"])})
         except ServiceUnavailable as error:  # the credential store could not be read
             return error_response(error, status=503)
-        except HTTPException as error:
-            return _http_error(request, error)
+        request[CONTEXT] = context
+        response = await self._answer(request, context)
+        budget = await points_budget(context)
+        if budget is not None:
+            http_status.rate_headers(response, budget)
+        return response
 
-    async def get_context(self, request: web.Request, response: Any) -> Context:
-        context = build_context(
+    async def _answer(self, request: web.Request, context: Context) -> web.StreamResponse:
+        """Every request of a credential is counted first, whatever becomes of it."""
+        try:
+            await count_request(context)
+            if request.method == "POST" and request.content_type != "application/json":
+                # no form or multipart bodies: a cross-site <form> cannot post a query
+                return error_response(BadUserInput("POST bodies must be application/json"), status=415,
+                                      cost=await cost_block(context))
+            # run(), not super().__call__(), which would turn HTTPException into plain text
+            return await self.run(request=request)
+        except RateLimited as error:
+            headers = {"Retry-After": str(error.extensions["retryAfter"])}
+            return error_response(error, status=429, headers=headers, cost=await cost_block(context))
+        except ServiceUnavailable as error:
+            return error_response(error, status=503, cost=await cost_block(context))
+        except HTTPException as error:
+            return _http_error(request, error, await cost_block(context))
+
+    async def _context(self, request: web.Request) -> Context:
+        return build_context(
             engine=request.app[appkeys.ENGINE],
             settings=request.app[appkeys.SETTINGS],
             principal=await self._principal(request),
             tiers=request.app[appkeys.TIERS],
             limits=request.app[appkeys.LIMITS],
             request=request,
-            response=response,
         )
-        request[CONTEXT] = context
+
+    async def get_context(self, request: web.Request, response: Any) -> Context:
+        context = request[CONTEXT]
+        context.response = response
         return context
 
     async def _principal(self, request: web.Request) -> Principal | None:
@@ -126,7 +155,7 @@ class View(GraphQLView):
         response = await super().process_result(request, result)
         context = request[CONTEXT]
         if context.response is not None:
-            http_status.apply(context.response, result.errors or (), context.budget)
+            http_status.apply(context.response, result.errors or ())
         return response
 
     def parse_json(self, data: str | bytes) -> Any:

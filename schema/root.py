@@ -7,12 +7,12 @@ from decimal import Decimal
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import ParserCache, ValidationCache
+from strawberry.extensions import ParserCache
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from auth.guard import RequestGuard
-from auth.query_limits import QueryLimits, limit_extensions
+from auth.query_limits import CachedValidation, QueryLimits, limit_extensions
 from gateway.masking import ErrorMasking, code_request_errors
 from gateway.settling import SettleLoads
 from schema import enums  # noqa: F401 - registers the enums under their contract names
@@ -43,7 +43,7 @@ def build_schema(limits: QueryLimits | None = QueryLimits()) -> GatewaySchema:
             RequestGuard,
             # bounded: an attacker sending endless distinct documents must not grow memory
             lambda: ParserCache(maxsize=512),
-            lambda: ValidationCache(maxsize=512),
+            lambda: CachedValidation(maxsize=512),
         ],
     )
 
