@@ -219,6 +219,11 @@ def _bad_tokens() -> list[Any]:
         pytest.param(lambda: hs256(claims(exp="tomorrow")), id="exp-not-a-number"),
         pytest.param(lambda: hs256(claims(iat="yesterday")), id="iat-not-a-number"),
         pytest.param(lambda: hs256(claims(nbf="later")), id="nbf-not-a-number"),
+        # RFC 7519: NumericDate is a JSON number; PyJWT alone would take a numeric string
+        pytest.param(lambda: hs256(claims(exp=str(now + 3600))), id="exp-a-numeric-string"),
+        pytest.param(lambda: hs256(claims(iat=str(now))), id="iat-a-numeric-string"),
+        pytest.param(lambda: hs256(claims(exp=True)), id="exp-a-boolean"),
+        pytest.param(lambda: hs256(claims(iat=now + 3600)), id="iat-in-future"),
         pytest.param(lambda: hs256(claims(sub=None)), id="missing-sub"),
         pytest.param(lambda: hs256(claims(sub=42)), id="sub-not-a-string"),
         pytest.param(lambda: hs256(claims(tier=None)), id="missing-tier"),
@@ -438,3 +443,23 @@ async def test_jwks_public_key_as_hmac_secret_is_401(
     client = await app_client(jwt_jwks_file=jwks_file, jwt_algorithms="RS256,ES256")
     await assert_unauthenticated(client, hs256(claims(), secret=public_pem(rsa_key)))
     await assert_unauthenticated(client, hs256(claims(), secret=jwks_file.read_bytes()))
+
+
+@pytest.mark.parametrize(
+    ("extra", "says"),
+    [({"iat": 3600}, "(iat)"), ({"nbf": 3600}, "(nbf)"), ({"exp": -3600}, "expired")],
+    ids=["iat", "nbf", "exp"],
+)
+async def test_time_claims_name_themselves(client, extra: dict[str, int], says: str) -> None:  # type: ignore[no-untyped-def]
+    now = int(time.time())
+    body = await assert_unauthenticated(client, hs256(claims(**{name: now + delta for name, delta in extra.items()})))
+    assert says in body["errors"][0]["message"]
+
+
+async def test_two_authorization_headers_are_refused(client) -> None:  # type: ignore[no-untyped-def]
+    token = hs256(claims())
+    headers = [("Authorization", f"Bearer {token}"), ("Authorization", f"Bearer {token}")]
+    response = await client.post("/graphql", json={"query": VIEWER}, headers=headers)
+    body = await response.json()
+    assert response.status == 401
+    assert "send one credential" in body["errors"][0]["message"]

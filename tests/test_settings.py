@@ -24,6 +24,8 @@ ROOT = Path(__file__).resolve().parent.parent
         ({"JWT_ALGORITHMS": "none"}, "JWT_ALGORITHMS"),
         ({"JWT_PUBLIC_KEY_FILE": "/nonexistent.pem"}, "JWT_PUBLIC_KEY_FILE"),
         ({"MAX_RANGE_DAYS": "0"}, "MAX_RANGE_DAYS"),
+        ({"JWT_SECRET": "abc"}, "JWT_SECRET"),
+        ({"JWT_SECRET": "x" * 31}, "JWT_SECRET"),
     ],
 )
 def test_bad_values_are_named(monkeypatch: pytest.MonkeyPatch, env: dict[str, str], needle: str) -> None:
@@ -66,3 +68,17 @@ def test_token_command_prints_only_a_verifiable_token(tmp_path: Path) -> None:
     claims = jwt.decode(token, "s" * 40, algorithms=["HS256"])
     assert claims["tenants"] == ["a", "b"] and claims["tier"] == "ENTERPRISE"
     assert 7100 <= claims["exp"] - claims["iat"] <= 7200
+
+
+def test_each_token_gets_its_own_subject_unless_told(tmp_path: Path) -> None:
+    import jwt
+
+    env = {"PATH": "/usr/bin:/bin", "JWT_SECRET": "s" * 40, "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/s.db"}
+
+    def subject(*extra: str) -> str:
+        done = subprocess.run([sys.executable, "-m", "gateway.cli", "token", "--tenant", "a", *extra],
+                              cwd=ROOT, env=env, capture_output=True, text=True, timeout=60, check=True)
+        return jwt.decode(done.stdout.strip(), "s" * 40, algorithms=["HS256"])["sub"]
+
+    assert subject() != subject()
+    assert subject("--subject", "alice") == subject("--subject", "alice") == "alice"
