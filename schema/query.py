@@ -53,6 +53,11 @@ class Currency:
     as_of: date
 
 
+def _missing(tenant_id: str) -> BadUserInput:
+    """Only for ids the credential names, so it tells nothing about other customers."""
+    return BadUserInput(f"tenant {tenant_id!r} does not exist", "id")
+
+
 @strawberry.type
 class Query:
     @strawberry.field(
@@ -72,24 +77,25 @@ class Query:
     @strawberry.field(
         permission_classes=AUTHENTICATED,
         metadata=costs.TENANT,
-        description="One tenant. Without `id`: the caller's own tenant (an error if it has several).",
+        description="One tenant. Without `id`: the caller's own tenant (an error if it has several). Null with an error when it cannot be read.",
     )
-    async def tenant(self, info: Info, id: strawberry.ID | None = None) -> Tenant:  # noqa: A002 - contract name
+    async def tenant(self, info: Info, id: strawberry.ID | None = None) -> Tenant | None:  # noqa: A002 - contract name
         tenant_id = own_tenant_id(info.context.principal, id)
         row = await info.context.loaders.tenants.load(tenant_id)
         if row is None:
-            raise BadUserInput(f"tenant {tenant_id!r} does not exist", "id")
+            raise _missing(tenant_id)
         return Tenant(row=row)
 
     @strawberry.field(
         permission_classes=AUTHENTICATED,
         metadata=costs.TENANTS,
-        description="Several tenants in one request (portfolios). Without `ids`: every tenant the caller may read.",
+        description="Several tenants in one request (portfolios). Without `ids`: every tenant the caller may read. An item that fails is null, with an error at its path; the others stay.",
     )
-    async def tenants(self, info: Info, ids: list[strawberry.ID] | None = None) -> list[Tenant]:
+    async def tenants(self, info: Info, ids: list[strawberry.ID] | None = None) -> list[Tenant | None]:
         wanted = readable_ids(info.context.principal, ids)
         rows = await info.context.loaders.tenants.load_many(wanted)
-        return [Tenant(row=row) for row in rows if row is not None]
+        # an item that cannot be read is null with its own error (graphql-core raises returned errors)
+        return [Tenant(row=row) if row else _missing(tenant_id) for tenant_id, row in zip(wanted, rows, strict=True)]
 
     @strawberry.field(
         permission_classes=AUTHENTICATED,

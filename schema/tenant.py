@@ -56,30 +56,30 @@ class Charts:
     currency: Private[str]
 
     @strawberry.field(metadata=costs.BY_CHANNEL)
-    async def visitors_by_channel(self, info: Info) -> list[BreakdownRow]:
+    async def visitors_by_channel(self, info: Info) -> list[BreakdownRow] | None:
         rows = await breakdown(
             info.context.loaders, self.tenant, Metric.UNIQUE_VISITORS, Dimension.CHANNEL, self.days, self.currency
         )
         return [BreakdownRow.of(row) for row in rows]
 
     @strawberry.field
-    async def login_status(self, info: Info) -> list[BreakdownRow]:
+    async def login_status(self, info: Info) -> list[BreakdownRow] | None:
         return [BreakdownRow.of(row) for row in await login_status(info.context.loaders, self.tenant.id, self.days)]
 
     @strawberry.field
-    async def booking_funnel(self, info: Info) -> list[FunnelStepRow]:
+    async def booking_funnel(self, info: Info) -> list[FunnelStepRow] | None:
         return [FunnelStepRow.of(step) for step in await funnel(info.context.loaders, self.tenant.id, self.days)]
 
     @strawberry.field(metadata=costs.REVENUE_TREND)
-    async def revenue_trend(self, info: Info) -> list[SeriesPoint]:
+    async def revenue_trend(self, info: Info) -> list[SeriesPoint] | None:
         return await self._trend(info, Metric.REVENUE, Granularity.MONTH)
 
     @strawberry.field(metadata=costs.QUARTER_TREND)
-    async def nps_trend(self, info: Info) -> list[SeriesPoint]:
+    async def nps_trend(self, info: Info) -> list[SeriesPoint] | None:
         return await self._trend(info, Metric.NPS, Granularity.QUARTER)
 
     @strawberry.field(metadata=costs.QUARTER_TREND)
-    async def rebooking_trend(self, info: Info) -> list[SeriesPoint]:
+    async def rebooking_trend(self, info: Info) -> list[SeriesPoint] | None:
         return await self._trend(info, Metric.REPEAT_BOOKING_RATE, Granularity.QUARTER)
 
     async def _trend(self, info: Info, metric: Metric, granularity: Granularity) -> list[SeriesPoint]:
@@ -87,7 +87,10 @@ class Charts:
         return [SeriesPoint.of(point) for point in points]
 
 
-@strawberry.type
+@strawberry.type(
+    description="""Data fields are nullable so that one failing field (a tier gate, a breakdown the dimension
+does not support, too few peers) leaves its siblings' data in place; the error names its path."""
+)
 class Tenant:
     row: Private[TenantRow]
 
@@ -117,7 +120,7 @@ class Tenant:
         return None if span is None else DataRangeInfo(from_=span[0], to=span[1])
 
     @strawberry.field(permission_classes=GATED, metadata=costs.KEY_METRICS, description="The key metrics over a range. `currency` defaults to the tenant's currency.")
-    async def metrics(self, info: Info, range_: RangeArg, currency: str | None = None) -> KeyMetrics:
+    async def metrics(self, info: Info, range_: RangeArg, currency: str | None = None) -> KeyMetrics | None:
         days = _days(info, range_)
         return KeyMetrics(tenant=self.row, days=days, currency=await self._currency(info, currency))
 
@@ -133,7 +136,7 @@ class Tenant:
         range_: RangeArg,
         granularity: Granularity = Granularity.DAY,
         currency: str | None = None,
-    ) -> list[SeriesPoint]:
+    ) -> list[SeriesPoint] | None:
         days = _days(info, range_)
         code = await self._currency(info, currency)
         points = await series(info.context.loaders, self.row, metric, days, granularity, code)
@@ -142,19 +145,19 @@ class Tenant:
     @strawberry.field(permission_classes=GATED, metadata=costs.BREAKDOWN, description="One metric split by a dimension, largest first.")
     async def breakdown(
         self, info: Info, metric: Metric, by: Dimension, range_: RangeArg, currency: str | None = None
-    ) -> list[BreakdownRow]:
+    ) -> list[BreakdownRow] | None:
         days = _days(info, range_)
         code = await self._currency(info, currency)
         rows = await breakdown(info.context.loaders, self.row, metric, by, days, code)
         return [BreakdownRow.of(row) for row in rows]
 
     @strawberry.field(permission_classes=GATED, metadata=costs.CHARTS, description="The six dashboard charts.")
-    async def charts(self, info: Info, range_: RangeArg, currency: str | None = None) -> Charts:
+    async def charts(self, info: Info, range_: RangeArg, currency: str | None = None) -> Charts | None:
         days = _days(info, range_)
         return Charts(tenant=self.row, days=days, currency=await self._currency(info, currency))
 
     @strawberry.field(permission_classes=GATED, description="Booking funnel: sessions reaching each step.")
-    async def funnel(self, info: Info, range_: RangeArg) -> list[FunnelStepRow]:
+    async def funnel(self, info: Info, range_: RangeArg) -> list[FunnelStepRow] | None:
         steps = await funnel(info.context.loaders, self.row.id, _days(info, range_))
         return [FunnelStepRow.of(step) for step in steps]
 
@@ -170,7 +173,7 @@ class Tenant:
         horizon: int,
         granularity: Granularity = Granularity.DAY,
         currency: str | None = None,
-    ) -> Forecast:
+    ) -> Forecast | None:
         code = await self._currency(info, currency)
         return Forecast.of(await forecast(info.context.loaders, self.row, metric, horizon, granularity, code))
 
@@ -181,7 +184,7 @@ class Tenant:
     )
     async def anomalies(
         self, info: Info, metric: Metric, range_: RangeArg, granularity: Granularity = Granularity.DAY
-    ) -> list[Anomaly]:
+    ) -> list[Anomaly] | None:
         days = _days(info, range_)
         code = await self._currency(info, None)  # money in the tenant's own currency
         flags = await anomalies(info.context.loaders, self.row, metric, days, granularity, code)
@@ -192,7 +195,7 @@ class Tenant:
         metadata=costs.BENCHMARK,
         description="PROFESSIONAL and up. Where this tenant stands among its segment's peers (k-anonymous).",
     )
-    async def benchmark(self, info: Info, metric: Metric, range_: RangeArg) -> Benchmark:
+    async def benchmark(self, info: Info, metric: Metric, range_: RangeArg) -> Benchmark | None:
         days = _days(info, range_)
         code = await self._currency(info, None)  # every peer's money converted to this tenant's currency
         principal = info.context.principal
