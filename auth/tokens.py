@@ -15,7 +15,7 @@ from jwt import PyJWK, PyJWKSet
 
 from auth.principal import Principal, PrincipalKind
 from auth.tiers import Tier
-from gateway.errors import Unauthenticated
+from gateway.errors import Unauthenticated, shown
 
 HMAC = ("HS256", "HS384", "HS512")
 # An absurdly large bearer token is an attack, not a credential. Kept below aiohttp's limit of
@@ -45,7 +45,7 @@ class TokenVerifier:
             header = jwt.get_unverified_header(token)
             alg = header.get("alg")
             if alg not in self.algorithms:
-                raise Unauthenticated(f"token algorithm {alg!r} is not accepted")
+                raise Unauthenticated(f"token algorithm {shown(alg)} is not accepted")
             claims = jwt.decode(
                 token,
                 key=self._key_for(alg, header.get("kid")),
@@ -77,7 +77,7 @@ class TokenVerifier:
             else:
                 raise Unauthenticated("token key id is unknown")
             if jwk.key_type != KEY_TYPES.get(alg[:2]):
-                raise Unauthenticated(f"token key {kid!r} does not fit algorithm {alg}")
+                raise Unauthenticated(f"token key {shown(kid)} does not fit algorithm {shown(alg)}")
             return jwk.key
         if self.public_key is None:
             raise Unauthenticated("asymmetric tokens are not accepted")

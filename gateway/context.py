@@ -12,6 +12,7 @@ from auth.principal import Principal
 from auth.tiers import TierPolicy, TierTable, default_tiers
 from gateway.settings import Settings
 from loaders.dataloaders import Loaders
+from loaders.outage import DatabaseHealth
 
 
 @dataclass
@@ -26,6 +27,7 @@ class Context:
     # set by auth.guard.RequestGuard before execution
     cost: int = 0
     budget: Budget | None = None
+    health: DatabaseHealth | None = None
 
     @property
     def policy(self) -> TierPolicy | None:
@@ -41,5 +43,7 @@ def build_context(
     limits: RateLimits | None = None,
     request: web.Request | None = None,
     response: web.StreamResponse | None = None,
+    health: DatabaseHealth | None = None,
 ) -> Context:
-    return Context(settings, Loaders(engine), principal, tiers or default_tiers(), limits, request, response)
+    return Context(settings, Loaders(engine), principal, tiers or default_tiers(), limits, request, response,
+                   health=health)

@@ -10,11 +10,13 @@ from redis.asyncio import Redis
 from auth.limits import RateLimits, redis_storage
 from gateway import appkeys
 from gateway.database import create_engine
+from loaders.outage import DatabaseHealth
 
 
 async def engine_ctx(app: web.Application) -> AsyncIterator[None]:
     engine = create_engine(app[appkeys.SETTINGS])
     app[appkeys.ENGINE] = engine
+    app[appkeys.HEALTH] = DatabaseHealth(engine)
     yield
     await engine.dispose()
 

@@ -54,7 +54,7 @@ async def authenticate(request: web.Request, api_keys: ApiKeyAuthenticator) -> P
         raise Unauthenticated(f"send one credential: either `Authorization: Bearer <token>` or `{API_KEY_HEADER}`")
     key = api_key(request)
     if key is not None:
-        return await api_keys.authenticate(request.app[appkeys.ENGINE], key)
+        return await api_keys.authenticate(request.app[appkeys.ENGINE], key, request.app[appkeys.HEALTH])
     token = bearer_token(request)
     return None if token is None else request.app[appkeys.VERIFIER].verify(token)
 
@@ -133,6 +133,7 @@ class View(GraphQLView):
             tiers=request.app[appkeys.TIERS],
             limits=request.app[appkeys.LIMITS],
             request=request,
+            health=request.app[appkeys.HEALTH],
         )
 
     async def get_context(self, request: web.Request, response: Any) -> Context:

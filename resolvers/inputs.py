@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from gateway.errors import BadUserInput
+from gateway.errors import BadUserInput, shown
 from loaders.dataloaders import Loaders
 from loaders.facts import TenantRow
 from loaders.keys import DayRange, Dimension
@@ -13,6 +13,10 @@ from resolvers.measures import BOOKING_METRICS, SURVEY_METRICS, TRAFFIC_METRICS,
 from resolvers.money import USD
 
 CURRENCY_CODE = re.compile(r"[A-Z]{3}")
+# Calendar arithmetic (whole periods, the previous period, the history before a range) must stay
+# within Python's years 1..9999; ranges are limited to these days, far beyond any data.
+EARLIEST_DAY = date(1900, 1, 1)
+LATEST_DAY = date(2999, 12, 31)
 # CHANNEL is on pageviews and bookings; the other dimensions only on pageviews
 DIMENSION_METRICS = {
     Dimension.CHANNEL: TRAFFIC_METRICS | BOOKING_METRICS,
@@ -26,8 +30,8 @@ assert not SURVEY_METRICS & DIMENSION_METRICS[Dimension.CHANNEL]
 def day_range(start: date, end: date, max_days: int, argument: str = "range", tier: str | None = None) -> DayRange:
     if start > end:
         raise BadUserInput(f"{argument}.from ({start}) must be on or before {argument}.to ({end})", argument)
-    if end >= date.max:
-        raise BadUserInput(f"{argument}.to is out of range", argument)
+    if start < EARLIEST_DAY or end > LATEST_DAY:
+        raise BadUserInput(f"{argument} must lie between {EARLIEST_DAY} and {LATEST_DAY}", argument)
     days = DayRange(start, end)
     if days.days > max_days:
         allowed = f"the {tier} tier allows at most {max_days}" if tier else f"at most {max_days} are allowed"
@@ -44,7 +48,7 @@ async def target_currency(loaders: Loaders, requested: str | None, tenant: Tenan
     """The requested currency (else the tenant's), which must have exchange rates."""
     code = tenant.currency if requested is None else requested.strip().upper()
     if not CURRENCY_CODE.fullmatch(code):
-        raise BadUserInput(f"currency {requested!r} is not an ISO 4217 code", "currency")
+        raise BadUserInput(f"currency {shown(requested)} is not an ISO 4217 code", "currency")
     # awaited for USD too: every tenant's resolver then reaches its loads in the same tick,
     # which keeps a portfolio's loads in one batch
     rates = await loaders.rates()

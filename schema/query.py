@@ -11,7 +11,7 @@ from auth.permissions import IsAuthenticated
 from auth.principal import PrincipalKind
 from auth.scope import own_tenant_id, readable_ids
 from auth.tiers import Tier
-from gateway.errors import BadUserInput
+from gateway.errors import BadUserInput, shown
 from resolvers.money import USD
 from schema import costs
 from schema.tenant import Tenant
@@ -55,7 +55,7 @@ class Currency:
 
 def _missing(tenant_id: str) -> BadUserInput:
     """Only for ids the credential names, so it tells nothing about other customers."""
-    return BadUserInput(f"tenant {tenant_id!r} does not exist", "id")
+    return BadUserInput(f"tenant {shown(tenant_id)} does not exist", "id")
 
 
 @strawberry.type

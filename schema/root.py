@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 import strawberry
 from graphql import GraphQLError
@@ -13,23 +15,34 @@ from strawberry.types import ExecutionContext
 
 from auth.guard import RequestGuard
 from auth.query_limits import CachedValidation, QueryLimits, limit_extensions
-from gateway.masking import ErrorMasking, code_request_errors
+from gateway.masking import process, schema_names
 from gateway.settling import SettleLoads
 from schema import enums  # noqa: F401 - registers the enums under their contract names
+from schema.operation import OperationChoice
 from schema.query import Query
 from schema.scalars import ExactDecimal, OffsetDateTime, StrictDate
 
 
 class GatewaySchema(strawberry.Schema):
+    def __init__(self, *args: Any, hide_names: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # with introspection off, no message may name what the caller did not send
+        self.hidden = schema_names(self._schema) if hide_names else None
+
     def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
         # Client errors are answers, not faults: they are coded, not logged. Unexpected ones
-        # are logged by ErrorMasking together with the error id the client sees.
-        code_request_errors(errors)
+        # are masked and logged once with the error id the client sees.
+        context = getattr(execution_context, "context", None)
+        sent = ""
+        if execution_context is not None:
+            sent = (execution_context.query or "") + json.dumps(execution_context.variables or {}, default=str)
+        process(errors, context, self.hidden, sent)
 
 
 def build_schema(limits: QueryLimits | None = QueryLimits()) -> GatewaySchema:
     """`limits=None` only for trusted callers (the oracle tests' huge aliased documents)."""
     return GatewaySchema(
+        hide_names=limits is not None and not limits.introspection,
         query=Query,
         config=StrawberryConfig(
             scalar_map={date: StrictDate, datetime: OffsetDateTime, Decimal: ExactDecimal},
@@ -38,7 +51,7 @@ def build_schema(limits: QueryLimits | None = QueryLimits()) -> GatewaySchema:
         ),
         extensions=[
             SettleLoads,
-            ErrorMasking,
+            OperationChoice,
             *(limit_extensions(limits) if limits is not None else []),
             RequestGuard,
             # bounded: an attacker sending endless distinct documents must not grow memory
