@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 from gateway import appkeys
-from loaders.store import ping
+from loaders.store import MissingTables, ping, require_tables
 
 CHECK_TIMEOUT = 2.0
 
@@ -19,7 +19,7 @@ async def health(_request: web.Request) -> web.Response:
 
 async def ready(request: web.Request) -> web.Response:
     app = request.app
-    checks = {"database": _database(app)}
+    checks = {"database": _database(app), "tables": lambda: require_tables(app[appkeys.ENGINE])}
     if appkeys.REDIS in app:
         checks["redis"] = app[appkeys.REDIS].ping
     results = {name: await _timed(check) for name, check in checks.items()}
@@ -44,5 +44,7 @@ async def _timed(check: Callable[[], Awaitable[object]]) -> dict[str, object]:
         outcome: dict[str, object] = {"ok": True}
     except Exception as error:  # noqa: BLE001 - any failure means "not ready"; the kind is reported
         outcome = {"ok": False, "error": type(error).__name__}
+        if isinstance(error, MissingTables):
+            outcome["detail"] = str(error)  # what the operator has to run
     outcome["latencyMs"] = round((time.perf_counter() - started) * 1000, 2)
     return outcome

@@ -20,7 +20,7 @@ from loaders.outage import DatabaseHealth, is_outage
 
 log = logging.getLogger("gateway.errors")
 NAME = re.compile(r"[_A-Za-z][_0-9A-Za-z]*")
-QUOTED = re.compile(r"'[^']*'|\"(?:[^\"\\]|\\.)*\"")
+QUOTED = re.compile(r"'[^']*'|\"(?:[^\"\\]|\\.)*\"|`[^`]*`")  # graphql-core quotes names, we backtick them
 SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
 LONG_ECHO = 60
 # names every GraphQL server has; revealing them tells nothing about this schema

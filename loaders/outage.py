@@ -16,13 +16,14 @@ from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, Opera
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from loaders.store import ping
+from loaders.store import MissingTables, require_tables
 
 log = logging.getLogger("gateway.database")
 PROBE_SECONDS = 1.0
 # the database could not be reached or could not answer: no fault of the request
 OUTAGE_ERRORS: tuple[type[BaseException], ...] = (
     OperationalError, InterfaceError, DisconnectionError, PoolTimeout, ConnectionError, TimeoutError, OSError,
+    MissingTables,
 )
 
 
@@ -55,7 +56,8 @@ class DatabaseHealth:
         if self.down_since is None:
             return True
         try:
-            await asyncio.wait_for(ping(self.engine), PROBE_SECONDS)
+            # the tables too: a store without them fails every query although it answers
+            await asyncio.wait_for(require_tables(self.engine), PROBE_SECONDS)
         except Exception as error:  # noqa: BLE001 - any failure means still down
             if not is_outage(error) and not isinstance(error, asyncio.TimeoutError):
                 raise

@@ -8,7 +8,7 @@ from functools import lru_cache
 from operator import attrgetter, itemgetter, methodcaller
 from typing import Any
 
-from sqlalchemy import Boolean, Date, DateTime, Table, func, select
+from sqlalchemy import Boolean, Date, DateTime, Table, func, inspect, select
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.types import TypeEngine
@@ -139,6 +139,25 @@ async def tenant_count(engine: AsyncEngine) -> int:
 async def ping(engine: AsyncEngine) -> None:
     async with engine.connect() as conn:
         await conn.execute(select(1))
+
+
+async def missing_tables(engine: AsyncEngine) -> list[str]:
+    """The gateway's tables the store lacks (all of them before `init-db`); one round trip."""
+    async with engine.connect() as conn:
+        present = set(await conn.run_sync(lambda sync: inspect(sync).get_table_names()))
+    return sorted(set(metadata.tables) - present)
+
+
+class MissingTables(RuntimeError):
+    def __init__(self, missing: list[str]) -> None:
+        super().__init__(f"the store has no table {', '.join(missing)}: run `analytics-gateway init-db`")
+        self.missing = missing
+
+
+async def require_tables(engine: AsyncEngine) -> None:
+    missing = await missing_tables(engine)
+    if missing:
+        raise MissingTables(missing)
 
 
 async def first_tenant_id(engine: AsyncEngine) -> str:
