@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     max_field_nodes: int = Field(400, ge=10, le=10_000)
     # requests without valid credentials, per client IP and minute
     ip_attempts_per_minute: int = Field(30, ge=1, le=100_000)
+    # on SIGTERM, how long requests under way may take to finish (below the orchestrator's
+    # grace period: docker compose's stop_grace_period is 30 s here)
+    shutdown_timeout: float = Field(25.0, ge=0, le=600)
     log_level: str = "INFO"
     db_pool_size: int = Field(10, ge=1, le=200)
 
