@@ -48,7 +48,7 @@ class Settings(BaseSettings):
     ip_attempts_per_minute: int = Field(30, ge=1, le=100_000)
     # on SIGTERM, how long requests under way may take to finish (below the orchestrator's
     # grace period: docker compose's stop_grace_period is 30 s here)
-    shutdown_timeout: float = Field(25.0, ge=0, le=600)
+    shutdown_timeout: float = Field(25.0, gt=0, le=600)  # aiohttp reads 0 as "no limit"
     log_level: str = "INFO"
     db_pool_size: int = Field(10, ge=1, le=200)
 
