@@ -25,6 +25,7 @@ from auth.verifier import jwt_secret
 from gateway import cli_keys
 from gateway.app import create_app
 from gateway.database import create_engine
+from gateway.server import SERVER_LIMITS, quiet_refusals
 from gateway.settings import Settings, describe
 from loaders.store import MissingTables, create_schema, require_tables, tenant_count
 
@@ -119,8 +120,9 @@ def _serve(settings: Settings, _args: argparse.Namespace) -> int:
     print(f"GraphiQL: http://{settings.host}:{settings.port}/graphql", flush=True)
     try:
         # SIGTERM: stop accepting, let requests under way finish (up to SHUTDOWN_TIMEOUT), exit 0
+        quiet_refusals()
         web.run_app(app, host=settings.host, port=settings.port, print=None,
-                    shutdown_timeout=settings.shutdown_timeout)
+                    shutdown_timeout=settings.shutdown_timeout, handler_args=SERVER_LIMITS)
     except OSError as error:  # lost the port between the check and the bind
         raise ValueError(f"cannot listen on {settings.host}:{settings.port}: {error.strerror}") from error
     return 0

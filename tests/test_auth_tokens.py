@@ -11,6 +11,7 @@ import base64
 import hashlib
 import hmac
 import json
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -463,3 +464,38 @@ async def test_two_authorization_headers_are_refused(client) -> None:  # type: i
     body = await response.json()
     assert response.status == 401
     assert "send one credential" in body["errors"][0]["message"]
+
+
+@pytest.mark.parametrize("size", [9_000, 16_000])
+async def test_oversized_credentials_get_the_coded_401(aiohttp_client, tmp_path: Path, size: int) -> None:  # type: ignore[no-untyped-def]
+    from aiohttp.test_utils import TestServer
+
+    from gateway.server import SERVER_LIMITS
+
+    server = TestServer(create_app(Settings(database_url=f"sqlite+aiosqlite:///{tmp_path}/s.db", jwt_secret=SECRET)))
+    await server.start_server(**SERVER_LIMITS)  # as `serve` runs it
+    client = await aiohttp_client(server)
+    secret_part = "SECRETPART"
+    for headers in ({"Authorization": "Bearer " + secret_part * (size // 10)}, {"X-API-Key": secret_part * (size // 10)}):
+        response = await client.post("/graphql", json={"query": VIEWER}, headers=headers)
+        assert response.status == 401 and response.content_type == "application/json"
+        assert secret_part not in await response.text()
+
+
+def test_refused_requests_are_logged_in_one_line_without_the_header() -> None:
+    import logging
+
+    from aiohttp.http_exceptions import LineTooLong
+
+    from gateway.server import RefusedRequests
+
+    try:
+        raise LineTooLong(b"Bearer SECRETPART" * 10, 8190)
+    except LineTooLong:
+        record = logging.getLogger("aiohttp.server").makeRecord(
+            "aiohttp.server", logging.ERROR, __file__, 1, "Error handling request from %s", ("1.2.3.4",),
+            sys.exc_info(),
+        )
+    assert RefusedRequests().filter(record)
+    assert record.exc_info is None and record.levelno == logging.INFO
+    assert "SECRETPART" not in record.getMessage() and "LineTooLong" in record.getMessage()
