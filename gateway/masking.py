@@ -50,6 +50,21 @@ def process(errors: list[GraphQLError], context: Any, hidden: frozenset[str] | N
         if hidden is not None:
             error.message = _without_unsent_names(error.message, hidden, sent)
         errors[index] = error
+    errors[:] = _once_each(errors)
+
+
+def _once_each(errors: list[GraphQLError]) -> list[GraphQLError]:
+    """A document repeating one mistake (a thousand `@aa`) gets it reported once, not a thousand
+    times: the answer stays small, and tells nothing more by repetition."""
+    seen: set[str] = set()
+    kept = []
+    for error in errors:
+        if error.path is None:
+            if error.message in seen:
+                continue
+            seen.add(error.message)
+        kept.append(error)
+    return kept
 
 
 def _mask(error: GraphQLError) -> GraphQLError:
