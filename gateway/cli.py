@@ -122,7 +122,7 @@ def _serve(settings: Settings, _args: argparse.Namespace) -> int:
         # SIGTERM: stop accepting, let requests under way finish (up to SHUTDOWN_TIMEOUT), exit 0
         quiet_refusals()
         web.run_app(app, host=settings.host, port=settings.port, print=None,
-                    shutdown_timeout=settings.shutdown_timeout, handler_args=SERVER_LIMITS)
+                    shutdown_timeout=settings.shutdown_timeout, **SERVER_LIMITS)
     except OSError as error:  # lost the port between the check and the bind
         raise ValueError(f"cannot listen on {settings.host}:{settings.port}: {error.strerror}") from error
     return 0
