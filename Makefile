@@ -9,6 +9,7 @@ demo: $(VENV)/.installed
 	$(BIN)/analytics-gateway demo
 
 test: $(VENV)/.installed-test
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
 serve: $(VENV)/.installed

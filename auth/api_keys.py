@@ -27,10 +27,10 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from auth.principal import Principal, PrincipalKind
-from auth.tiers import Tier
-from gateway.errors import ServiceUnavailable, Unauthenticated
-from loaders.api_keys import ApiKeyRecord, find_by_prefix, insert_key, touch_last_used
+from auth.principal import Principal
+from core.errors import ServiceUnavailable, Unauthenticated
+from core.vocabulary import DEFAULT_SCOPES, PrincipalKind, Scope, Tier
+from loaders.api_key_store import ApiKeyRecord, find_by_prefix, insert_key, touch_last_used
 from loaders.outage import DatabaseHealth
 
 log = logging.getLogger(__name__)
@@ -39,7 +39,7 @@ SCHEME = "agw_"
 ALPHABET = string.ascii_letters + string.digits
 SECRET_LENGTH = 43  # 43 * log2(62) = 256.0 bits
 KEY_PATTERN = re.compile(rf"({SCHEME}[0-9a-f]{{12}})_[0-9A-Za-z]{{{SECRET_LENGTH}}}")
-DEFAULT_SCOPES = ("read",)
+
 # compared against when the prefix is unknown, so that path does the same work as a wrong secret
 _NO_HASH = "0" * 64
 
@@ -81,7 +81,9 @@ def principal_for(record: ApiKeyRecord | None, key: str, now: datetime) -> Princ
         tier = Tier(record.tier)
     except ValueError as error:
         raise Unauthenticated("API key has an unknown tier") from error
-    return Principal(PrincipalKind.API_KEY, record.name or record.prefix, tier, record.tenant_ids, record.prefix)
+    scopes = frozenset(record.scopes) & {scope.value for scope in Scope}
+    return Principal(PrincipalKind.API_KEY, record.name or record.prefix, tier, record.tenant_ids, scopes or DEFAULT_SCOPES,
+                     identity=record.prefix)
 
 
 async def create_key(
@@ -91,7 +93,7 @@ async def create_key(
     tier: Tier,
     tenant_ids: Sequence[str],
     expires_in: timedelta | None = None,
-    scopes: Sequence[str] = DEFAULT_SCOPES,
+    scopes: Sequence[str] = tuple(DEFAULT_SCOPES),
 ) -> tuple[str, ApiKeyRecord]:
     """Stores a new key and returns it with its record; the key cannot be recovered later."""
     now = utcnow()

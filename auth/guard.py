@@ -10,8 +10,8 @@ from strawberry.extensions import SchemaExtension
 
 from auth.cost import CostAnalyzer
 from auth.metering import cost_block, rate_limited
-from auth.tiers import ORDER
-from gateway.errors import Forbidden, QueryTooComplex, ServiceUnavailable
+from core.errors import Forbidden, QueryTooComplex, ServiceUnavailable
+from core.vocabulary import TIER_ORDER as ORDER
 
 DRY_RUN = "costDryRun"
 
@@ -49,7 +49,7 @@ class RequestGuard(SchemaExtension):
                 cost=analysis.cost,
                 maxCost=policy.max_query_cost,
             )
-        if context.health is not None and not await context.health.answers():
+        if not await context.data.health.answers():
             # a known outage: refused before any point is charged
             raise ServiceUnavailable("the database cannot be reached right now; retry later")
         if (execution.operation_extensions or {}).get(DRY_RUN) is True:

@@ -17,6 +17,7 @@ from typing import TypeVar
 from limits import RateLimitItem, RateLimitItemPerSecond
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from limits.aio.strategies import MovingWindowRateLimiter
+from redis.asyncio import Redis
 
 from auth.principal import Principal
 from auth.tiers import TierTable
@@ -105,6 +106,9 @@ class RateLimits:
             log.warning("rate-limit storage unavailable (%s); using per-process limits", type(error).__name__)
 
 
-def redis_storage(url: str, timeout: float = 0.5) -> Storage:
-    # redis-py, the client the app already uses, with short timeouts so a dead Redis degrades fast
+def redis_storage(url: str, client: Redis | None = None, timeout: float = 0.5) -> Storage:
+    """Windows in Redis (redis-py): through the app's client pool when given, so the app keeps
+    one Redis client; otherwise a pool of its own with short timeouts, so a dead Redis degrades fast."""
+    if client is not None:
+        return RedisStorage(url, implementation="redispy", connection_pool=client.connection_pool)
     return RedisStorage(url, implementation="redispy", socket_timeout=timeout, socket_connect_timeout=timeout)

@@ -13,7 +13,7 @@ from typing import Any, Protocol
 from auth.limits import Budget, RateLimits
 from auth.principal import Principal
 from auth.tiers import TierTable
-from gateway.errors import RateLimited
+from core.errors import RateLimited
 
 
 class Metered(Protocol):

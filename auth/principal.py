@@ -1,24 +1,20 @@
+"""Who is calling, as proven by a token or an API key."""
+
 from __future__ import annotations
 
-from dataclasses import dataclass
-from enum import Enum
+from dataclasses import dataclass, field
 
-from auth.tiers import Tier
-
-
-class PrincipalKind(str, Enum):
-    USER = "USER"
-    API_KEY = "API_KEY"
+from core.vocabulary import DEFAULT_SCOPES, PrincipalKind, Scope, Tier
 
 
 @dataclass(frozen=True)
 class Principal:
-    """Who is calling, as proven by a token or an API key."""
-
     kind: PrincipalKind
     subject: str
     tier: Tier
     tenant_ids: tuple[str, ...]
+    # RFC 9068 scope words; `read` when the credential states none
+    scopes: frozenset[str] = field(default=DEFAULT_SCOPES)
     # the credential itself, never a display name: an API key's prefix (`agw_<id>`) or a
     # digest of a JWT's issuer and subject. Budgets are keyed by it. Principals built in
     # code (tests, benchmarks) may leave it empty and are then keyed by their subject.
@@ -30,3 +26,6 @@ class Principal:
 
     def can_read(self, tenant_id: str) -> bool:
         return tenant_id in self.tenant_ids
+
+    def has_scope(self, scope: Scope) -> bool:
+        return scope.value in self.scopes

@@ -29,7 +29,7 @@ from graphql.language import Lexer, TokenKind
 from graphql.validation import MaxIntrospectionDepthRule
 from strawberry.extensions import DisableIntrospection, SchemaExtension, ValidationCache
 
-from gateway.errors import QueryTooComplex
+from core.errors import QueryTooComplex
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from auth.principal import Principal
-from gateway.errors import BadUserInput, Forbidden, shown
+from core.errors import BadUserInput, Forbidden, shown
 
 
 def readable_ids(principal: Principal, requested: Sequence[str] | None) -> list[str]:

@@ -3,36 +3,30 @@
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Collection
 from dataclasses import dataclass, fields, replace
-from enum import Enum
 from pathlib import Path
 
-
-class Tier(str, Enum):
-    FREE = "FREE"
-    PROFESSIONAL = "PROFESSIONAL"
-    ENTERPRISE = "ENTERPRISE"
-
-
-BASIC_FIELDS = frozenset({"metrics", "series", "breakdown", "charts", "funnel"})
-INTELLIGENCE_FIELDS = frozenset({"forecast", "anomalies", "benchmark"})
+from core.vocabulary import TIER_ORDER as ORDER
+from core.vocabulary import Tier
 
 
 @dataclass(frozen=True)
 class TierPolicy:
     """Limits of one tier; see docs/limits.md for why these defaults."""
 
-    fields: frozenset[str]
     max_range_days: int
     max_tenants: int
     requests_per_minute: int
     points_per_minute: int
     max_query_cost: int
+    # gated fields this tier may read, when TIERS_FILE lists them; None: each field's own
+    # minimum tier (declared beside its cost in schema/) decides
+    fields: frozenset[str] | None = None
 
 
 DEFAULTS = {
     Tier.FREE: TierPolicy(
-        fields=BASIC_FIELDS,
         max_range_days=93,
         max_tenants=1,
         requests_per_minute=60,
@@ -40,7 +34,6 @@ DEFAULTS = {
         max_query_cost=1_000,
     ),
     Tier.PROFESSIONAL: TierPolicy(
-        fields=BASIC_FIELDS | INTELLIGENCE_FIELDS,
         max_range_days=731,
         max_tenants=1,
         requests_per_minute=600,
@@ -48,7 +41,6 @@ DEFAULTS = {
         max_query_cost=5_000,
     ),
     Tier.ENTERPRISE: TierPolicy(
-        fields=BASIC_FIELDS | INTELLIGENCE_FIELDS,
         max_range_days=36_600,
         max_tenants=200,
         requests_per_minute=3_000,
@@ -56,8 +48,6 @@ DEFAULTS = {
         max_query_cost=100_000,
     ),
 }
-ORDER = (Tier.FREE, Tier.PROFESSIONAL, Tier.ENTERPRISE)
-GATED_FIELDS = BASIC_FIELDS | INTELLIGENCE_FIELDS
 
 
 @dataclass(frozen=True)
@@ -67,16 +57,26 @@ class TierTable:
     def __getitem__(self, tier: Tier) -> TierPolicy:
         return self.policies[tier]
 
-    def lowest_with_field(self, field: str) -> Tier | None:
-        return next((tier for tier in ORDER if field in self.policies[tier].fields), None)
+    def allows(self, tier: Tier, field: str, minimum: Tier) -> bool:
+        """Whether `tier` may read `field`, whose declared minimum tier is `minimum`."""
+        listed = self.policies[tier].fields
+        if listed is not None:
+            return field in listed
+        return ORDER.index(tier) >= ORDER.index(minimum)
+
+    def lowest_with_field(self, field: str, minimum: Tier) -> Tier | None:
+        return next((tier for tier in ORDER if self.allows(tier, field, minimum)), None)
 
 
 def default_tiers() -> TierTable:
     return TierTable(dict(DEFAULTS))
 
 
-def load_tiers(path: Path | None) -> TierTable:
-    """Defaults, with any `[FREE]`, `[PROFESSIONAL]`, `[ENTERPRISE]` table of the file on top."""
+def load_tiers(path: Path | None, gated_fields: Collection[str] = ()) -> TierTable:
+    """Defaults, with any `[FREE]`, `[PROFESSIONAL]`, `[ENTERPRISE]` table of the file on top.
+
+    `gated_fields`: the field names a `fields` list may name (the schema's gated fields).
+    """
     if path is None:
         return default_tiers()
     data = tomllib.loads(path.read_text())
@@ -85,11 +85,11 @@ def load_tiers(path: Path | None) -> TierTable:
         raise ValueError(f"{path}: unknown tier(s) {sorted(unknown)}")
     policies = dict(DEFAULTS)
     for name, values in data.items():
-        policies[Tier(name)] = _override(policies[Tier(name)], values, f"{path} [{name}]")
+        policies[Tier(name)] = _override(policies[Tier(name)], values, f"{path} [{name}]", frozenset(gated_fields))
     return TierTable(policies)
 
 
-def _override(policy: TierPolicy, values: dict[str, object], where: str) -> TierPolicy:
+def _override(policy: TierPolicy, values: dict[str, object], where: str, gated: frozenset[str]) -> TierPolicy:
     names = {f.name for f in fields(TierPolicy)}
     unknown = set(values) - names
     if unknown:
@@ -97,8 +97,8 @@ def _override(policy: TierPolicy, values: dict[str, object], where: str) -> Tier
     changes: dict[str, object] = {}
     for name, value in values.items():
         if name == "fields":
-            if not isinstance(value, list) or not set(value) <= GATED_FIELDS:
-                raise ValueError(f"{where}: fields must be a list drawn from {sorted(GATED_FIELDS)}")
+            if not isinstance(value, list) or not set(value) <= gated:
+                raise ValueError(f"{where}: fields must be a list drawn from {sorted(gated)}")
             changes[name] = frozenset(value)
         elif isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ValueError(f"{where}: {name} must be a positive integer")

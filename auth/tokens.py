@@ -13,9 +13,9 @@ from typing import Any
 import jwt
 from jwt import PyJWK, PyJWKSet
 
-from auth.principal import Principal, PrincipalKind
-from auth.tiers import Tier
-from gateway.errors import Unauthenticated, shown
+from auth.principal import Principal
+from core.errors import Unauthenticated, shown
+from core.vocabulary import DEFAULT_SCOPES, PrincipalKind, Scope, Tier
 
 HMAC = ("HS256", "HS384", "HS512")
 # An absurdly large bearer token is an attack, not a credential. Kept below aiohttp's limit of
@@ -118,7 +118,18 @@ def principal_from_claims(claims: dict[str, Any]) -> Principal:
         raise Unauthenticated("claim 'tier' must be FREE, PROFESSIONAL or ENTERPRISE") from error
     if not isinstance(tenants, list) or not all(isinstance(t, str) and t for t in tenants):
         raise Unauthenticated("claim 'tenants' must be an array of tenant ids")
-    return Principal(PrincipalKind.USER, subject, tier, tuple(dict.fromkeys(tenants)), identity_of(claims))
+    return Principal(PrincipalKind.USER, subject, tier, tuple(dict.fromkeys(tenants)), scopes_of(claims.get("scope")),
+                     identity=identity_of(claims))
+
+
+def scopes_of(claim: object) -> frozenset[str]:
+    """RFC 9068: space-separated words; `read` when absent. Words we do not know grant nothing."""
+    if claim is None:
+        return DEFAULT_SCOPES
+    if not isinstance(claim, str):
+        raise Unauthenticated("claim 'scope' must be a space-separated string")
+    words = frozenset(claim.split()) & {scope.value for scope in Scope}
+    return words or DEFAULT_SCOPES
 
 
 def load_jwks(text: str) -> dict[str, PyJWK]:
@@ -133,6 +144,7 @@ def mint(
     tier: Tier,
     tenants: list[str],
     ttl: timedelta,
+    scopes: tuple[str, ...] = (),
     issuer: str | None = None,
     audience: str | None = None,
 ) -> str:
@@ -144,6 +156,8 @@ def mint(
         "iat": now,
         "exp": now + ttl,
     }
+    if scopes:
+        claims["scope"] = " ".join(scopes)
     if issuer:
         claims["iss"] = issuer
     if audience:

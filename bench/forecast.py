@@ -30,9 +30,9 @@ import aiohttp  # noqa: E402
 import jwt  # noqa: E402
 from aiohttp import web  # noqa: E402
 
+from demo.seeding import seed_store
 from gateway.app import create_app  # noqa: E402
 from gateway.database import create_engine  # noqa: E402
-from gateway.seeding import seed_store  # noqa: E402
 from gateway.settings import Settings  # noqa: E402
 from resolvers import forecast_cache  # noqa: E402
 from resolvers.forecast_fit import fit_forecast  # noqa: E402

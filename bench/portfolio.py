@@ -21,11 +21,11 @@ from sqlalchemy import event, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from auth.principal import Principal, PrincipalKind  # noqa: E402
-from auth.tiers import Tier  # noqa: E402
+from auth.principal import Principal
+from core.vocabulary import PrincipalKind, Tier
+from demo.seeding import seed_store
 from gateway.context import build_context  # noqa: E402
 from gateway.database import create_engine  # noqa: E402
-from gateway.seeding import seed_store  # noqa: E402
 from gateway.settings import Settings  # noqa: E402
 from loaders.tables import tenants  # noqa: E402
 from schema.root import build_schema  # noqa: E402

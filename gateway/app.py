@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from auth.authenticator import Authenticator
+from auth.permissions import gated_fields
 from auth.tiers import load_tiers
-from auth.verifier import build_verifier
 from gateway import appkeys
 from gateway.health import health, ready
 from gateway.middleware import request_meta
-from gateway.resources import engine_ctx, limits_ctx, redis_ctx
+from gateway.resources import authenticator_ctx, data_ctx, limits_ctx
 from gateway.settings import Settings
+from gateway.verifier import build_verifier
 from gateway.view import View
 from schema.root import build_schema
 
@@ -18,12 +20,12 @@ from schema.root import build_schema
 def create_app(settings: Settings) -> web.Application:
     app = web.Application(middlewares=[request_meta], client_max_size=256 * 1024)
     app[appkeys.SETTINGS] = settings
-    app[appkeys.VERIFIER] = build_verifier(settings)
-    app[appkeys.TIERS] = load_tiers(settings.tiers_file)
-    app.cleanup_ctx.extend([engine_ctx, redis_ctx, limits_ctx])
-    view = View(schema=build_schema(settings.query_limits), graphql_ide="graphiql" if settings.graphiql else None)
-    # last_used writes of API keys finish before the engine is disposed
-    app.on_shutdown.append(lambda _app: view.api_keys.recorder.drain())
+    app[appkeys.AUTHENTICATOR] = Authenticator(build_verifier(settings))
+    schema = build_schema(settings.query_limits)
+    app[appkeys.TIERS] = load_tiers(settings.tiers_file, gated_fields(schema))
+    # cleanup runs in reverse: the authenticator drains before the data service closes
+    app.cleanup_ctx.extend([data_ctx, limits_ctx, authenticator_ctx])
+    view = View(schema=schema, graphql_ide="graphiql" if settings.graphiql else None)
     app.router.add_route("*", "/graphql", view)
     app.router.add_get("/health", health)
     app.router.add_get("/ready", ready)

@@ -19,14 +19,14 @@ from aiohttp import web
 from pydantic import ValidationError
 from sqlalchemy.exc import DBAPIError
 
-from auth.tiers import Tier
 from auth.tokens import mint
-from auth.verifier import jwt_secret
+from core.vocabulary import Tier
 from gateway import cli_keys
 from gateway.app import create_app
-from gateway.database import create_engine
+from gateway.database import with_engine
 from gateway.server import SERVER_LIMITS, quiet_refusals
 from gateway.settings import Settings, describe
+from gateway.verifier import jwt_secret
 from loaders.store import MissingTables, create_schema, require_tables, tenant_count
 
 DURATION = re.compile(r"(\d+)([smhd])")
@@ -111,7 +111,7 @@ def _port_free(host: str, port: int) -> None:
 
 def _serve(settings: Settings, _args: argparse.Namespace) -> int:
     # a store without tables would answer /ready and fail every query: say what to run instead
-    asyncio.run(_with_engine(settings, require_tables))
+    asyncio.run(with_engine(settings, require_tables))
     _port_free(settings.host, settings.port)
     app = create_app(settings)
     # everything alive now lives as long as the process: keep it out of every GC pass
@@ -129,18 +129,18 @@ def _serve(settings: Settings, _args: argparse.Namespace) -> int:
 
 
 def _init_db(settings: Settings, _args: argparse.Namespace) -> int:
-    asyncio.run(_with_engine(settings, create_schema))
+    asyncio.run(with_engine(settings, create_schema))
     print("tables ready")
     return 0
 
 
 def _seed(settings: Settings, args: argparse.Namespace) -> int:
-    from gateway.seeding import seed_store
+    from demo.seeding import seed_store
 
     async def run(engine) -> dict[str, int]:  # type: ignore[no-untyped-def]
         return await seed_store(engine, tenants=args.tenants, days=args.days, seed=args.seed, end=args.end)
 
-    counts = asyncio.run(_with_engine(settings, run))
+    counts = asyncio.run(with_engine(settings, run))
     print("seeded " + ", ".join(f"{n} {table}" for table, n in counts.items()))
     return 0
 
@@ -151,12 +151,12 @@ def _demo(settings: Settings, args: argparse.Namespace) -> int:
         return await tenant_count(engine)
 
     _port_free(settings.host, settings.port)
-    existing = asyncio.run(_with_engine(settings, tenants_present))
+    existing = asyncio.run(with_engine(settings, tenants_present))
     if existing:
         print(f"store has {existing} tenants: reusing it as it is")
     else:
         _seed(settings, args)
-    first = asyncio.run(_with_engine(settings, _first_tenant))
+    first = asyncio.run(with_engine(settings, _first_tenant))
     secret = jwt_secret(settings)
     if secret is None:
         raise ValueError("JWT_SECRET is required to print a demo token")
@@ -189,14 +189,6 @@ def _export_schema(_settings: Settings, args: argparse.Namespace) -> int:
     args.path.write_text(sdl())
     print(f"wrote {args.path}")
     return 0
-
-
-async def _with_engine(settings: Settings, action):  # type: ignore[no-untyped-def]
-    engine = create_engine(settings)
-    try:
-        return await action(engine)
-    finally:
-        await engine.dispose()
 
 
 COMMANDS = {

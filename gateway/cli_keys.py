@@ -11,10 +11,16 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from auth.api_keys import KEY_PATTERN, create_key, utcnow
-from auth.tiers import Tier
-from gateway.database import create_engine
+from core.vocabulary import Tier
+from gateway.database import with_engine
 from gateway.settings import Settings
-from loaders.api_keys import ApiKeyRecord, find_by_prefix, list_keys, revoke_key, unknown_tenant_ids
+from loaders.api_key_store import (
+    ApiKeyRecord,
+    find_by_prefix,
+    list_keys,
+    revoke_key,
+    unknown_tenant_ids,
+)
 from loaders.store import create_schema
 
 Action = Callable[[AsyncEngine, argparse.Namespace], Awaitable[int]]
@@ -36,17 +42,13 @@ def register(commands: argparse._SubParsersAction, duration: Callable[[str], tim
 
 def run(settings: Settings, args: argparse.Namespace) -> int:
     action = {"create": _create, "list": _list, "revoke": _revoke}[args.keys_command]
-    return asyncio.run(_with_engine(settings, action, args))
+    return asyncio.run(with_engine(settings, _on_current_schema, action, args))
 
 
-async def _with_engine(settings: Settings, action: Action, args: argparse.Namespace) -> int:
-    engine = create_engine(settings)
-    try:
-        # every subcommand works on a store that predates the api_keys table (idempotent)
-        await create_schema(engine)
-        return await action(engine, args)
-    finally:
-        await engine.dispose()
+async def _on_current_schema(engine: AsyncEngine, action: Action, args: argparse.Namespace) -> int:
+    # every subcommand works on a store that predates the api_keys table (idempotent)
+    await create_schema(engine)
+    return await action(engine, args)
 
 
 async def _create(engine: AsyncEngine, args: argparse.Namespace) -> int:

@@ -1,49 +1,37 @@
-"""The per-request context every resolver sees."""
+"""Building a request's context from the app's resources (the view, tests and benchmarks)."""
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from auth.limits import Budget, RateLimits
+from auth.limits import RateLimits
 from auth.principal import Principal
-from auth.tiers import TierPolicy, TierTable, default_tiers
+from auth.tiers import TierTable, default_tiers
 from gateway.settings import Settings
-from loaders.dataloaders import Loaders
-from loaders.outage import DatabaseHealth
+from loaders.service import DataService
+from schema.context import Context, Options
 
 
-@dataclass
-class Context:
-    settings: Settings
-    loaders: Loaders
-    principal: Principal | None
-    tiers: TierTable
-    limits: RateLimits | None = None
-    request: web.Request | None = None
-    response: web.StreamResponse | None = None
-    # set by auth.guard.RequestGuard before execution
-    cost: int = 0
-    budget: Budget | None = None
-    health: DatabaseHealth | None = None
-
-    @property
-    def policy(self) -> TierPolicy | None:
-        return None if self.principal is None else self.tiers[self.principal.tier]
+def options(settings: Settings) -> Options:
+    return Options(max_range_days=settings.max_range_days, benchmark_min_peers=settings.benchmark_min_peers)
 
 
 def build_context(
     *,
-    engine: AsyncEngine,
     settings: Settings,
     principal: Principal | None,
+    data: DataService | None = None,
+    engine: AsyncEngine | None = None,
     tiers: TierTable | None = None,
     limits: RateLimits | None = None,
     request: web.Request | None = None,
     response: web.StreamResponse | None = None,
-    health: DatabaseHealth | None = None,
 ) -> Context:
-    return Context(settings, Loaders(engine), principal, tiers or default_tiers(), limits, request, response,
-                   health=health)
+    """`data` is the app's service; scripts and tests may pass a bare `engine` instead."""
+    if data is None:
+        assert engine is not None, "pass the app's DataService or an engine"
+        data = DataService(engine)
+    return Context(
+        data, data.loaders(), principal, tiers or default_tiers(), options(settings), limits, request, response
+    )

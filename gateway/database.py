@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from gateway.settings import Settings
+
+T = TypeVar("T")
 
 
 def create_engine(settings: Settings) -> AsyncEngine:
@@ -23,6 +28,15 @@ def create_engine(settings: Settings) -> AsyncEngine:
         # MariaDB closes idle connections after wait_timeout (8 h by default)
         pool_recycle=3600,
     )
+
+
+async def with_engine(settings: Settings, action: Callable[..., Awaitable[T]], *args: Any) -> T:
+    """Runs `action(engine, *args)` on a fresh engine, disposed afterwards (CLI commands)."""
+    engine = create_engine(settings)
+    try:
+        return await action(engine, *args)
+    finally:
+        await engine.dispose()
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]

@@ -7,6 +7,7 @@ import time
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
+
 from gateway import appkeys
 from loaders.store import MissingTables, ping, require_tables
 
@@ -19,9 +20,10 @@ async def health(_request: web.Request) -> web.Response:
 
 async def ready(request: web.Request) -> web.Response:
     app = request.app
-    checks = {"database": _database(app), "tables": lambda: require_tables(app[appkeys.ENGINE])}
-    if appkeys.REDIS in app:
-        checks["redis"] = app[appkeys.REDIS].ping
+    checks = {"database": _database(app), "tables": lambda: require_tables(app[appkeys.DATA].engine)}
+    redis = app[appkeys.DATA].redis
+    if redis is not None:
+        checks["redis"] = redis.ping
     results = {name: await _timed(check) for name, check in checks.items()}
     ok = all(result["ok"] for result in results.values())
     body = {
@@ -34,7 +36,7 @@ async def ready(request: web.Request) -> web.Response:
 
 
 def _database(app: web.Application) -> Callable[[], Awaitable[object]]:
-    return lambda: ping(app[appkeys.ENGINE])
+    return lambda: ping(app[appkeys.DATA].engine)
 
 
 async def _timed(check: Callable[[], Awaitable[object]]) -> dict[str, object]:

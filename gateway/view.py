@@ -12,53 +12,15 @@ from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
 
-from auth.api_keys import ApiKeyAuthenticator
 from auth.metering import cost_block, count_request, points_budget
 from auth.principal import Principal
+from core.errors import ApiError, BadUserInput, RateLimited, ServiceUnavailable, Unauthenticated
 from gateway import appkeys
-from gateway.context import Context, build_context
 from gateway import status as http_status
-from gateway.errors import ApiError, BadUserInput, RateLimited, ServiceUnavailable, Unauthenticated
+from gateway.context import build_context
+from schema.context import Context
 
 CONTEXT = web.RequestKey("graphql_context", Context)
-API_KEY_HEADER = "X-API-Key"
-
-
-def bearer_token(request: web.Request) -> str | None:
-    headers = request.headers.getall("Authorization", [])
-    if len(headers) > 1:
-        raise Unauthenticated(f"send one credential: Authorization appears {len(headers)} times")
-    if not headers:
-        return None
-    header = headers[0]
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise Unauthenticated("Authorization header must be `Bearer <token>`")
-    return token.strip()
-
-
-def api_key(request: web.Request) -> str | None:
-    keys = request.headers.getall(API_KEY_HEADER, [])
-    if len(keys) > 1:
-        raise Unauthenticated(f"send one credential: {API_KEY_HEADER} appears {len(keys)} times")
-    return keys[0] if keys else None
-
-
-async def authenticate(request: web.Request, api_keys: ApiKeyAuthenticator) -> Principal | None:
-    """The caller from `Authorization: Bearer <jwt>` or `X-API-Key: <key>`, None without either.
-
-    Sending both is refused rather than picking one: a client that sends two credentials
-    is confused, and whichever we preferred could silently read with the wrong scope.
-    """
-    if "Authorization" in request.headers and API_KEY_HEADER in request.headers:
-        raise Unauthenticated(f"send one credential: either `Authorization: Bearer <token>` or `{API_KEY_HEADER}`")
-    key = api_key(request)
-    if key is not None:
-        return await api_keys.authenticate(request.app[appkeys.ENGINE], key, request.app[appkeys.HEALTH])
-    token = bearer_token(request)
-    return None if token is None else request.app[appkeys.VERIFIER].verify(token)
-
-
 def error_response(
     error: ApiError, status: int = 401, headers: dict[str, str] | None = None, cost: dict[str, Any] | None = None
 ) -> web.Response:
@@ -86,11 +48,6 @@ def _http_error(request: web.Request, error: HTTPException, cost: dict[str, Any]
 
 
 class View(GraphQLView):
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        # one per app (create_app builds one View), so the last_used throttle is per process
-        self.api_keys = ApiKeyAuthenticator()
-
     async def __call__(self, request: web.Request) -> web.StreamResponse:
         try:
             context = await self._context(request)
@@ -127,13 +84,12 @@ class View(GraphQLView):
 
     async def _context(self, request: web.Request) -> Context:
         return build_context(
-            engine=request.app[appkeys.ENGINE],
+            data=request.app[appkeys.DATA],
             settings=request.app[appkeys.SETTINGS],
             principal=await self._principal(request),
             tiers=request.app[appkeys.TIERS],
             limits=request.app[appkeys.LIMITS],
             request=request,
-            health=request.app[appkeys.HEALTH],
         )
 
     async def get_context(self, request: web.Request, response: Any) -> Context:
@@ -144,7 +100,9 @@ class View(GraphQLView):
     async def _principal(self, request: web.Request) -> Principal | None:
         """Requests without valid credentials are counted per IP; past the limit they get 429."""
         try:
-            principal = await authenticate(request, self.api_keys)
+            app = request.app
+            data = app[appkeys.DATA]
+            principal = await app[appkeys.AUTHENTICATOR].authenticate(data.engine, request.headers.items(), data.health)
         except Unauthenticated:
             await _count_attempt(request)
             raise

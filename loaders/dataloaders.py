@@ -12,13 +12,12 @@ from typing import Any, TypeVar
 from sqlalchemy.ext.asyncio import AsyncEngine
 from strawberry.dataloader import DataLoader
 
+from core.calendar import DayRange
 from loaders import queries
-from loaders.facts import BookingDay, Rate, SurveyDay, TenantRow, Traffic
+from loaders.facts import BookingDay, Rate, SurveyDay, TenantRow, Traffic, TrafficShape
 from loaders.fingerprint import fingerprint_query
-from loaders.keys import DayRange
 from loaders.peers import active_query, segment_members_query
 from loaders.periods import as_date
-from loaders.queries import TrafficShape
 
 V = TypeVar("V")
 TrafficKey = tuple[str, DayRange, TrafficShape]
@@ -53,7 +52,9 @@ class Loaders:
         self.bookings: DataLoader[BookingsKey, list[BookingDay]] = DataLoader(self._bookings)
         self.surveys: DataLoader[SurveysKey, list[SurveyDay]] = DataLoader(self._surveys)
         self._inflight: set[asyncio.Task[Sequence[Any]]] = set()
-        self._all_rates: asyncio.Task[dict[str, list[Rate]]] | None = None
+        # one key: every fx rate, loaded at most once per request
+        self._rates: DataLoader[None, dict[str, list[Rate]]] = DataLoader(self._load_rates)
+        self._derived: dict[str, DataLoader[Any, Any]] = {}
         # intelligence: benchmark peers and the forecast cache's data fingerprint
         self.segment_members: DataLoader[str, list[str]] = DataLoader(self._segment_members)
         self.active: DataLoader[ActiveKey, bool] = DataLoader(self._active)
@@ -156,17 +157,25 @@ class Loaders:
 
         return await _by_tenant(keys, fetch, str)
 
+    def derived(self, name: str, batch: Callable[[list[Any]], Awaitable[list[Any]]]) -> DataLoader[Any, Any]:
+        """A per-request DataLoader for values computed from loads (e.g. summed bookings).
+
+        The layers above memoise their derived values here, by key, so fields that need the
+        same value share one computation, and a portfolio's tenants share one batch.
+        """
+        if name not in self._derived:
+            self._derived[name] = DataLoader(batch)
+        return self._derived[name]
+
     async def rates(self) -> dict[str, list[Rate]]:
         """Every fx rate, loaded once per request: one statement however many currencies appear."""
-        if self._all_rates is None:
-            self._all_rates = asyncio.ensure_future(self._load_rates())
-        return await asyncio.shield(self._all_rates)
+        return await self._rates.load(None)
 
-    async def _load_rates(self) -> dict[str, list[Rate]]:
+    async def _load_rates(self, keys: list[None]) -> list[dict[str, list[Rate]]]:
         out: dict[str, list[Rate]] = defaultdict(list)
         for currency, day, usd_per_unit in await self._rows(queries.rates_query()):
             out[currency].append(Rate(as_date(day), Decimal(usd_per_unit)))
-        return dict(out)
+        return [dict(out) for _ in keys]
 
     async def latest_rates(self) -> list[tuple[str, Rate]]:
         rows = await self._rows(queries.latest_rates_query())

@@ -6,7 +6,10 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-FUNNEL_STEPS = ("landing", "search", "room_select", "booking_form", "confirmation")
+from core.vocabulary import Dimension, Granularity
+
+# what a traffic load is grouped by: nothing (totals), a period, or a dimension
+TrafficShape = Granularity | Dimension | None
 
 
 @dataclass(frozen=True)

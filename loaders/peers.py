@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from sqlalchemy import Select, exists, or_, select
 
-from loaders.keys import DayRange
+from core.calendar import DayRange
 from loaders.tables import bookings, pageviews, tenants
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import Date
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import ColumnElement, FunctionElement
 
-from loaders.keys import Granularity
+from core.vocabulary import Granularity
 
 SQLITE = {
     Granularity.DAY: "date({ts})",

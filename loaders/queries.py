@@ -5,14 +5,24 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Select, and_, case, distinct, exists, func, literal, select, true, union_all
+from sqlalchemy import (
+    Select,
+    and_,
+    case,
+    distinct,
+    exists,
+    func,
+    literal,
+    select,
+    true,
+    union_all,
+)
 
-from loaders.facts import FUNNEL_STEPS
-from loaders.keys import DayRange, Dimension, Granularity
+from core.calendar import DayRange
+from core.vocabulary import FUNNEL_STEPS, Dimension, Granularity
+from loaders.facts import TrafficShape
 from loaders.periods import period_start
 from loaders.tables import bookings, fx_rates, pageviews, surveys, tenants
-
-TrafficShape = Granularity | Dimension | None
 
 DIMENSION_COLUMNS = {
     Dimension.CHANNEL: pageviews.c.channel,

@@ -16,13 +16,18 @@ from datetime import date, timedelta
 
 import numpy as np
 
+from core.calendar import (
+    DayRange,
+    first_period_on_or_after,
+    next_period,
+    period_of,
+    shift,
+    utc_today,
+)
+from core.metrics import spec
+from core.vocabulary import Granularity, Metric
 from loaders.dataloaders import Loaders
 from loaders.facts import TenantRow
-from loaders.keys import DayRange, Granularity
-from resolvers.forecast import MONEY_METRICS, RATE_METRICS, bounds_of
-from resolvers.forecast_history import next_period, utc_today
-from resolvers.measures import Metric
-from resolvers.periods import period_of
 from resolvers.series import series
 
 THRESHOLD = 3.5  # |robust z| beyond which a point is flagged (Iglewicz & Hoaglin's cut-off)
@@ -70,15 +75,6 @@ class Flag:
     lower: float
     upper: float
     score: float
-
-
-def unit_of(metric: Metric) -> float:
-    """The smallest spread worth measuring: a flat history must not make every change infinite."""
-    if metric in RATE_METRICS:
-        return 1e-4
-    if metric is Metric.NPS:
-        return 0.05
-    return 0.005 if metric in MONEY_METRICS else 0.5
 
 
 def detect(
@@ -131,10 +127,10 @@ async def anomalies(
     # only whole periods inside the range and on or before the data's (and yesterday's) end are
     # judged: a clipped or still-filling period would look like a drop
     last = min(days.end, span[1], utc_today() - timedelta(days=1))
-    first_whole = _first_period_on_or_after(span[0], granularity)
+    first_whole = first_period_on_or_after(span[0], granularity)
     config = PLAIN[granularity]
     seasonal = SEASONAL.get(granularity)
-    range_first = _first_period_on_or_after(days.start, granularity)
+    range_first = first_period_on_or_after(days.start, granularity)
     if seasonal is not None and _periods_between(first_whole, range_first, granularity, seasonal.need) >= seasonal.need:
         config = seasonal
     start = max(first_whole, _shift_back(period_of(days.start, granularity), granularity, config.lookback))
@@ -146,13 +142,8 @@ async def anomalies(
         if p.start >= days.start and p.start == period_of(p.start, granularity)
         and next_period(p.start, granularity) - timedelta(days=1) <= last
     ]
-    found = detect([p.value for p in points], judge, config, bounds_of(metric), unit_of(metric))
+    found = detect([p.value for p in points], judge, config, spec(metric).bounds, spec(metric).spread_floor)
     return [Flag(points[i].start, value, exp, lo, hi, score) for i, value, exp, lo, hi, score in found]
-
-
-def _first_period_on_or_after(day: date, granularity: Granularity) -> date:
-    start = period_of(day, granularity)
-    return start if start == day else next_period(start, granularity)
 
 
 def _periods_between(first: date, end: date, granularity: Granularity, enough: int) -> int:
@@ -165,9 +156,7 @@ def _periods_between(first: date, end: date, granularity: Granularity, enough: i
 
 def _shift_back(start: date, granularity: Granularity, periods: int) -> date:
     """`start` (a period's first day) moved `periods` periods back; date.min if before year 1."""
-    if granularity in (Granularity.DAY, Granularity.WEEK):
-        step = timedelta(days=1 if granularity is Granularity.DAY else 7)
-        return start - step * periods if (start - date.min) >= step * periods else date.min
-    months = {Granularity.MONTH: 1, Granularity.QUARTER: 3, Granularity.YEAR: 12}[granularity] * periods
-    index = start.year * 12 + start.month - 1 - months
-    return date(index // 12, index % 12 + 1, 1) if index >= 12 else date.min
+    try:
+        return shift(start, granularity, -periods)
+    except (OverflowError, ValueError):
+        return date.min

@@ -13,12 +13,19 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from gateway.errors import BadUserInput, InsufficientPeers
+from core.calendar import DayRange, next_period, utc_today
+from core.errors import BadUserInput, InsufficientPeers
+from core.vocabulary import Granularity, Metric
 from loaders.dataloaders import Loaders
 from loaders.facts import EMPTY_TRAFFIC, TenantRow
-from loaders.keys import DayRange, Granularity
-from resolvers.forecast_history import next_period, utc_today
-from resolvers.measures import NEEDS_BOOKINGS, NEEDS_SURVEYS, NEEDS_TRAFFIC, BookingSums, Metric, SurveySums, value_of
+from resolvers.measures import (
+    NEEDS_BOOKINGS,
+    NEEDS_SURVEYS,
+    NEEDS_TRAFFIC,
+    BookingSums,
+    SurveySums,
+    value_of,
+)
 from resolvers.sources import bookings_total, surveys_total, traffic_total
 
 

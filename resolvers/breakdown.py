@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from core.calendar import DayRange
+from core.vocabulary import Dimension, Metric
 from loaders.dataloaders import Loaders
 from loaders.facts import EMPTY_TRAFFIC, TenantRow
-from loaders.keys import DayRange, Dimension
 from resolvers.inputs import check_dimension
-from resolvers.measures import NEEDS_BOOKINGS, NEEDS_TRAFFIC, BookingSums, Metric, value_of
+from resolvers.measures import NEEDS_BOOKINGS, NEEDS_TRAFFIC, BookingSums, value_of
 from resolvers.sources import bookings_by, traffic_by
 
 UNKNOWN_COUNTRY = "unknown"

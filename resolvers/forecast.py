@@ -2,40 +2,29 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from datetime import date
 
+from core.calendar import utc_today
+from core.metrics import Source, spec
+from core.vocabulary import Granularity, Metric
 from loaders.dataloaders import Loaders
 from loaders.facts import TenantRow
-from loaders.keys import Granularity
 from resolvers.forecast_backtest import BacktestResult
 from resolvers.forecast_cache import cache_key, cached_fit, run_fit
 from resolvers.forecast_fit import FitResult, fit_forecast
-from resolvers.forecast_history import HORIZON_LIMIT, check_horizon, future_starts, history_window, utc_today
-from resolvers.measures import NEEDS_BOOKINGS, NEEDS_SURVEYS, NEEDS_TRAFFIC, Metric
+from resolvers.forecast_history import (
+    HORIZON_LIMIT,
+    check_horizon,
+    future_starts,
+    history_window,
+)
 from resolvers.series import series
-
-MONEY_METRICS = frozenset({Metric.REVENUE, Metric.AVERAGE_BOOKING_VALUE})
-RATE_METRICS = frozenset({Metric.CONVERSION_RATE, Metric.CANCELLATION_RATE, Metric.REPEAT_BOOKING_RATE})
-
-
-def bounds_of(metric: Metric) -> tuple[float, float]:
-    """Where a metric's values can lie: shares in [0, 1], NPS in [-100, 100], the rest >= 0."""
-    if metric in RATE_METRICS:
-        return 0.0, 1.0
-    if metric is Metric.NPS:
-        return -100.0, 100.0
-    return 0.0, math.inf
 
 
 def sources_of(metric: Metric) -> tuple[str, ...]:
     """The tables whose changes can change the metric's history (fx rates for money)."""
-    sources = [
-        name for name, needs in (("pageviews", NEEDS_TRAFFIC), ("bookings", NEEDS_BOOKINGS), ("surveys", NEEDS_SURVEYS))
-        if metric in needs
-    ]
-    return tuple(sources + (["fx_rates"] if metric in MONEY_METRICS else []))
+    return tuple(source.value for source in Source if spec(metric).reads(source))
 
 
 @dataclass(frozen=True)
@@ -69,14 +58,14 @@ async def forecast(
     fingerprint = await loaders.fingerprints.load((tenant.id, sources_of(metric)))
     # only money depends on the currency: other metrics share one fit whatever was asked
     key = cache_key(
-        tenant.id, metric.value, granularity.value, currency if metric in MONEY_METRICS else "-", days.end, fingerprint
+        tenant.id, metric.value, granularity.value, currency if spec(metric).money else "-", days.end, fingerprint
     )
 
     async def compute() -> FitResult:
         history = await series(loaders, tenant, metric, days, granularity, currency)
         values = [point.value for point in history]
         # fitted for the longest horizon allowed, so every shorter request reuses the fit
-        return await run_fit(fit_forecast, values, granularity.value, bounds_of(metric), HORIZON_LIMIT[granularity])
+        return await run_fit(fit_forecast, values, granularity.value, spec(metric).bounds, HORIZON_LIMIT[granularity])
 
     fit = await cached_fit(key, compute)
     starts = future_starts(window.next_start, granularity, horizon)

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date
 
-from gateway.errors import BadUserInput
-from loaders.keys import DayRange, Granularity
-from resolvers.periods import period_of
+from core.calendar import ONE_DAY, DayRange, next_period, period_of
+from core.errors import BadUserInput
+from core.vocabulary import Granularity
 
-ONE_DAY = timedelta(days=1)
 # At most 90 days, 26 weeks, 24 months, 8 quarters or 3 years ahead: beyond that the intervals
 # say little more than "anything can happen", and the fit is cached for the longest horizon.
 HORIZON_LIMIT = {
@@ -19,11 +18,6 @@ HORIZON_LIMIT = {
     Granularity.QUARTER: 8,
     Granularity.YEAR: 3,
 }
-
-
-def utc_today() -> date:
-    """Today in UTC; a function so tests can move the clock."""
-    return datetime.now(UTC).date()
 
 
 def check_horizon(horizon: int, granularity: Granularity) -> None:
@@ -41,17 +35,6 @@ class Window:
 
     days: DayRange | None
     next_start: date
-
-
-def next_period(start: date, granularity: Granularity) -> date:
-    """First day of the period after the one starting on `start` (a period's first day)."""
-    if granularity is Granularity.DAY:
-        return start + ONE_DAY
-    if granularity is Granularity.WEEK:
-        return start + 7 * ONE_DAY
-    months = {Granularity.MONTH: 1, Granularity.QUARTER: 3, Granularity.YEAR: 12}[granularity]
-    index = start.year * 12 + start.month - 1 + months
-    return date(index // 12, index % 12 + 1, 1)
 
 
 def history_window(span: tuple[date, date] | None, granularity: Granularity, today: date) -> Window:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from core.calendar import DayRange
+from core.vocabulary import FUNNEL_STEPS
 from loaders.dataloaders import Loaders
-from loaders.facts import FUNNEL_STEPS
-from loaders.keys import DayRange
 from resolvers.breakdown import Row, ranked
 from resolvers.measures import ratio
 from resolvers.sources import traffic_total

@@ -5,26 +5,15 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from gateway.errors import BadUserInput, shown
+from core.calendar import EARLIEST_DAY, LATEST_DAY, DayRange
+from core.errors import BadUserInput, shown
+from core.metrics import spec
+from core.vocabulary import Dimension, Metric
 from loaders.dataloaders import Loaders
 from loaders.facts import TenantRow
-from loaders.keys import DayRange, Dimension
-from resolvers.measures import BOOKING_METRICS, SURVEY_METRICS, TRAFFIC_METRICS, Metric
 from resolvers.money import USD
 
 CURRENCY_CODE = re.compile(r"[A-Z]{3}")
-# Calendar arithmetic (whole periods, the previous period, the history before a range) must stay
-# within Python's years 1..9999; ranges are limited to these days, far beyond any data.
-EARLIEST_DAY = date(1900, 1, 1)
-LATEST_DAY = date(2999, 12, 31)
-# CHANNEL is on pageviews and bookings; the other dimensions only on pageviews
-DIMENSION_METRICS = {
-    Dimension.CHANNEL: TRAFFIC_METRICS | BOOKING_METRICS,
-    Dimension.DEVICE: TRAFFIC_METRICS,
-    Dimension.COUNTRY: TRAFFIC_METRICS,
-    Dimension.LOGIN_STATUS: TRAFFIC_METRICS,
-}
-assert not SURVEY_METRICS & DIMENSION_METRICS[Dimension.CHANNEL]
 
 
 def day_range(start: date, end: date, max_days: int, argument: str = "range", tier: str | None = None) -> DayRange:
@@ -40,7 +29,7 @@ def day_range(start: date, end: date, max_days: int, argument: str = "range", ti
 
 
 def check_dimension(metric: Metric, by: Dimension) -> None:
-    if metric not in DIMENSION_METRICS[by]:
+    if by not in spec(metric).dimensions:
         raise BadUserInput(f"metric {metric.value} cannot be broken down by {by.value}", "by")
 
 

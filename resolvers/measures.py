@@ -5,34 +5,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
-from enum import Enum
 
+from core.metrics import Source, reading
+from core.vocabulary import Metric
 from loaders.facts import EMPTY_TRAFFIC, BookingDay, SurveyDay, Traffic
 from resolvers.money import FxTable, average, revenue
 
-
-class Metric(str, Enum):
-    UNIQUE_VISITORS = "UNIQUE_VISITORS"
-    SESSIONS = "SESSIONS"
-    PAGEVIEWS = "PAGEVIEWS"
-    BOOKINGS = "BOOKINGS"
-    CANCELLATIONS = "CANCELLATIONS"
-    ROOM_NIGHTS = "ROOM_NIGHTS"
-    REVENUE = "REVENUE"
-    AVERAGE_BOOKING_VALUE = "AVERAGE_BOOKING_VALUE"
-    CONVERSION_RATE = "CONVERSION_RATE"
-    CANCELLATION_RATE = "CANCELLATION_RATE"
-    REPEAT_BOOKING_RATE = "REPEAT_BOOKING_RATE"
-    NPS = "NPS"
-
-
-TRAFFIC_METRICS = frozenset({Metric.UNIQUE_VISITORS, Metric.SESSIONS, Metric.PAGEVIEWS})
-SURVEY_METRICS = frozenset({Metric.NPS})
-BOOKING_METRICS = frozenset(Metric) - TRAFFIC_METRICS - SURVEY_METRICS
-# conversion rate is bookings over visitors, so it needs both sources
-NEEDS_TRAFFIC = TRAFFIC_METRICS | {Metric.CONVERSION_RATE}
-NEEDS_BOOKINGS = BOOKING_METRICS
-NEEDS_SURVEYS = SURVEY_METRICS
+# which loads a metric needs, from the registry
+NEEDS_TRAFFIC = reading(Source.PAGEVIEWS)
+NEEDS_BOOKINGS = reading(Source.BOOKINGS)
+NEEDS_SURVEYS = reading(Source.SURVEYS)
 
 
 @dataclass(frozen=True)

@@ -5,12 +5,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from core.calendar import DayRange, clipped_start, period_starts
+from core.vocabulary import Granularity, Metric
 from loaders.dataloaders import Loaders
 from loaders.facts import EMPTY_TRAFFIC, TenantRow
-from loaders.keys import DayRange, Granularity
 from loaders.periods import as_date
-from resolvers.measures import NEEDS_BOOKINGS, NEEDS_SURVEYS, NEEDS_TRAFFIC, BookingSums, Metric, SurveySums, value_of
-from resolvers.periods import clipped_start, period_starts
+from resolvers.measures import (
+    NEEDS_BOOKINGS,
+    NEEDS_SURVEYS,
+    NEEDS_TRAFFIC,
+    BookingSums,
+    SurveySums,
+    value_of,
+)
 from resolvers.sources import bookings_by, surveys_by, traffic_by
 
 

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
 from collections.abc import Callable, Hashable
+from functools import partial
 from typing import TypeVar
 
+from core.calendar import DayRange
 from loaders.dataloaders import Loaders
-from loaders.facts import EMPTY_TRAFFIC, BookingDay, SurveyDay, Traffic
-from loaders.keys import DayRange
-from loaders.queries import TrafficShape
+from loaders.facts import EMPTY_TRAFFIC, BookingDay, SurveyDay, Traffic, TrafficShape
 from resolvers.measures import BookingSums, SurveySums, sum_bookings, sum_surveys
 from resolvers.money import FxTable, MissingRate
 
@@ -40,6 +41,18 @@ async def bookings_by(
 
 
 async def bookings_total(loaders: Loaders, tenant_id: str, days: DayRange, currency: str) -> BookingSums:
+    """Memoised per request: KeyMetrics' eight booking fields share one sum and one conversion."""
+    totals = loaders.derived("bookings_total", partial(_bookings_totals, loaders))
+    return await totals.load((tenant_id, days, currency))
+
+
+async def _bookings_totals(loaders: Loaders, keys: list[tuple[str, DayRange, str]]) -> list[BookingSums | BaseException]:
+    # gathered, so every key reaches the bookings loader in the same batch; one tenant's
+    # failure (a currency without rates) stays that tenant's
+    return await asyncio.gather(*(_bookings_total(loaders, *key) for key in keys), return_exceptions=True)
+
+
+async def _bookings_total(loaders: Loaders, tenant_id: str, days: DayRange, currency: str) -> BookingSums:
     sums = await bookings_by(loaders, tenant_id, days, currency, lambda _row: None)
     return sums.get(None, BookingSums())
 

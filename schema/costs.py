@@ -1,4 +1,4 @@
-"""The cost of each expensive field, declared once and attached to the field as metadata.
+"""What each field costs and which tier it needs, declared once, attached as field metadata.
 
 Weights follow the SQL and CPU a field causes: a KeyMetrics is three batched loads, a chart
 one, a series point one unit. See docs/limits.md for the table and worked examples.
@@ -11,9 +11,9 @@ from datetime import date
 from typing import Any
 
 from auth.cost import Cost, Scope
-from loaders.keys import DayRange, Granularity
-from resolvers.inputs import EARLIEST_DAY, LATEST_DAY
-from resolvers.periods import period_starts
+from auth.permissions import gate
+from core.calendar import EARLIEST_DAY, LATEST_DAY, DayRange, period_starts
+from core.vocabulary import Granularity, Tier
 
 MAX_COUNTED_DAYS = 40_000
 
@@ -71,9 +71,12 @@ REVENUE_TREND = {"cost": _trend(Granularity.MONTH)}
 QUARTER_TREND = {"cost": _trend(Granularity.QUARTER)}
 
 
+FUNNEL: dict[str, object] = {}
+
+# intelligence, PROFESSIONAL and up:
 # a model fit (or a cached one) and its backtest; points are part of the answer
-FORECAST = {"cost": Cost(weight=50)}
+FORECAST = {"cost": Cost(weight=50), **gate(Tier.PROFESSIONAL)}
 # a robust decomposition per period judged
-ANOMALIES = {"cost": Cost(weight=2, size=_range_periods)}
+ANOMALIES = {"cost": Cost(weight=2, size=_range_periods), **gate(Tier.PROFESSIONAL)}
 # the whole segment's loads
-BENCHMARK = {"cost": Cost(weight=20)}
+BENCHMARK = {"cost": Cost(weight=20), **gate(Tier.PROFESSIONAL)}

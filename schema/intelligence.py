@@ -6,12 +6,11 @@ from datetime import date
 
 import strawberry
 
-from loaders.keys import Granularity
+from core.vocabulary import Granularity, Metric
 from resolvers.anomalies import Flag
 from resolvers.benchmark import Standing
 from resolvers.forecast import ForecastAnswer, PointForecast
 from resolvers.forecast_backtest import BacktestResult
-from resolvers.measures import Metric
 
 
 @strawberry.type

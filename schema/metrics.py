@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import date
 from decimal import Decimal
 
@@ -10,15 +9,19 @@ import strawberry
 from strawberry import Private
 from strawberry.types import Info
 
+from core.calendar import DayRange
+from core.vocabulary import FunnelStep, Metric
 from loaders.facts import TenantRow
-from loaders.keys import DayRange
 from resolvers.breakdown import Row
 from resolvers.funnel import Step
-from resolvers.measures import BookingSums, Metric, value_of
+from resolvers.measures import BookingSums, value_of
 from resolvers.series import Point
 from resolvers.sources import bookings_total, surveys_total, traffic_total
-from schema import costs
-from schema.enums import FunnelStep
+from schema import (
+    costs,
+    enums,  # noqa: F401 - registers FunnelStep
+)
+from schema.context import Context
 
 
 @strawberry.type
@@ -68,57 +71,55 @@ class KeyMetrics:
     tenant: Private[TenantRow]
     days: Private[DayRange]
     currency: Private[str]
-    # the eight booking fields share one sum (and one exact currency conversion)
-    booking_sums: Private[asyncio.Future[BookingSums] | None] = None
 
     @strawberry.field
-    async def unique_visitors(self, info: Info) -> int:
+    async def unique_visitors(self, info: Info[Context, None]) -> int:
         return (await traffic_total(info.context.loaders, self.tenant.id, self.days)).visitors
 
     @strawberry.field
-    async def sessions(self, info: Info) -> int:
+    async def sessions(self, info: Info[Context, None]) -> int:
         return (await traffic_total(info.context.loaders, self.tenant.id, self.days)).sessions
 
     @strawberry.field
-    async def pageviews(self, info: Info) -> int:
+    async def pageviews(self, info: Info[Context, None]) -> int:
         return (await traffic_total(info.context.loaders, self.tenant.id, self.days)).pageviews
 
     @strawberry.field
-    async def bookings(self, info: Info) -> int:
+    async def bookings(self, info: Info[Context, None]) -> int:
         return (await self._bookings(info)).confirmed
 
     @strawberry.field
-    async def cancellations(self, info: Info) -> int:
+    async def cancellations(self, info: Info[Context, None]) -> int:
         return (await self._bookings(info)).cancelled
 
     @strawberry.field
-    async def room_nights(self, info: Info) -> int:
+    async def room_nights(self, info: Info[Context, None]) -> int:
         return (await self._bookings(info)).room_nights
 
     @strawberry.field
-    async def revenue(self, info: Info) -> Money:
+    async def revenue(self, info: Info[Context, None]) -> Money:
         return Money(amount=(await self._bookings(info)).revenue, currency=self.currency)
 
     @strawberry.field(description="Null when there are no bookings.")
-    async def average_booking_value(self, info: Info) -> Money | None:
+    async def average_booking_value(self, info: Info[Context, None]) -> Money | None:
         amount = (await self._bookings(info)).average_value
         return None if amount is None else Money(amount=amount, currency=self.currency)
 
     @strawberry.field(description="Null when there are no visitors.")
-    async def conversion_rate(self, info: Info) -> float | None:
+    async def conversion_rate(self, info: Info[Context, None]) -> float | None:
         traffic = await traffic_total(info.context.loaders, self.tenant.id, self.days)
         return value_of(Metric.CONVERSION_RATE, traffic, await self._bookings(info))
 
     @strawberry.field(description="Null when there are neither bookings nor cancellations.")
-    async def cancellation_rate(self, info: Info) -> float | None:
+    async def cancellation_rate(self, info: Info[Context, None]) -> float | None:
         return value_of(Metric.CANCELLATION_RATE, bookings=await self._bookings(info))
 
     @strawberry.field(description="Null when there are no bookings.")
-    async def repeat_booking_rate(self, info: Info) -> float | None:
+    async def repeat_booking_rate(self, info: Info[Context, None]) -> float | None:
         return value_of(Metric.REPEAT_BOOKING_RATE, bookings=await self._bookings(info))
 
     @strawberry.field(description="Null when there are no survey answers.")
-    async def nps(self, info: Info) -> float | None:
+    async def nps(self, info: Info[Context, None]) -> float | None:
         return (await surveys_total(info.context.loaders, self.tenant.id, self.days)).nps
 
     @strawberry.field(
@@ -130,17 +131,5 @@ class KeyMetrics:
             return None
         return KeyMetrics(tenant=self.tenant, days=self.days.previous(), currency=self.currency)
 
-    async def _bookings(self, info: Info) -> BookingSums:
-        if self.booking_sums is not None:
-            return await self.booking_sums
-        # the first field computes inline (a task would reach the loader a tick later and
-        # split the portfolio's batch); the others wait for its result
-        self.booking_sums = asyncio.get_running_loop().create_future()
-        try:
-            sums = await bookings_total(info.context.loaders, self.tenant.id, self.days, self.currency)
-        except Exception as error:
-            self.booking_sums.set_exception(error)
-            self.booking_sums.exception()  # raised here already: no "never retrieved" warning
-            raise
-        self.booking_sums.set_result(sums)
-        return sums
+    async def _bookings(self, info: Info[Context, None]) -> BookingSums:
+        return await bookings_total(info.context.loaders, self.tenant.id, self.days, self.currency)

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from graphql import OperationDefinitionNode
 from strawberry.extensions import SchemaExtension
 
-from gateway.errors import BadUserInput
+from core.errors import BadUserInput
 
 
 class OperationChoice(SchemaExtension):

@@ -8,12 +8,12 @@ import strawberry
 from strawberry.types import Info
 
 from auth.permissions import IsAuthenticated
-from auth.principal import PrincipalKind
 from auth.scope import own_tenant_id, readable_ids
-from auth.tiers import Tier
-from gateway.errors import BadUserInput, shown
+from core.errors import BadUserInput, shown
+from core.vocabulary import PrincipalKind, Tier
 from resolvers.money import USD
 from schema import costs
+from schema.context import Context
 from schema.tenant import Tenant
 
 AUTHENTICATED = [IsAuthenticated]
@@ -35,7 +35,7 @@ class Viewer:
     tenant_ids: list[strawberry.ID]
 
     @strawberry.field(metadata=costs.FREE)
-    async def rate_limit(self, info: Info) -> RateLimitStatus:
+    async def rate_limit(self, info: Info[Context, None]) -> RateLimitStatus:
         context = info.context
         budget = context.budget
         if budget is None and context.limits is not None:
@@ -65,7 +65,7 @@ class Query:
         metadata=costs.FREE,
         description="Who is calling: identity, tier, readable tenants and rate-limit state.",
     )
-    def viewer(self, info: Info) -> Viewer:
+    def viewer(self, info: Info[Context, None]) -> Viewer:
         principal = info.context.principal
         return Viewer(
             kind=principal.kind,
@@ -79,7 +79,7 @@ class Query:
         metadata=costs.TENANT,
         description="One tenant. Without `id`: the caller's own tenant (an error if it has several). Null with an error when it cannot be read.",
     )
-    async def tenant(self, info: Info, id: strawberry.ID | None = None) -> Tenant | None:  # noqa: A002 - contract name
+    async def tenant(self, info: Info[Context, None], id: strawberry.ID | None = None) -> Tenant | None:  # noqa: A002 - contract name
         tenant_id = own_tenant_id(info.context.principal, id)
         row = await info.context.loaders.tenants.load(tenant_id)
         if row is None:
@@ -91,7 +91,7 @@ class Query:
         metadata=costs.TENANTS,
         description="Several tenants in one request (portfolios). Without `ids`: every tenant the caller may read. An item that fails is null, with an error at its path; the others stay.",
     )
-    async def tenants(self, info: Info, ids: list[strawberry.ID] | None = None) -> list[Tenant | None]:
+    async def tenants(self, info: Info[Context, None], ids: list[strawberry.ID] | None = None) -> list[Tenant | None]:
         wanted = readable_ids(info.context.principal, ids)
         rows = await info.context.loaders.tenants.load_many(wanted)
         # an item that cannot be read is null with its own error (graphql-core raises returned errors)
@@ -101,7 +101,7 @@ class Query:
         permission_classes=AUTHENTICATED,
         description="Currencies that revenue can be reported in, with their latest rate.",
     )
-    async def currencies(self, info: Info) -> list[Currency]:
+    async def currencies(self, info: Info[Context, None]) -> list[Currency]:
         latest = dict(await info.context.loaders.latest_rates())
         found = [Currency(code=code, usd_rate=float(rate.usd_per_unit), as_of=rate.day) for code, rate in latest.items()]
         if USD not in latest:

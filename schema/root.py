@@ -15,12 +15,12 @@ from strawberry.types import ExecutionContext
 
 from auth.guard import RequestGuard
 from auth.query_limits import CachedValidation, QueryLimits, limit_extensions
-from gateway.masking import process, schema_names
-from gateway.settling import SettleLoads
 from schema import enums  # noqa: F401 - registers the enums under their contract names
+from schema.masking import process, schema_names
 from schema.operation import OperationChoice
 from schema.query import Query
 from schema.scalars import ExactDecimal, OffsetDateTime, StrictDate
+from schema.settling import SettleLoads
 
 
 class GatewaySchema(strawberry.Schema):

@@ -8,7 +8,7 @@ from decimal import Decimal, InvalidOperation
 
 import strawberry
 
-from gateway.errors import BadUserInput, shown
+from core.errors import BadUserInput, shown
 
 # Raised as coded GraphQL errors, never ValueError: graphql-core reports a GraphQLError from a
 # scalar as it is, for a literal in the document as for a variable, while any other exception

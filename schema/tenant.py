@@ -9,18 +9,19 @@ import strawberry
 from strawberry import Private
 from strawberry.types import Info
 
-from auth.permissions import TierAllowsField
+from auth.permissions import TierGate
+from core.calendar import DayRange
+from core.vocabulary import Dimension, Granularity, Metric
 from loaders.facts import TenantRow
-from loaders.keys import DayRange, Dimension, Granularity
 from resolvers.anomalies import anomalies
 from resolvers.benchmark import benchmark
 from resolvers.breakdown import breakdown
 from resolvers.forecast import forecast
 from resolvers.funnel import funnel, login_status
 from resolvers.inputs import day_range, target_currency
-from resolvers.measures import Metric
 from resolvers.series import series
 from schema import costs
+from schema.context import Context
 from schema.intelligence import Anomaly, Benchmark, Forecast
 from schema.metrics import BreakdownRow, FunnelStepRow, KeyMetrics, SeriesPoint
 
@@ -31,7 +32,7 @@ class DateRange:
     to: date
 
 
-GATED = [TierAllowsField]
+GATED = [TierGate]
 RangeArg = Annotated[DateRange, strawberry.argument(name="range")]
 
 
@@ -41,8 +42,8 @@ class DataRangeInfo:
     to: date
 
 
-def _days(info: Info, value: DateRange) -> DayRange:
-    limit = info.context.settings.max_range_days
+def _days(info: Info[Context, None], value: DateRange) -> DayRange:
+    limit = info.context.options.max_range_days
     policy = info.context.policy
     if policy is not None and policy.max_range_days < limit:
         return day_range(value.from_, value.to, policy.max_range_days, tier=info.context.principal.tier.value)
@@ -56,33 +57,33 @@ class Charts:
     currency: Private[str]
 
     @strawberry.field(metadata=costs.BY_CHANNEL)
-    async def visitors_by_channel(self, info: Info) -> list[BreakdownRow] | None:
+    async def visitors_by_channel(self, info: Info[Context, None]) -> list[BreakdownRow] | None:
         rows = await breakdown(
             info.context.loaders, self.tenant, Metric.UNIQUE_VISITORS, Dimension.CHANNEL, self.days, self.currency
         )
         return [BreakdownRow.of(row) for row in rows]
 
     @strawberry.field
-    async def login_status(self, info: Info) -> list[BreakdownRow] | None:
+    async def login_status(self, info: Info[Context, None]) -> list[BreakdownRow] | None:
         return [BreakdownRow.of(row) for row in await login_status(info.context.loaders, self.tenant.id, self.days)]
 
     @strawberry.field
-    async def booking_funnel(self, info: Info) -> list[FunnelStepRow] | None:
+    async def booking_funnel(self, info: Info[Context, None]) -> list[FunnelStepRow] | None:
         return [FunnelStepRow.of(step) for step in await funnel(info.context.loaders, self.tenant.id, self.days)]
 
     @strawberry.field(metadata=costs.REVENUE_TREND)
-    async def revenue_trend(self, info: Info) -> list[SeriesPoint] | None:
+    async def revenue_trend(self, info: Info[Context, None]) -> list[SeriesPoint] | None:
         return await self._trend(info, Metric.REVENUE, Granularity.MONTH)
 
     @strawberry.field(metadata=costs.QUARTER_TREND)
-    async def nps_trend(self, info: Info) -> list[SeriesPoint] | None:
+    async def nps_trend(self, info: Info[Context, None]) -> list[SeriesPoint] | None:
         return await self._trend(info, Metric.NPS, Granularity.QUARTER)
 
     @strawberry.field(metadata=costs.QUARTER_TREND)
-    async def rebooking_trend(self, info: Info) -> list[SeriesPoint] | None:
+    async def rebooking_trend(self, info: Info[Context, None]) -> list[SeriesPoint] | None:
         return await self._trend(info, Metric.REPEAT_BOOKING_RATE, Granularity.QUARTER)
 
-    async def _trend(self, info: Info, metric: Metric, granularity: Granularity) -> list[SeriesPoint]:
+    async def _trend(self, info: Info[Context, None], metric: Metric, granularity: Granularity) -> list[SeriesPoint]:
         points = await series(info.context.loaders, self.tenant, metric, self.days, granularity, self.currency)
         return [SeriesPoint.of(point) for point in points]
 
@@ -115,12 +116,12 @@ class Tenant:
         return self.row.currency
 
     @strawberry.field(description="First and last day that hold any data; null for a tenant without data.")
-    async def data_range(self, info: Info) -> DataRangeInfo | None:
+    async def data_range(self, info: Info[Context, None]) -> DataRangeInfo | None:
         span = await info.context.loaders.data_ranges.load(self.row.id)
         return None if span is None else DataRangeInfo(from_=span[0], to=span[1])
 
     @strawberry.field(permission_classes=GATED, metadata=costs.KEY_METRICS, description="The key metrics over a range. `currency` defaults to the tenant's currency.")
-    async def metrics(self, info: Info, range_: RangeArg, currency: str | None = None) -> KeyMetrics | None:
+    async def metrics(self, info: Info[Context, None], range_: RangeArg, currency: str | None = None) -> KeyMetrics | None:
         days = _days(info, range_)
         return KeyMetrics(tenant=self.row, days=days, currency=await self._currency(info, currency))
 
@@ -131,7 +132,7 @@ class Tenant:
     )
     async def series(
         self,
-        info: Info,
+        info: Info[Context, None],
         metric: Metric,
         range_: RangeArg,
         granularity: Granularity = Granularity.DAY,
@@ -144,7 +145,7 @@ class Tenant:
 
     @strawberry.field(permission_classes=GATED, metadata=costs.BREAKDOWN, description="One metric split by a dimension, largest first.")
     async def breakdown(
-        self, info: Info, metric: Metric, by: Dimension, range_: RangeArg, currency: str | None = None
+        self, info: Info[Context, None], metric: Metric, by: Dimension, range_: RangeArg, currency: str | None = None
     ) -> list[BreakdownRow] | None:
         days = _days(info, range_)
         code = await self._currency(info, currency)
@@ -152,12 +153,12 @@ class Tenant:
         return [BreakdownRow.of(row) for row in rows]
 
     @strawberry.field(permission_classes=GATED, metadata=costs.CHARTS, description="The six dashboard charts.")
-    async def charts(self, info: Info, range_: RangeArg, currency: str | None = None) -> Charts | None:
+    async def charts(self, info: Info[Context, None], range_: RangeArg, currency: str | None = None) -> Charts | None:
         days = _days(info, range_)
         return Charts(tenant=self.row, days=days, currency=await self._currency(info, currency))
 
-    @strawberry.field(permission_classes=GATED, description="Booking funnel: sessions reaching each step.")
-    async def funnel(self, info: Info, range_: RangeArg) -> list[FunnelStepRow] | None:
+    @strawberry.field(permission_classes=GATED, metadata=costs.FUNNEL, description="Booking funnel: sessions reaching each step.")
+    async def funnel(self, info: Info[Context, None], range_: RangeArg) -> list[FunnelStepRow] | None:
         steps = await funnel(info.context.loaders, self.row.id, _days(info, range_))
         return [FunnelStepRow.of(step) for step in steps]
 
@@ -168,7 +169,7 @@ class Tenant:
     )
     async def forecast(
         self,
-        info: Info,
+        info: Info[Context, None],
         metric: Metric,
         horizon: int,
         granularity: Granularity = Granularity.DAY,
@@ -183,7 +184,7 @@ class Tenant:
         description="PROFESSIONAL and up. Points in `range` that fall outside what the history predicts.",
     )
     async def anomalies(
-        self, info: Info, metric: Metric, range_: RangeArg, granularity: Granularity = Granularity.DAY
+        self, info: Info[Context, None], metric: Metric, range_: RangeArg, granularity: Granularity = Granularity.DAY
     ) -> list[Anomaly] | None:
         days = _days(info, range_)
         code = await self._currency(info, None)  # money in the tenant's own currency
@@ -195,15 +196,15 @@ class Tenant:
         metadata=costs.BENCHMARK,
         description="PROFESSIONAL and up. Where this tenant stands among its segment's peers (k-anonymous).",
     )
-    async def benchmark(self, info: Info, metric: Metric, range_: RangeArg) -> Benchmark | None:
+    async def benchmark(self, info: Info[Context, None], metric: Metric, range_: RangeArg) -> Benchmark | None:
         days = _days(info, range_)
         code = await self._currency(info, None)  # every peer's money converted to this tenant's currency
         principal = info.context.principal
         standing = await benchmark(
-            info.context.loaders, self.row, metric, days, code, info.context.settings.benchmark_min_peers,
+            info.context.loaders, self.row, metric, days, code, info.context.options.benchmark_min_peers,
             principal.can_read,
         )
         return Benchmark.of(standing)
 
-    async def _currency(self, info: Info, requested: str | None) -> str:
+    async def _currency(self, info: Info[Context, None], requested: str | None) -> str:
         return await target_currency(info.context.loaders, requested, self.row)

@@ -23,7 +23,7 @@ def empty_store_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]: 
 
 
 async def _seed(url: str) -> None:
-    from gateway.seeding import seed_store
+    from demo.seeding import seed_store
 
     engine = create_engine(Settings(database_url=url))
     try:

@@ -336,7 +336,8 @@ async def load(url: str, data: Dataset) -> None:
     from sqlalchemy.ext.asyncio import create_async_engine
 
     from loaders import tables
-    from loaders.store import create_schema, insert_rows
+    from loaders.bulk_insert import insert_rows
+    from loaders.store import create_schema
 
     engine = create_async_engine(url)
     try:

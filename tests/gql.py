@@ -7,8 +7,10 @@ from typing import Any
 from sqlalchemy import select
 
 from auth.limits import RateLimits
-from auth.principal import Principal, PrincipalKind
-from auth.tiers import Tier, load_tiers
+from auth.permissions import gated_fields
+from auth.principal import Principal
+from auth.tiers import load_tiers
+from core.vocabulary import PrincipalKind, Tier
 from gateway.context import build_context
 from gateway.database import create_engine
 from gateway.settings import Settings
@@ -33,7 +35,7 @@ async def execute(
     engine = create_engine(config)
     try:
         principal = Principal(PrincipalKind.USER, "test", tier, tuple(tenants))
-        tiers = load_tiers(config.tiers_file)
+        tiers = load_tiers(config.tiers_file, gated_fields(schema))
         context = build_context(engine=engine, settings=config, principal=principal, tiers=tiers, limits=limits)
         return await schema.execute(
             query, variable_values=variables, context_value=context, operation_extensions=extensions

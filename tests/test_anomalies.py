@@ -10,8 +10,7 @@ from datetime import date, datetime, time, timedelta
 import numpy as np
 import pytest
 
-from auth.tiers import Tier
-from loaders.keys import Granularity
+from core.vocabulary import Granularity, Tier
 from resolvers.anomalies import PLAIN, SEASONAL, THRESHOLD, Config, detect
 from tests.conftest import BACKENDS
 from tests.gql import execute
@@ -136,7 +135,8 @@ async def _load(url: str) -> None:
     from sqlalchemy.ext.asyncio import create_async_engine
 
     from loaders import tables
-    from loaders.store import analyze, create_schema, insert_rows
+    from loaders.bulk_insert import insert_rows
+    from loaders.store import analyze, create_schema
 
     engine = create_async_engine(url)
     try:

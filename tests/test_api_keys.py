@@ -17,15 +17,24 @@ import pytest
 from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from auth.api_keys import ALPHABET, LastUsedRecorder, create_key, generate_key, hash_key, prefix_of, utcnow
-from auth.tiers import Tier
+from auth.api_keys import (
+    ALPHABET,
+    LastUsedRecorder,
+    create_key,
+    generate_key,
+    hash_key,
+    prefix_of,
+    utcnow,
+)
+from core.errors import Unauthenticated
+from core.vocabulary import Tier
 from gateway import appkeys
 from gateway.app import create_app
 from gateway.database import create_engine
-from gateway.errors import Unauthenticated
 from gateway.settings import Settings
-from loaders.api_keys import find_by_prefix, revoke_key
-from loaders.store import create_schema, insert_rows
+from loaders.api_key_store import find_by_prefix, revoke_key
+from loaders.bulk_insert import insert_rows
+from loaders.store import create_schema
 from loaders.tables import tenants
 from tests.conftest import SECRET, make_token
 
@@ -55,7 +64,7 @@ async def start(aiohttp_client, url: str):  # type: ignore[no-untyped-def]
 
 
 def engine_of(client) -> AsyncEngine:  # type: ignore[no-untyped-def]
-    return client.server.app[appkeys.ENGINE]
+    return client.server.app[appkeys.DATA].engine
 
 
 async def issue(client, tenant_ids: list[str] = MINE, tier: Tier = Tier.ENTERPRISE, **kwargs: Any) -> str:  # type: ignore[no-untyped-def]

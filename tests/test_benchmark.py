@@ -20,8 +20,8 @@ import numpy as np
 import pytest
 from sqlalchemy import event
 
-from auth.principal import Principal, PrincipalKind
-from auth.tiers import Tier
+from auth.principal import Principal
+from core.vocabulary import PrincipalKind, Tier
 from gateway.context import build_context
 from gateway.database import create_engine
 from gateway.settings import Settings
@@ -107,7 +107,8 @@ def _status(tenant: str, n: int, rng: random.Random) -> str:
 
 async def _load(url: str) -> None:
     from loaders import tables
-    from loaders.store import analyze, create_schema, insert_rows
+    from loaders.bulk_insert import insert_rows
+    from loaders.store import analyze, create_schema
 
     engine = create_engine(Settings(database_url=url))
     try:

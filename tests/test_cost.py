@@ -9,8 +9,9 @@ from graphql import parse
 
 from auth.cost import CostAnalyzer
 from auth.limits import RateLimits
-from auth.principal import Principal, PrincipalKind
-from auth.tiers import Tier, default_tiers
+from auth.principal import Principal
+from auth.tiers import default_tiers
+from core.vocabulary import PrincipalKind, Tier
 from schema.root import schema
 from tests.gql import execute, tenant_ids
 

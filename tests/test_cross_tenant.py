@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from auth.api_keys import create_key
-from auth.tiers import Tier
+from core.vocabulary import Tier
 from gateway import appkeys
 from gateway.app import create_app
 from gateway.settings import Settings
@@ -42,7 +42,7 @@ def ids(sqlite_demo_url: str) -> list[str]:
 async def _credential(client: Any, kind: str, tenant: str) -> dict[str, str]:
     if kind == "jwt":
         return {"Authorization": f"Bearer {make_token([tenant], 'ENTERPRISE')}"}
-    key, _ = await create_key(client.server.app[appkeys.ENGINE], name="partner", tier=Tier.ENTERPRISE,
+    key, _ = await create_key(client.server.app[appkeys.DATA].engine, name="partner", tier=Tier.ENTERPRISE,
                               tenant_ids=[tenant])
     return {"X-API-Key": key}
 

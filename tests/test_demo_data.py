@@ -1,4 +1,4 @@
-"""The demo data generator (gateway.demo_data) and seeding a store with it (gateway.seeding)."""
+"""The demo data generator (demo.data) and seeding a store with it (demo.seeding)."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
+from demo.data import FUNNEL, generate
+from demo.seeding import TABLES, seed_store
 from gateway.database import create_engine
-from gateway.demo_data import FUNNEL, generate
-from gateway.seeding import TABLES, seed_store
 from gateway.settings import Settings
 from loaders import tables
 

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from sqlalchemy import insert
 
-from auth.tiers import Tier
+from core.vocabulary import Tier
 from gateway.database import create_engine
 from gateway.settings import Settings
 from loaders.tables import bookings, tenants

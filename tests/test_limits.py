@@ -11,8 +11,9 @@ from dataclasses import replace
 import pytest
 
 from auth.limits import RateLimits, redis_storage
-from auth.principal import Principal, PrincipalKind
-from auth.tiers import Tier, TierTable, default_tiers
+from auth.principal import Principal
+from auth.tiers import TierTable, default_tiers
+from core.vocabulary import PrincipalKind, Tier
 from tests.services import redis_url
 
 BUDGET = 300
@@ -32,7 +33,7 @@ async def test_two_instances_on_one_redis_admit_exactly_the_budget() -> None:
     url = redis_url()
     # a generous timeout: on a loaded machine 120 concurrent first connections can exceed 0.5 s,
     # and a fallback to per-process windows is a different test
-    first, second = RateLimits(_tiers(), redis_storage(url, 5.0)), RateLimits(_tiers(), redis_storage(url, 5.0))
+    first, second = RateLimits(_tiers(), redis_storage(url, timeout=5.0)), RateLimits(_tiers(), redis_storage(url, timeout=5.0))
     principal = _principal()
     cost = 7
     hits = [limits.charge_points(principal, cost) for _ in range(60) for limits in (first, second)]

@@ -9,11 +9,11 @@ from datetime import date
 import pytest
 from sqlalchemy import event, select
 
-from auth.principal import Principal, PrincipalKind
-from auth.tiers import Tier
+from auth.principal import Principal
+from core.vocabulary import PrincipalKind, Tier
+from demo.seeding import seed_store
 from gateway.context import build_context
 from gateway.database import create_engine
-from gateway.seeding import seed_store
 from gateway.settings import Settings
 from loaders.tables import tenants
 from schema.root import schema

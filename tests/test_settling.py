@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from auth.principal import Principal, PrincipalKind
-from auth.tiers import Tier
+from auth.principal import Principal
+from core.vocabulary import PrincipalKind, Tier
 from gateway.context import build_context
 from gateway.database import create_engine
 from gateway.settings import Settings

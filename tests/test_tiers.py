@@ -6,28 +6,42 @@ from pathlib import Path
 
 import pytest
 
-from auth.tiers import Tier, default_tiers, load_tiers
+from auth.permissions import TIER, TierGate, gated_fields
+from auth.tiers import default_tiers, load_tiers
+from core.vocabulary import Tier
+from schema.root import schema
+from schema.tenant import Tenant
 from tests.gql import execute, tenant_ids
 
 
 def test_defaults_follow_the_product_rules() -> None:
     tiers = default_tiers()
     free, pro, ent = tiers[Tier.FREE], tiers[Tier.PROFESSIONAL], tiers[Tier.ENTERPRISE]
-    assert free.fields == {"metrics", "series", "breakdown", "charts", "funnel"}
+    gates = {name: field.metadata.get(TIER, Tier.FREE) for name, field in _tenant_fields().items()}
+    allowed = {tier: {name for name, minimum in gates.items() if tiers.allows(tier, name, minimum)} for tier in Tier}
+    assert gated_fields(schema) == set(gates)
+    assert allowed[Tier.FREE] == {"metrics", "series", "breakdown", "charts", "funnel"}
     assert free.max_range_days == 93 and free.max_tenants == 1 and free.requests_per_minute <= 60
-    assert pro.fields == free.fields | {"forecast", "anomalies", "benchmark"}
+    assert allowed[Tier.PROFESSIONAL] == allowed[Tier.FREE] | {"forecast", "anomalies", "benchmark"}
+    assert allowed[Tier.ENTERPRISE] == allowed[Tier.PROFESSIONAL]
     assert pro.max_range_days >= 730 and pro.max_tenants == 1
     assert ent.max_tenants > 1 and ent.requests_per_minute >= 3000
     assert free.points_per_minute < pro.points_per_minute < ent.points_per_minute
     assert free.max_query_cost < pro.max_query_cost < ent.max_query_cost
-    assert tiers.lowest_with_field("forecast") is Tier.PROFESSIONAL
-    assert tiers.lowest_with_field("metrics") is Tier.FREE
+    assert tiers.lowest_with_field("forecast", gates["forecast"]) is Tier.PROFESSIONAL
+    assert tiers.lowest_with_field("metrics", gates["metrics"]) is Tier.FREE
+
+
+def _tenant_fields() -> dict[str, object]:
+    """Tenant's fields that carry the tier gate, by GraphQL name."""
+    definition = Tenant.__strawberry_definition__
+    return {f.graphql_name or f.python_name: f for f in definition.fields if TierGate in f.permission_classes}
 
 
 def test_toml_overrides_only_what_it_names(tmp_path: Path) -> None:
     path = tmp_path / "tiers.toml"
     path.write_text('[FREE]\nmax_range_days = 31\nfields = ["metrics"]\n')
-    tiers = load_tiers(path)
+    tiers = load_tiers(path, gated_fields(schema))
     assert tiers[Tier.FREE].max_range_days == 31
     assert tiers[Tier.FREE].fields == {"metrics"}
     assert tiers[Tier.FREE].max_tenants == default_tiers()[Tier.FREE].max_tenants
@@ -43,7 +57,7 @@ def test_bad_files_fail_loudly(tmp_path: Path, text: str) -> None:
     path = tmp_path / "tiers.toml"
     path.write_text(text)
     with pytest.raises(ValueError, match="tiers.toml"):
-        load_tiers(path)
+        load_tiers(path, gated_fields(schema))
 
 
 async def test_free_tier_range_limit(sqlite_demo_url: str) -> None:

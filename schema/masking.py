@@ -15,7 +15,7 @@ from typing import Any
 
 from graphql import GraphQLError, GraphQLSchema, is_enum_type, is_input_object_type, is_object_type
 
-from gateway.errors import ServiceUnavailable
+from core.errors import ServiceUnavailable
 from loaders.outage import DatabaseHealth, is_outage
 
 log = logging.getLogger("gateway.errors")
@@ -38,7 +38,8 @@ def process(errors: list[GraphQLError], context: Any, hidden: frozenset[str] | N
     for index, error in enumerate(errors):
         coded = bool((error.extensions or {}).get("code"))
         if is_unexpected(error) and is_outage(error.original_error):
-            error = _outage(error, getattr(context, "health", None))
+            data = getattr(context, "data", None)
+            error = _outage(error, data.health if data is not None else None)
         elif is_unexpected(error) or (error.path is not None and not coded):
             # an exception, or graphql-core refusing what a resolver returned (a null for a
             # non-null field): the server's fault either way

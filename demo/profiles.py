@@ -1,6 +1,6 @@
 """The fixed catalogue behind the demo data: tenants, segment behaviour, channels, currencies.
 
-Pure constants and small helpers, no randomness: gateway.demo_data draws from these.
+Pure constants and small helpers, no randomness: demo.data draws from these.
 Numbers are chosen to look like a small European-heavy hospitality portfolio.
 """
 

@@ -1,4 +1,4 @@
-"""Bookings and guest surveys of one demo tenant (used by gateway.demo_data)."""
+"""Bookings and guest surveys of one demo tenant (used by demo.data)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import random
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from gateway.demo_profiles import (
+from demo.profiles import (
     ADR_SEASON,
     CURRENCIES,
     FX_LEVELS,

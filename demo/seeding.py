@@ -1,4 +1,4 @@
-"""Filling an empty store with the demo data of gateway.demo_data."""
+"""Filling an empty store with the demo data of demo.data."""
 
 from __future__ import annotations
 
@@ -10,9 +10,11 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncEngine
 from tqdm import tqdm
 
-from gateway.demo_data import generate
-from loaders.store import analyze, create_schema, insert_rows, tenant_count
-from loaders.tables import bookings, fx_rates, pageviews, surveys, tenants as tenants_table
+from demo.data import generate
+from loaders.bulk_insert import insert_rows
+from loaders.store import analyze, create_schema, tenant_count
+from loaders.tables import bookings, fx_rates, pageviews, surveys
+from loaders.tables import tenants as tenants_table
 
 TABLES = {t.name: t for t in (tenants_table, fx_rates, pageviews, bookings, surveys)}
 

@@ -16,11 +16,11 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from math import exp
 
-from gateway.demo_bookings import BookingMaker
-from gateway.demo_profiles import (
+from demo.bookings import BookingMaker
+from demo.profiles import (
     ATTRIBUTION,
-    CHANNELS,
     CHANNEL_CONVERSION,
+    CHANNELS,
     CURRENCIES,
     FX_LEVELS,
     HOUR_WEIGHTS,

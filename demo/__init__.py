@@ -1,0 +1,1 @@
+"""Synthetic, deterministic demo data and the seed command that writes it."""
