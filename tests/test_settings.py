@@ -70,15 +70,19 @@ def test_token_command_prints_only_a_verifiable_token(tmp_path: Path) -> None:
     assert 7100 <= claims["exp"] - claims["iat"] <= 7200
 
 
-def test_each_token_gets_its_own_subject_unless_told(tmp_path: Path) -> None:
+def test_each_token_gets_its_own_subject_unless_told(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     import jwt
 
-    env = {"PATH": "/usr/bin:/bin", "JWT_SECRET": "s" * 40, "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/s.db"}
+    from gateway.cli import main
+
+    monkeypatch.setenv("JWT_SECRET", "s" * 40)
+    monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path}/s.db")
 
     def subject(*extra: str) -> str:
-        done = subprocess.run([sys.executable, "-m", "gateway.cli", "token", "--tenant", "a", *extra],
-                              cwd=ROOT, env=env, capture_output=True, text=True, timeout=60, check=True)
-        return jwt.decode(done.stdout.strip(), "s" * 40, algorithms=["HS256"])["sub"]
+        assert main(["token", "--tenant", "a", *extra]) == 0
+        return jwt.decode(capsys.readouterr().out.strip(), "s" * 40, algorithms=["HS256"])["sub"]
 
     assert subject() != subject()
     assert subject("--subject", "alice") == subject("--subject", "alice") == "alice"
