@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import errno
 import gc
 import logging
 import re
-import socket
 import sys
 import uuid
 from collections.abc import Sequence
@@ -24,7 +22,7 @@ from core.vocabulary import Tier
 from gateway import cli_keys
 from gateway.app import create_app
 from gateway.database import with_engine
-from gateway.server import SERVER_LIMITS, quiet_refusals
+from gateway.server import SERVER_LIMITS, database_problem, port_free, quiet_refusals
 from gateway.settings import Settings, describe
 from gateway.verifier import jwt_secret
 from loaders.store import MissingTables, create_schema, require_tables, tenant_count
@@ -86,33 +84,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     except DBAPIError as error:  # one line, not the driver's traceback
-        print(f"error: cannot use the database: {_database_problem(error)}", file=sys.stderr)
+        print(f"error: cannot use the database: {database_problem(error)}", file=sys.stderr)
         return 2
-
-
-def _database_problem(error: DBAPIError) -> str:
-    reason = " ".join(str(error.orig).split())
-    if "Unknown database" in reason:  # MySQL/MariaDB error 1049
-        return f"{reason}: create it (CREATE DATABASE ...), then run `analytics-gateway init-db`"
-    return reason
-
-
-def _port_free(host: str, port: int) -> None:
-    """Before anything is printed: a busy port is one line, not a traceback after the token."""
-    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as aiohttp binds
-        try:
-            probe.bind((host, port))
-        except OSError as error:
-            if error.errno == errno.EADDRINUSE:
-                raise ValueError(f"port {port} on {host} is in use: stop what listens there or set PORT") from error
-            raise ValueError(f"cannot listen on {host}:{port}: {error.strerror}") from error
 
 
 def _serve(settings: Settings, _args: argparse.Namespace) -> int:
     # a store without tables would answer /ready and fail every query: say what to run instead
     asyncio.run(with_engine(settings, require_tables))
-    _port_free(settings.host, settings.port)
+    port_free(settings.host, settings.port)
     app = create_app(settings)
     # everything alive now lives as long as the process: keep it out of every GC pass
     # (full collections over the imported libraries otherwise stall the loop 100+ ms)
@@ -150,7 +129,7 @@ def _demo(settings: Settings, args: argparse.Namespace) -> int:
         await create_schema(engine)
         return await tenant_count(engine)
 
-    _port_free(settings.host, settings.port)
+    port_free(settings.host, settings.port)
     existing = asyncio.run(with_engine(settings, tenants_present))
     if existing:
         print(f"store has {existing} tenants: reusing it as it is")

@@ -1,11 +1,15 @@
-"""How the HTTP server itself is run: header limits and its log of refused requests."""
+"""How the HTTP server itself is run: header limits, its log of refused requests, and the
+start-up problems `serve` reports in one line."""
 
 from __future__ import annotations
 
+import errno
 import logging
+import socket
 from typing import Any
 
 from aiohttp.http_exceptions import HttpProcessingError
+from sqlalchemy.exc import DBAPIError
 
 # Above aiohttp's 8190 bytes, so that an oversized credential (up to these limits) reaches the
 # gateway and gets its coded 401 "token is too large" instead of aiohttp's plain-text 400;
@@ -27,3 +31,22 @@ class RefusedRequests(logging.Filter):
 
 def quiet_refusals() -> None:
     logging.getLogger("aiohttp.server").addFilter(RefusedRequests())
+
+
+def database_problem(error: DBAPIError) -> str:
+    reason = " ".join(str(error.orig).split())
+    if "Unknown database" in reason:  # MySQL/MariaDB error 1049
+        return f"{reason}: create it (CREATE DATABASE ...), then run `analytics-gateway init-db`"
+    return reason
+
+
+def port_free(host: str, port: int) -> None:
+    """Before anything is printed: a busy port is one line, not a traceback after the token."""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as aiohttp binds
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            if error.errno == errno.EADDRINUSE:
+                raise ValueError(f"port {port} on {host} is in use: stop what listens there or set PORT") from error
+            raise ValueError(f"cannot listen on {host}:{port}: {error.strerror}") from error
