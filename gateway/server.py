@@ -33,9 +33,12 @@ def quiet_refusals() -> None:
     logging.getLogger("aiohttp.server").addFilter(RefusedRequests())
 
 
+UNKNOWN_DATABASE = 1049  # MySQL/MariaDB's error number for a database that does not exist
+
+
 def database_problem(error: DBAPIError) -> str:
     reason = " ".join(str(error.orig).split())
-    if "Unknown database" in reason:  # MySQL/MariaDB error 1049
+    if getattr(error.orig, "args", (None,))[:1] == (UNKNOWN_DATABASE,):
         return f"{reason}: create it (CREATE DATABASE ...), then run `analytics-gateway init-db`"
     return reason
 
