@@ -96,7 +96,7 @@ def _serve(settings: Settings, _args: argparse.Namespace) -> int:
     # everything alive now lives as long as the process: keep it out of every GC pass
     # (full collections over the imported libraries otherwise stall the loop 100+ ms)
     gc.freeze()
-    print(f"GraphiQL: http://{settings.host}:{settings.port}/graphql", flush=True)
+    print(f"GraphiQL: {base_url(settings)}/graphql   Dashboard: {base_url(settings)}/dashboard", flush=True)
     try:
         # SIGTERM: stop accepting, let requests under way finish (up to SHUTDOWN_TIMEOUT), exit 0
         quiet_refusals()
@@ -141,9 +141,21 @@ def _demo(settings: Settings, args: argparse.Namespace) -> int:
         raise ValueError("JWT_SECRET is required to print a demo token")
     token = mint(secret, subject=unique_subject("demo"), tier=Tier.PROFESSIONAL, tenants=[first], ttl=timedelta(hours=12),
                  issuer=settings.jwt_issuer, audience=settings.jwt_audience)
-    print(f"\nPROFESSIONAL token for tenant {first} (12 h), paste into GraphiQL's headers:")
-    print(f'{{"Authorization": "Bearer {token}"}}\n', flush=True)
+    print(f"\nPROFESSIONAL token for tenant {first} (12 h), already in these links (after #, never sent to the server):")
+    print(demo_links(settings, token), flush=True)
     return _serve(settings, args)
+
+
+def base_url(settings: Settings) -> str:
+    host = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host
+    return f"http://{host}:{settings.port}"
+
+
+def demo_links(settings: Settings, token: str) -> str:
+    """GraphiQL and the dashboard with the token in the URL fragment, which browsers never send."""
+    base = base_url(settings)
+    return (f"GraphiQL:  {base}/graphql#token={token}\nDashboard: {base}/dashboard#token={token}\n"
+            f'Header for other clients: {{"Authorization": "Bearer {token}"}}\n')
 
 
 async def _first_tenant(engine) -> str:  # type: ignore[no-untyped-def]

@@ -1,11 +1,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from auth.query_limits import QueryLimits
+from gateway.cors import parse_origins
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_STORE = REPO_ROOT / "var" / "analytics.db"
@@ -38,6 +40,8 @@ class Settings(BaseSettings):
     benchmark_min_peers: int = Field(5, ge=3, le=1000)
     graphiql: bool = True
     introspection: bool = True
+    # browser origins allowed to call the API (exact, comma-separated); none by default
+    cors_origins: Annotated[tuple[str, ...], NoDecode] = ()
     # document-shape limits (QUERY_TOO_COMPLEX beyond them)
     max_query_depth: int = Field(10, ge=2, le=50)
     max_aliases: int = Field(50, ge=0, le=1000)
@@ -90,6 +94,11 @@ class Settings(BaseSettings):
         if unknown:
             raise ValueError(f"unsupported algorithm(s) {unknown}; choose from {SUPPORTED_ALGORITHMS}")
         return value
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _origins(cls, value: object) -> tuple[str, ...]:
+        return parse_origins(value)
 
     @field_validator("log_level")
     @classmethod

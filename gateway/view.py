@@ -18,9 +18,12 @@ from core.errors import ApiError, BadUserInput, RateLimited, ServiceUnavailable,
 from gateway import appkeys
 from gateway import status as http_status
 from gateway.context import build_context
+from gateway.web import graphiql_page
 from schema.context import Context
 
 CONTEXT = web.RequestKey("graphql_context", Context)
+
+
 def error_response(
     error: ApiError, status: int = 401, headers: dict[str, str] | None = None, cost: dict[str, Any] | None = None
 ) -> web.Response:
@@ -49,6 +52,9 @@ def _http_error(request: web.Request, error: HTTPException, cost: dict[str, Any]
 
 class View(GraphQLView):
     async def __call__(self, request: web.Request) -> web.StreamResponse:
+        if self.graphql_ide and self.should_render_graphql_ide(self.request_adapter_class(request)):
+            # before authenticating, which would count the page load as a request or an attempt
+            return await self.render_graphql_ide(request)
         try:
             context = await self._context(request)
         except Unauthenticated as error:
@@ -63,6 +69,9 @@ class View(GraphQLView):
         if budget is not None:
             http_status.rate_headers(response, budget)
         return response
+
+    async def render_graphql_ide(self, request: web.Request) -> web.StreamResponse:
+        return graphiql_page()
 
     async def _answer(self, request: web.Request, context: Context) -> web.StreamResponse:
         """Every request of a credential is counted first, whatever becomes of it."""
