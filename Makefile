@@ -33,6 +33,7 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 bench: $(VENV)/.installed
 	$(BIN)/python bench/portfolio.py
 	$(BIN)/python bench/forecast.py
+	$(BIN)/python bench/attribution.py
 
 clean:
 	rm -rf $(VENV) var build *.egg-info

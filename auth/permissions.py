@@ -10,7 +10,7 @@ from strawberry.types import Info
 from auth.principal import Principal
 from auth.tiers import TierTable
 from core.errors import Forbidden, Unauthenticated
-from core.vocabulary import Tier
+from core.vocabulary import Scope, Tier
 
 
 class AuthContext(Protocol):
@@ -63,8 +63,32 @@ class TierGate(BasePermission):
 def gated_fields(schema: Any) -> set[str]:
     """Names of the fields of a Strawberry schema that carry the TierGate permission."""
     names = set()
+    converter = schema.config.name_converter  # `funnel_by` is `funnelBy`, as info.field_name says
     for definition in schema.schema_converter.type_map.values():
         for field in getattr(definition.definition, "fields", []):
             if any(cls is TierGate for cls in getattr(field, "permission_classes", [])):
-                names.add(field.python_name if field.graphql_name is None else field.graphql_name)
+                names.add(converter.get_graphql_name(field))
     return names
+
+
+class ScopeRequired(BasePermission):
+    """The credential must carry `scope` (JWT `scope` claim, API key scopes); else FORBIDDEN."""
+
+    scope = Scope.READ
+    error_extensions = {"code": "FORBIDDEN"}
+
+    def has_permission(self, source: Any, info: Info[AuthContext, None], **kwargs: Any) -> bool:
+        principal = info.context.principal
+        if principal is None:
+            raise Unauthenticated(IsAuthenticated.message)
+        if principal.has_scope(self.scope):
+            return True
+        held = " ".join(sorted(principal.scopes)) or "none"
+        raise Forbidden(
+            f"`{info.field_name}` needs the `{self.scope.value}` scope; this credential has: {held}",
+            requiredScope=self.scope.value,
+        )
+
+
+class IsAdmin(ScopeRequired):
+    scope = Scope.ADMIN

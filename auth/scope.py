@@ -29,3 +29,25 @@ def own_tenant_id(principal: Principal, requested: str | None) -> str:
     if len(principal.tenant_ids) != 1:
         raise BadUserInput("`id` is required: this credential reads several tenants", "id")
     return principal.tenant_ids[0]
+
+
+def writable_tenant_id(principal: Principal, requested: str | None) -> str:
+    """The tenant a write goes to: the requested one (only if the credential names it), else its only one."""
+    if requested is not None:
+        if not principal.can_read(requested):
+            raise Forbidden(f"not allowed to write tenant {requested!r}")
+        return requested
+    if len(principal.tenant_ids) != 1:
+        raise BadUserInput("`tenantId` is required: this credential names several tenants (or none)", "tenantId")
+    return principal.tenant_ids[0]
+
+
+def writable_tenant_id(principal: Principal, requested: str | None) -> str:
+    """The tenant a write goes to: the requested one (only if the credential names it), else its only one."""
+    if requested is not None:
+        if not principal.can_read(requested):
+            raise Forbidden(f"not allowed to write tenant {requested!r}")
+        return requested
+    if len(principal.tenant_ids) != 1:
+        raise BadUserInput("`tenantId` is required: this credential names several tenants (or none)", "tenantId")
+    return principal.tenant_ids[0]

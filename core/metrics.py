@@ -30,7 +30,10 @@ class Unit(str, Enum):
     SCORE = "SCORE"  # NPS, -100..100
 
 
-PAGEVIEW_DIMENSIONS = (Dimension.CHANNEL, Dimension.DEVICE, Dimension.COUNTRY, Dimension.LOGIN_STATUS)
+PAGEVIEW_DIMENSIONS = (
+    Dimension.CHANNEL, Dimension.DEVICE, Dimension.COUNTRY, Dimension.LOGIN_STATUS,
+    Dimension.UTM_SOURCE, Dimension.UTM_MEDIUM, Dimension.UTM_CAMPAIGN,
+)
 BOOKING_DIMENSIONS = (Dimension.CHANNEL,)
 # the smallest spread worth measuring per unit: a flat history must not make every change infinite
 SPREAD_FLOOR = {Unit.COUNT: 0.5, Unit.RATIO: 1e-4, Unit.MONEY: 0.005, Unit.SCORE: 0.05}

@@ -36,6 +36,14 @@ class Dimension(str, Enum):
     DEVICE = "DEVICE"
     LOGIN_STATUS = "LOGIN_STATUS"
     COUNTRY = "COUNTRY"
+    UTM_SOURCE = "UTM_SOURCE"
+    UTM_MEDIUM = "UTM_MEDIUM"
+    UTM_CAMPAIGN = "UTM_CAMPAIGN"
+
+
+class AttributionModel(str, Enum):
+    FIRST_TOUCH = "FIRST_TOUCH"
+    LAST_TOUCH = "LAST_TOUCH"
 
 
 class FunnelStep(str, Enum):

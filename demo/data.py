@@ -17,6 +17,7 @@ from decimal import Decimal
 from math import exp
 
 from demo.bookings import BookingMaker
+from demo.campaigns import running, touch
 from demo.profiles import (
     ATTRIBUTION,
     CHANNEL_CONVERSION,
@@ -145,9 +146,23 @@ def tenant_rows(spec: TenantSpec, start: date, days: int, seed: int) -> Iterator
                 * exp(rng.gauss(0.0, 0.1)) * (1.6 if rnd() < 0.01 else 1.0))
         visits: list[int | None] = [None] * int(mean + rnd())
         visits += rebook_on.pop(d, [])
+        campaign = running(segment, day)
+        # campaign sessions come last, each a new visitor (marked -1)
+        visits += [-1] * (int(mean * campaign.boost + rnd()) if campaign else 0)
         known = len(v_ids)  # visitors who can come back today: those first seen on an earlier day
         for vi in visits:
-            if vi is not None:  # a past guest returning to book again
+            touched = None
+            if vi == -1:  # a campaign's new visitor
+                hot = False
+                f_search, f_room, f_form, f_conf = p_search, p_room, p_form, p_conf
+                touched = touch(campaign, day, rnd(), rnd())  # type: ignore[arg-type]
+                vi = n_vis = len(v_ids)
+                v_ids.append(f"v{code}-{n_vis:06d}")
+                v_device.append(devices[int(rnd() * 100)])
+                v_country.append(countries[int(rnd() * n_countries)])
+                v_member.append(rnd() < member_rate)
+                channel = touched[0]
+            elif vi is not None:  # a past guest returning to book again
                 hot = True
                 channel = returning_channels[int(rnd() * n_ret_ch)]
                 f_search, f_room, f_form, f_conf = HOT_FUNNEL
@@ -165,8 +180,11 @@ def tenant_rows(spec: TenantSpec, start: date, days: int, seed: int) -> Iterator
                     v_member.append(rnd() < member_rate)
                     channel = new_channels[int(rnd() * n_new_ch)]
             session_no += 1
-            variants = attribution[channel]
-            src, medium, campaign, referrer = variants[int(rnd() * len(variants))]
+            if touched is None:
+                variants = attribution[channel]
+                src, medium, utm_campaign, referrer = variants[int(rnd() * len(variants))]
+            else:
+                _, src, medium, utm_campaign, referrer = touched
 
             steps = ["landing"]
             while rnd() < 0.3:
@@ -194,7 +212,7 @@ def tenant_rows(spec: TenantSpec, start: date, days: int, seed: int) -> Iterator
             login_at = (0 if rnd() < 0.7 else 1 + int(rnd() * n_steps)) if member else n_steps
             base = {"tenant_id": tid, "visitor_id": v_ids[vi], "session_id": f"s{code}-{session_no:07d}",
                     "channel": channel, "device": v_device[vi], "country": v_country[vi],
-                    "utm_source": src, "utm_medium": medium, "utm_campaign": campaign, "referrer": referrer}
+                    "utm_source": src, "utm_medium": medium, "utm_campaign": utm_campaign, "referrer": referrer}
             k = 0
             for step in steps:
                 ts = day_dt + SECONDS[sec]

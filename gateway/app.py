@@ -11,7 +11,7 @@ from gateway import appkeys
 from gateway.cors import allow_cross_origin
 from gateway.health import health, ready
 from gateway.middleware import request_meta
-from gateway.resources import authenticator_ctx, data_ctx, limits_ctx
+from gateway.resources import alerts_ctx, authenticator_ctx, data_ctx, limits_ctx
 from gateway.settings import Settings
 from gateway.verifier import build_verifier
 from gateway.view import View
@@ -26,7 +26,7 @@ def create_app(settings: Settings) -> web.Application:
     schema = build_schema(settings.query_limits)
     app[appkeys.TIERS] = load_tiers(settings.tiers_file, gated_fields(schema))
     # cleanup runs in reverse: the authenticator drains before the data service closes
-    app.cleanup_ctx.extend([data_ctx, limits_ctx, authenticator_ctx])
+    app.cleanup_ctx.extend([data_ctx, limits_ctx, authenticator_ctx, alerts_ctx])
     view = View(schema=schema, graphql_ide="graphiql" if settings.graphiql else None)
     # per method, not "*": CORS answers the OPTIONS preflight on the same resource
     app.router.add_get("/graphql", view)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from alerts.triggers import EvaluationQueue
+from alerts.webhooks import WebhookWorker
 from auth.authenticator import Authenticator
 from auth.limits import RateLimits
 from auth.tiers import TierTable
@@ -15,3 +17,5 @@ DATA = web.AppKey("data", DataService)
 AUTHENTICATOR = web.AppKey("authenticator", Authenticator)
 TIERS = web.AppKey("tiers", TierTable)
 LIMITS = web.AppKey("limits", RateLimits)
+WEBHOOKS = web.AppKey("webhooks", WebhookWorker)
+ALERT_EVALUATIONS = web.AppKey("alert_evaluations", EvaluationQueue)

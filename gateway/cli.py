@@ -1,4 +1,4 @@
-"""`analytics-gateway`: serve, demo, init-db, seed, token, keys, export-schema."""
+"""`analytics-gateway`: serve, demo, init-db, seed, token, keys, erase, retention, export-schema."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from sqlalchemy.exc import DBAPIError
 
 from auth.tokens import mint
 from core.vocabulary import Tier
-from gateway import cli_keys
+from gateway import cli_keys, cli_privacy
 from gateway.app import create_app
 from gateway.database import with_engine
 from gateway.server import SERVER_LIMITS, database_problem, port_free, quiet_refusals
@@ -53,6 +53,7 @@ def parser() -> argparse.ArgumentParser:
     token.add_argument("--subject", default=None,
                        help="the token's `sub`; budgets are per issuer and subject (default: a new unique one)")
     cli_keys.register(commands, duration)
+    cli_privacy.register(commands)
     export = commands.add_parser("export-schema", help="write the SDL")
     export.add_argument("path", nargs="?", type=Path, default=Path(__file__).parent.parent / "schema" / "schema.graphql")
     return root
@@ -189,6 +190,8 @@ COMMANDS = {
     "seed": _seed,
     "token": _token,
     "keys": cli_keys.run,
+    "erase": cli_privacy.erase,
+    "retention": cli_privacy.retention,
     "export-schema": _export_schema,
 }
 

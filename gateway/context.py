@@ -14,7 +14,13 @@ from schema.context import Context, Options
 
 
 def options(settings: Settings) -> Options:
-    return Options(max_range_days=settings.max_range_days, benchmark_min_peers=settings.benchmark_min_peers)
+    return Options(
+        max_range_days=settings.max_range_days,
+        benchmark_min_peers=settings.benchmark_min_peers,
+        webhook_allow_http=settings.webhook_allow_http,
+        webhook_allow_private=settings.webhook_allow_private,
+        alert_recent_periods=settings.alert_recent_periods,
+    )
 
 
 def build_context(

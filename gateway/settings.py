@@ -53,6 +53,17 @@ class Settings(BaseSettings):
     # on SIGTERM, how long requests under way may take to finish (below the orchestrator's
     # grace period: docker compose's stop_grace_period is 30 s here)
     shutdown_timeout: float = Field(25.0, gt=0, le=600)  # aiohttp reads 0 as "no limit"
+    # alerts: how often every tenant's rules are evaluated (0: only when data lands), and how
+    # many recent whole periods each evaluation judges
+    alert_eval_interval_seconds: int = Field(300, ge=0, le=86_400)
+    alert_recent_periods: int = Field(2, ge=1, le=31)
+    # webhooks: private, loopback and link-local targets are refused unless allowed (development
+    # and tests only: it opens the server-side request forgery hole); plain http likewise
+    webhook_allow_private: bool = False
+    webhook_allow_http: bool = False
+    webhook_max_attempts: int = Field(6, ge=1, le=50)
+    webhook_backoff_seconds: float = Field(30.0, ge=0.01, le=86_400)
+    webhook_poll_seconds: float = Field(5.0, ge=0.05, le=3600)
     log_level: str = "INFO"
     db_pool_size: int = Field(10, ge=1, le=200)
 

@@ -4,41 +4,30 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Hashable, Sequence
+from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any
 
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from strawberry.dataloader import DataLoader
 
 from core.calendar import DayRange
 from loaders import queries
+from loaders.analytics_loaders import AnalyticsLoaders
+from loaders.batching import by_tenant
 from loaders.facts import BookingDay, Rate, SurveyDay, TenantRow, Traffic, TrafficShape
 from loaders.fingerprint import fingerprint_query
 from loaders.peers import active_query, segment_members_query
 from loaders.periods import as_date
+from loaders.retention import cutoffs_query, first_kept_day
 
-V = TypeVar("V")
 TrafficKey = tuple[str, DayRange, TrafficShape]
 BookingsKey = tuple[str, DayRange, bool]
 SurveysKey = tuple[str, DayRange]
 ActiveKey = tuple[str, DayRange]
 FingerprintKey = tuple[str, tuple[str, ...]]  # tenant, the tables to fingerprint
-Fetch = Callable[[list[str], tuple[Hashable, ...]], Awaitable[dict[str, V]]]
-
-
-async def _by_tenant(keys: Sequence[tuple[Any, ...]], fetch: Fetch[V], empty: Callable[[], V]) -> list[V]:
-    """Group keys by everything but the tenant id; one fetch per group."""
-    groups: dict[tuple[Hashable, ...], list[str]] = defaultdict(list)
-    for key in keys:
-        groups[key[1:]].append(key[0])
-    found: dict[tuple[Any, ...], V] = {}
-    for rest, tenant_ids in groups.items():
-        values = await fetch(sorted(set(tenant_ids)), rest)
-        for tenant_id in tenant_ids:
-            found[(tenant_id, *rest)] = values.get(tenant_id, empty())
-    return [found[tuple(key)] for key in keys]
 
 
 class Loaders:
@@ -59,6 +48,10 @@ class Loaders:
         self.segment_members: DataLoader[str, list[str]] = DataLoader(self._segment_members)
         self.active: DataLoader[ActiveKey, bool] = DataLoader(self._active)
         self.fingerprints: DataLoader[FingerprintKey, str] = DataLoader(self._fingerprints)
+        # segmented funnel, attribution, retention cohorts, alert rules and events
+        self.analytics = AnalyticsLoaders(self._rows)
+        # first day whose raw pageviews and survey answers are kept (retention), per tenant
+        self.kept_from: DataLoader[str, date | None] = DataLoader(self._kept_from)
 
     async def _rows(self, statement: Any) -> Sequence[Any]:
         # Shielded and tracked: when a sibling field fails, graphql-core stops waiting for the
@@ -104,7 +97,7 @@ class Loaders:
                 out[tenant_id][key] = traffic
             return out
 
-        return await _by_tenant(keys, fetch, dict)
+        return await by_tenant(keys, fetch, dict)
 
     async def _bookings(self, keys: list[BookingsKey]) -> list[list[BookingDay]]:
         async def fetch(ids: list[str], rest: tuple[Any, ...]) -> dict[str, list[BookingDay]]:
@@ -120,7 +113,7 @@ class Loaders:
                 )
             return out
 
-        return await _by_tenant(keys, fetch, list)
+        return await by_tenant(keys, fetch, list)
 
     async def _surveys(self, keys: list[SurveysKey]) -> list[list[SurveyDay]]:
         async def fetch(ids: list[str], rest: tuple[Any, ...]) -> dict[str, list[SurveyDay]]:
@@ -130,7 +123,19 @@ class Loaders:
                 out[tenant_id].append(SurveyDay(as_date(day), int(answers), int(promoters), int(detractors)))
             return out
 
-        return await _by_tenant(keys, fetch, list)
+        return await by_tenant(keys, fetch, list)
+
+    async def _kept_from(self, ids: list[str]) -> list[date | None]:
+        try:
+            rows = await self._rows(cutoffs_query(sorted(set(ids))))
+        except DBAPIError as error:
+            if "retention_policies" not in str(error):
+                raise
+            # a store created before retention existed: no policy can have been applied
+            # (`analytics-gateway init-db` adds the table)
+            return [None] * len(ids)
+        found = {tenant_id: first_kept_day(cutoff) for tenant_id, cutoff in rows}
+        return [found.get(tenant_id) for tenant_id in ids]
 
     async def _segment_members(self, segments: list[str]) -> list[list[str]]:
         members: dict[str, list[str]] = defaultdict(list)
@@ -144,7 +149,7 @@ class Loaders:
             (days,) = rest
             return {tenant_id: True for (tenant_id,) in await self._rows(active_query(ids, days))}
 
-        return await _by_tenant(keys, fetch, bool)
+        return await by_tenant(keys, fetch, bool)
 
     async def _fingerprints(self, keys: list[FingerprintKey]) -> list[str]:
         async def fetch(ids: list[str], rest: tuple[Any, ...]) -> dict[str, str]:
@@ -155,7 +160,7 @@ class Loaders:
             shared = parts.pop(None, [])  # fx rates belong to every tenant
             return {tenant_id: ",".join(sorted(parts.get(tenant_id, []) + shared)) for tenant_id in ids}
 
-        return await _by_tenant(keys, fetch, str)
+        return await by_tenant(keys, fetch, str)
 
     def derived(self, name: str, batch: Callable[[list[Any]], Awaitable[list[Any]]]) -> DataLoader[Any, Any]:
         """A per-request DataLoader for values computed from loads (e.g. summed bookings).

@@ -22,6 +22,7 @@ from core.calendar import DayRange
 from core.vocabulary import FUNNEL_STEPS, Dimension, Granularity
 from loaders.facts import TrafficShape
 from loaders.periods import period_start
+from loaders.segments import UTM_COLUMNS, dimension_label
 from loaders.tables import bookings, fx_rates, pageviews, surveys, tenants
 
 DIMENSION_COLUMNS = {
@@ -29,6 +30,8 @@ DIMENSION_COLUMNS = {
     Dimension.DEVICE: pageviews.c.device,
     Dimension.COUNTRY: pageviews.c.country,
     Dimension.LOGIN_STATUS: pageviews.c.logged_in,
+    # NULL and '' are one value, `(none)`, so they must group together in SQL
+    **{utm: dimension_label(utm, pageviews) for utm in UTM_COLUMNS},
 }
 
 

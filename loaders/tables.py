@@ -8,6 +8,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     Date,
+    Double,
     DateTime,
     Index,
     Integer,
@@ -59,6 +60,8 @@ pageviews = Table(
     Column("utm_campaign", String(100)),
     Column("referrer", String(255)),
     Index("ix_pageviews_tenant_ts", "tenant_id", "ts"),
+    # attribution reads each booking's visitor's touches of a window (loaders/segments.py)
+    Index("ix_pageviews_tenant_visitor", "tenant_id", "visitor_id", "ts"),
     **MYSQL_OPTS,
 )
 
@@ -128,5 +131,61 @@ api_keys = Table(
     Column("expires_at", DateTime, nullable=True),
     Column("revoked_at", DateTime, nullable=True),
     UniqueConstraint("prefix", name="uq_api_keys_prefix"),
+    **MYSQL_OPTS,
+)
+
+# Alert rules (alerts/): a threshold or anomaly rule on one metric of one tenant. The webhook
+# secret is stored as given, since it must sign every delivery (HMAC needs the key itself);
+# the API shows it once, in createAlertRule's answer.
+alert_rules = Table(
+    "alert_rules",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("tenant_id", String(64), nullable=False),
+    Column("metric", String(32), nullable=False),
+    Column("granularity", String(8), nullable=False),
+    Column("condition", String(8), nullable=False),
+    Column("threshold", Double, nullable=True),
+    Column("webhook_url", String(2000), nullable=True),
+    Column("secret", String(64), nullable=False),
+    Column("active", Boolean, nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("last_fired_at", DateTime, nullable=True),
+    Index("ix_alert_rules_tenant", "tenant_id"),
+    **MYSQL_OPTS,
+)
+
+# One row per rule and period it fired for (the unique constraint makes "at most once per
+# period" hold across processes), carrying its webhook delivery state so pending deliveries
+# survive a restart. delivery: PENDING, DELIVERED, FAILED, or NONE (rule without webhook).
+alert_events = Table(
+    "alert_events",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("rule_id", BigInteger, nullable=False),
+    Column("tenant_id", String(64), nullable=False),
+    Column("metric", String(32), nullable=False),
+    Column("period_start", Date, nullable=False),
+    Column("value", Double, nullable=False),
+    Column("fired_at", DateTime, nullable=False),
+    Column("delivery", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", DateTime, nullable=True),
+    Column("last_error", String(500), nullable=True),
+    UniqueConstraint("rule_id", "period_start", name="uq_alert_events_rule_period"),
+    Index("ix_alert_events_tenant_fired", "tenant_id", "fired_at"),
+    Index("ix_alert_events_due", "delivery", "next_attempt_at"),
+    **MYSQL_OPTS,
+)
+
+# Per-tenant retention of raw pageviews and survey answers (`analytics-gateway retention`).
+# `cutoff`: raw rows before it were dropped by the last `retention apply`; reads of ranges
+# that need them are refused rather than answered from the incomplete rest.
+retention_policies = Table(
+    "retention_policies",
+    metadata,
+    Column("tenant_id", String(64), primary_key=True),
+    Column("keep_days", Integer, nullable=False),
+    Column("cutoff", DateTime, nullable=True),
     **MYSQL_OPTS,
 )

@@ -20,7 +20,11 @@ class Step:
 
 
 async def funnel(loaders: Loaders, tenant_id: str, days: DayRange) -> list[Step]:
-    sessions = (await traffic_total(loaders, tenant_id, days)).funnel_sessions
+    return steps_of((await traffic_total(loaders, tenant_id, days)).funnel_sessions)
+
+
+def steps_of(sessions: tuple[int, ...]) -> list[Step]:
+    """The five steps from their session counts, with conversion from the previous step."""
     return [
         Step(step, count, None if index == 0 else ratio(count, sessions[index - 1]))
         for index, (step, count) in enumerate(zip(FUNNEL_STEPS, sessions))

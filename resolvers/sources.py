@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 from collections import defaultdict
 from collections.abc import Callable, Hashable
+from datetime import date
 from functools import partial
 from typing import TypeVar
 
 from core.calendar import DayRange
+from core.errors import BadUserInput
 from loaders.dataloaders import Loaders
 from loaders.facts import EMPTY_TRAFFIC, BookingDay, SurveyDay, Traffic, TrafficShape
 from resolvers.measures import BookingSums, SurveySums, sum_bookings, sum_surveys
@@ -57,9 +59,22 @@ async def _bookings_total(loaders: Loaders, tenant_id: str, days: DayRange, curr
     return sums.get(None, BookingSums())
 
 
+async def check_retained(loaders: Loaders, tenant_id: str, first_day: date) -> None:
+    """Raw pageviews and survey answers before a tenant's retention cutoff are gone: a range that
+    needs them is refused instead of answered from what is left."""
+    kept_from = await loaders.kept_from.load(tenant_id)
+    if kept_from is not None and first_day < kept_from:
+        raise BadUserInput(
+            f"raw pageviews and survey answers before {kept_from} were removed by this tenant's retention "
+            f"policy; choose a range that starts on or after {kept_from}",
+            "range",
+        )
+
+
 async def surveys_by(
     loaders: Loaders, tenant_id: str, days: DayRange, group: Callable[[SurveyDay], K]
 ) -> dict[K, SurveySums]:
+    await check_retained(loaders, tenant_id, days.start)
     groups: dict[K, list[SurveyDay]] = defaultdict(list)
     for row in await loaders.surveys.load((tenant_id, days)):
         groups[group(row)].append(row)
@@ -71,6 +86,7 @@ async def surveys_total(loaders: Loaders, tenant_id: str, days: DayRange) -> Sur
 
 
 async def traffic_by(loaders: Loaders, tenant_id: str, days: DayRange, shape: TrafficShape) -> dict[object, Traffic]:
+    await check_retained(loaders, tenant_id, days.start)
     return await loaders.traffic.load((tenant_id, days, shape))
 
 

@@ -19,6 +19,10 @@ class Options:
 
     max_range_days: int = 3700
     benchmark_min_peers: int = 5
+    # alerts: webhook targets createAlertRule accepts, periods judged per evaluation
+    webhook_allow_http: bool = False
+    webhook_allow_private: bool = False
+    alert_recent_periods: int = 2
 
 
 @dataclass

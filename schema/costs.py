@@ -80,3 +80,19 @@ FORECAST = {"cost": Cost(weight=50), **gate(Tier.PROFESSIONAL)}
 ANOMALIES = {"cost": Cost(weight=2, size=_range_periods), **gate(Tier.PROFESSIONAL)}
 # the whole segment's loads
 BENCHMARK = {"cost": Cost(weight=20), **gate(Tier.PROFESSIONAL)}
+
+
+def _triangle(args: Mapping[str, Any], scope: Scope) -> int:
+    """A retention triangle of n cohorts has n(n+1)/2 cells: a point per 10 cells (at least 3)."""
+    n = _range_periods({**args, "granularity": args.get("granularity", Granularity.MONTH)}, scope)
+    return max(3, n * (n + 1) // 20)
+
+
+# analytics depth: one windowed statement each; retention's answer grows with periods squared
+FUNNEL_BY = {"cost": Cost(weight=3)}
+ATTRIBUTION = {"cost": Cost(weight=5)}
+RETENTION = {"cost": Cost(weight=1, size=_triangle)}
+# alerts: reading rules and events is a PROFESSIONAL feature, as are the mutations
+ALERT_RULES = {"cost": Cost(weight=1), **gate(Tier.PROFESSIONAL)}
+ALERTS = {"cost": Cost(weight=1), **gate(Tier.PROFESSIONAL)}
+ALERT_WRITE = {"cost": Cost(weight=10), **gate(Tier.PROFESSIONAL)}

@@ -17,6 +17,7 @@ from auth.guard import RequestGuard
 from auth.query_limits import CachedValidation, QueryLimits, limit_extensions
 from schema import enums  # noqa: F401 - registers the enums under their contract names
 from schema.masking import process, schema_names
+from schema.mutation import Mutation
 from schema.operation import OperationChoice
 from schema.query import Query
 from schema.scalars import ExactDecimal, OffsetDateTime, StrictDate
@@ -44,6 +45,7 @@ def build_schema(limits: QueryLimits | None = QueryLimits()) -> GatewaySchema:
     return GatewaySchema(
         hide_names=limits is not None and not limits.introspection,
         query=Query,
+        mutation=Mutation,
         config=StrawberryConfig(
             scalar_map={date: StrictDate, datetime: OffsetDateTime, Decimal: ExactDecimal},
             # "did you mean" would leak the schema that disabled introspection hides

@@ -11,7 +11,7 @@ from strawberry.types import Info
 
 from auth.permissions import TierGate
 from core.calendar import DayRange
-from core.vocabulary import Dimension, Granularity, Metric
+from core.vocabulary import AttributionModel, Dimension, Granularity, Metric
 from loaders.facts import TenantRow
 from resolvers.anomalies import anomalies
 from resolvers.benchmark import benchmark
@@ -19,8 +19,11 @@ from resolvers.breakdown import breakdown
 from resolvers.forecast import forecast
 from resolvers.funnel import funnel, login_status
 from resolvers.inputs import day_range, target_currency
+from resolvers.segments import attribution, funnel_by, retention
 from resolvers.series import series
 from schema import costs
+from schema.alerts import AlertEvent, AlertRule, events_of_tenant, rules_of_tenant
+from schema.analytics import AttributionRow, FunnelSegment, RetentionCohort
 from schema.context import Context
 from schema.intelligence import Anomaly, Benchmark, Forecast
 from schema.metrics import BreakdownRow, FunnelStepRow, KeyMetrics, SeriesPoint
@@ -33,7 +36,9 @@ class DateRange:
 
 
 GATED = [TierGate]
-RangeArg = Annotated[DateRange, strawberry.argument(name="range")]
+RangeArg = Annotated[
+    DateRange, strawberry.argument(name="range", description="UTC days `from`..`to`, both inclusive.")
+]
 
 
 @strawberry.type
@@ -205,6 +210,75 @@ class Tenant:
             principal.can_read,
         )
         return Benchmark.of(standing)
+
+    @strawberry.field(
+        permission_classes=GATED,
+        metadata=costs.FUNNEL_BY,
+        description="The funnel per segment: each session belongs to the segment of its first pageview in the range.",
+    )
+    async def funnel_by(
+        self,
+        info: Info[Context, None],
+        by: Annotated[Dimension, strawberry.argument(description="The pageview dimension that segments sessions.")],
+        range_: RangeArg,
+    ) -> list[FunnelSegment] | None:
+        segments = await funnel_by(info.context.loaders, self.row.id, _days(info, range_), by)
+        return [FunnelSegment.of(segment) for segment in segments]
+
+    @strawberry.field(
+        permission_classes=GATED,
+        metadata=costs.ATTRIBUTION,
+        description="Confirmed bookings and revenue of the range credited to the visitor's first or last touch before booking.",
+    )
+    async def attribution(  # keyword-only: the arguments keep the contract's order
+        self,
+        info: Info[Context, None],
+        *,
+        model: Annotated[
+            AttributionModel, strawberry.argument(description="Which pageview of the lookback window gets the credit.")
+        ] = AttributionModel.LAST_TOUCH,
+        by: Annotated[Dimension, strawberry.argument(description="The pageview dimension whose value gets the credit.")],
+        range_: RangeArg,
+        lookback_days: Annotated[
+            int,
+            strawberry.argument(description="Days before each booking whose pageviews count as touches (0..730)."),
+        ] = 30,
+        currency: Annotated[
+            str | None, strawberry.argument(description="Revenue currency; defaults to the tenant's.")
+        ] = None,
+    ) -> list[AttributionRow] | None:
+        days = _days(info, range_)
+        code = await self._currency(info, currency)
+        credits = await attribution(info.context.loaders, self.row, model, by, days, lookback_days, code)
+        return [AttributionRow.of(credit, code) for credit in credits]
+
+    @strawberry.field(
+        permission_classes=GATED,
+        metadata=costs.RETENTION,
+        description="Customer cohorts by the period of their first confirmed booking, and how many booked again in each later period.",
+    )
+    async def retention(
+        self,
+        info: Info[Context, None],
+        range_: RangeArg,
+        granularity: Annotated[
+            Granularity, strawberry.argument(description="The period of cohorts and of the returning shares.")
+        ] = Granularity.MONTH,
+    ) -> list[RetentionCohort] | None:
+        cohorts = await retention(info.context.loaders, self.row.id, _days(info, range_), granularity)
+        return [RetentionCohort.of(cohort) for cohort in cohorts]
+
+    @strawberry.field(
+        permission_classes=GATED, metadata=costs.ALERT_RULES, description="PROFESSIONAL and up. This tenant's alert rules."
+    )
+    async def alert_rules(self, info: Info[Context, None]) -> list[AlertRule] | None:
+        return await rules_of_tenant(info, self.row.id)
+
+    @strawberry.field(
+        permission_classes=GATED, metadata=costs.ALERTS, description="PROFESSIONAL and up. Alerts fired in the range, newest first."
+    )
+    async def alerts(self, info: Info[Context, None], range_: RangeArg) -> list[AlertEvent] | None:
+        return await events_of_tenant(info, self.row.id, _days(info, range_))
 
     async def _currency(self, info: Info[Context, None], requested: str | None) -> str:
         return await target_currency(info.context.loaders, requested, self.row)

@@ -151,6 +151,18 @@ def _session_steps(rng: random.Random) -> list[str]:
     return steps
 
 
+UTM_MEDIUM = {"paid_search": "cpc", "social": "social", "email": "email", "display": "display",
+              "affiliate": "affiliate", "referral": ""}
+
+
+def _campaign(channel: str, day: date, session_no: int) -> str | None:
+    if channel in ("paid_search", "social", "display"):
+        return f"{('winter', 'spring', 'summer', 'autumn')[(day.month % 12) // 3]}_{day.year}"
+    if channel == "email":
+        return "" if session_no % 3 == 0 else f"newsletter_{day.month:02d}"
+    return None
+
+
 class _TenantGen:
     def __init__(self, rng: random.Random, tenant: dict, data: Dataset) -> None:
         self.rng = rng
@@ -202,8 +214,10 @@ class _TenantGen:
                     "country": country,
                     "logged_in": bool(v["account"] and rng.random() < 0.6),
                     "utm_source": None if channel == "direct" else channel.split("_")[0],
-                    "utm_medium": None,
-                    "utm_campaign": None,
+                    # no extra random draws (the rest of the data set stays as it was); '' and
+                    # NULL both appear, and both must count as (none)
+                    "utm_medium": UTM_MEDIUM.get(channel),
+                    "utm_campaign": _campaign(channel, day, self.session_no),
                     "referrer": None,
                 }
             )
@@ -226,7 +240,8 @@ class _TenantGen:
         return Decimal(cents) / 100
 
     def booking(self, booked_at: datetime, *, customer: str | None = None, currency: str | None = None,
-                amount: Decimal | None = None, status: str | None = None, ref: str | None = None) -> None:
+                amount: Decimal | None = None, status: str | None = None, ref: str | None = None,
+                visitor: str | None = None) -> None:
         rng = self.rng
         nights = rng.choice([1, 1, 2, 2, 3, 4, 5, 7])
         rooms = rng.choice([1, 1, 1, 1, 2, 3])
@@ -241,8 +256,9 @@ class _TenantGen:
         if ref is None:
             ref = f"B{self.booking_no:05d}"  # refs repeat across tenants (unique per tenant)
             self.booking_no += 1
-        visitor = None
-        if self.visitors and rng.random() < 0.6:
+        if visitor is not None:
+            pass
+        elif self.visitors and rng.random() < 0.6:
             visitor = rng.choice(self.visitors[-400:])["id"]
         self.data.bookings.append(
             {
@@ -312,10 +328,42 @@ def _specials(gens: dict[str, _TenantGen]) -> None:
     gbp = gens["orc-city-gbp"]
     gbp.booking(datetime(2024, 12, 31, 23, 59, 59), currency="SEK", amount=Decimal("12345.67"), status="confirmed", ref="SEK-EARLY1")
     gbp.booking(datetime(2025, 1, 1, 0, 0, 0), currency="SEK", amount=Decimal("999.99"), status="confirmed", ref="SEK-EARLY2")
+    _attribution_edges(eur)
     # every NPS score on one day
     chf = gens["orc-resort-chf"]
     for score in range(11):
         chf.survey(date(2025, 3, 3), score)
+
+
+ATTRIBUTION_BOOKED_AT = datetime(2025, 7, 15, 12, 0, 0)
+
+
+def _view(gen: _TenantGen, ts: datetime, visitor: str, session: str, channel: str, campaign: str | None) -> None:
+    gen.data.pageviews.append({
+        "tenant_id": gen.tid, "ts": ts, "visitor_id": visitor, "session_id": session, "step": "landing",
+        "channel": channel, "device": "desktop", "country": None, "logged_in": False,
+        "utm_source": channel, "utm_medium": None, "utm_campaign": campaign, "referrer": None,
+    })
+
+
+def _attribution_edges(eur: _TenantGen) -> None:
+    """Touches at the lookback edges and ties at one instant (rows are inserted in this order,
+    so ids grow down the list): with a 30-day lookback, FIRST_TOUCH credits `edge-first`
+    (the lowest id at exactly booked_at - 30 days) and LAST_TOUCH `edge-last` (the highest id
+    at exactly booked_at); the views just outside the window are never credited."""
+    at = ATTRIBUTION_BOOKED_AT
+    v = "v-attr"
+    _view(eur, at - timedelta(days=30, seconds=1), v, "s-attr-0", "display", "too-early")
+    _view(eur, at - timedelta(days=30), v, "s-attr-1", "social", "edge-first")
+    _view(eur, at - timedelta(days=30), v, "s-attr-1", "email", "edge-first-tie")
+    _view(eur, at - timedelta(days=3), v, "s-attr-2", "paid_search", "middle")
+    _view(eur, at, v, "s-attr-3", "referral", "edge-last-tie")
+    _view(eur, at, v, "s-attr-3", "affiliate", "edge-last")
+    _view(eur, at + timedelta(seconds=1), v, "s-attr-4", "direct", "too-late")
+    eur.booking(at, customer="c-attr", status="confirmed", ref="ATTR1", visitor=v)
+    # a visitor whose only view is a second too early: (none) with a 30-day lookback
+    _view(eur, at - timedelta(days=30, seconds=1), "v-attr-old", "s-attr-5", "social", "stale")
+    eur.booking(at, customer="c-attr-old", status="confirmed", ref="ATTR2", visitor="v-attr-old")
 
 
 def generate(seed: int = 20250607) -> Dataset:
@@ -337,7 +385,7 @@ async def load(url: str, data: Dataset) -> None:
 
     from loaders import tables
     from loaders.bulk_insert import insert_rows
-    from loaders.store import create_schema
+    from loaders.store import analyze, create_schema
 
     engine = create_async_engine(url)
     try:
@@ -347,6 +395,7 @@ async def load(url: str, data: Dataset) -> None:
         await insert_rows(engine, tables.pageviews, data.pageviews)
         await insert_rows(engine, tables.bookings, data.bookings)
         await insert_rows(engine, tables.surveys, data.surveys)
+        await analyze(engine)  # as seeding does: MariaDB picks the visitor index for attribution
     finally:
         await engine.dispose()
 

@@ -51,7 +51,7 @@ BOOKING_METRICS = {
     "CANCELLATION_RATE",
     "REPEAT_BOOKING_RATE",
 }
-DIMENSIONS = ["CHANNEL", "DEVICE", "LOGIN_STATUS", "COUNTRY"]
+DIMENSIONS = ["CHANNEL", "DEVICE", "LOGIN_STATUS", "COUNTRY", "UTM_SOURCE", "UTM_MEDIUM", "UTM_CAMPAIGN"]
 GRANULARITIES = ["DAY", "WEEK", "MONTH", "QUARTER", "YEAR"]
 FUNNEL_STEPS = [
     ("LANDING", "landing"),
@@ -85,6 +85,18 @@ def dimension_applies(metric: str, dimension: str) -> bool:
     return metric in PAGEVIEW_METRICS
 
 
+def label(dimension: str, pv: PV) -> str:
+    """metrics.md: a pageview's value of a dimension as the API keys it."""
+    if dimension == "LOGIN_STATUS":
+        return "logged_in" if pv.logged_in else "logged_out"
+    if dimension == "COUNTRY":
+        return pv.country if pv.country is not None else "unknown"
+    if dimension.startswith("UTM_"):
+        value = getattr(pv, dimension.lower())
+        return "(none)" if value is None or value == "" else value  # NULL and empty count as (none)
+    return getattr(pv, dimension.lower())
+
+
 class UnknownCurrency(Exception):
     pass
 
@@ -102,6 +114,10 @@ class PV:
     device: str
     country: str | None
     logged_in: bool
+    id: int = 0
+    utm_source: str | None = None
+    utm_medium: str | None = None
+    utm_campaign: str | None = None
 
 
 @dataclass(frozen=True)
@@ -115,6 +131,7 @@ class BK:
     currency: str
     status: str
     channel: str
+    visitor_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -159,23 +176,27 @@ async def read_raw(engine: Any, tenant_ids: list[str]) -> dict[str, Any]:
         for tid in tenant_ids:
             pvs = await conn.execute(
                 text(
-                    "SELECT ts, visitor_id, session_id, step, channel, device, country, logged_in "
+                    "SELECT ts, visitor_id, session_id, step, channel, device, country, logged_in, "
+                    "id, utm_source, utm_medium, utm_campaign "
                     "FROM pageviews WHERE tenant_id = :t"
                 ),
                 {"t": tid},
             )
             raw["pageviews"][tid] = [
-                PV(_dt(r[0]), r[1], r[2], r[3], r[4], r[5], r[6], bool(r[7])) for r in pvs.all()
+                PV(_dt(r[0]), r[1], r[2], r[3], r[4], r[5], r[6], bool(r[7]), int(r[8]), r[9], r[10], r[11])
+                for r in pvs.all()
             ]
             bks = await conn.execute(
                 text(
-                    "SELECT booking_ref, booked_at, customer_id, nights, rooms, amount, currency, status, channel "
+                    "SELECT booking_ref, booked_at, customer_id, nights, rooms, amount, currency, status, channel, "
+                    "visitor_id "
                     "FROM bookings WHERE tenant_id = :t"
                 ),
                 {"t": tid},
             )
             raw["bookings"][tid] = [
-                BK(r[0], _dt(r[1]), r[2], int(r[3]), int(r[4]), _dec(r[5], 2), r[6], r[7], r[8]) for r in bks.all()
+                BK(r[0], _dt(r[1]), r[2], int(r[3]), int(r[4]), _dec(r[5], 2), r[6], r[7], r[8], r[9])
+                for r in bks.all()
             ]
             svs = await conn.execute(text("SELECT ts, score FROM surveys WHERE tenant_id = :t"), {"t": tid})
             raw["surveys"][tid] = [SV(_dt(r[0]), int(r[1])) for r in svs.all()]
@@ -408,9 +429,9 @@ class Oracle:
         elif dimension == "COUNTRY":
             for pv in pvs:
                 pv_groups[pv.country if pv.country is not None else "unknown"].append(pv)
-        elif dimension == "LOGIN_STATUS":
+        else:
             for pv in pvs:
-                pv_groups["logged_in" if pv.logged_in else "logged_out"].append(pv)
+                pv_groups[label(dimension, pv)].append(pv)
         keys = set(pv_groups) | set(bk_groups)
         values = {k: self.compute(tid, pv_groups.get(k, []), bk_groups.get(k, []), [], target)[metric] for k in keys}
         return self._rows_with_share(values)
@@ -448,3 +469,85 @@ class Oracle:
             "npsTrend": self.series(tid, "NPS", start, end, "QUARTER", currency),
             "rebookingTrend": self.series(tid, "REPEAT_BOOKING_RATE", start, end, "QUARTER", currency),
         }
+
+    # ---- segmented funnel, attribution, retention (metrics.md "Segmented funnel, ...")
+
+    def funnel_by(self, tid: str, dimension: str, start: date, end: date) -> dict[str, list[tuple[str, int, Fraction | None]]]:
+        """segment -> funnel; a session's segment is the value of its earliest (ts, then id) pageview."""
+        pvs = self.pageviews(tid, start, end)
+        first: dict[str, PV] = {}
+        for pv in pvs:
+            old = first.get(pv.session_id)
+            if old is None or (pv.ts, pv.id) < (old.ts, old.id):
+                first[pv.session_id] = pv
+        segment_of = {sid: label(dimension, pv) for sid, pv in first.items()}
+        out = {}
+        for segment in set(segment_of.values()):
+            members = [pv for pv in pvs if segment_of[pv.session_id] == segment]
+            steps, previous = [], None
+            for name, step in FUNNEL_STEPS:
+                n = len({pv.session_id for pv in members if pv.step == step})
+                steps.append((name, n, None if previous is None or previous == 0 else Fraction(n, previous)))
+                previous = n
+            out[segment] = steps
+        return out
+
+    def _visitor_views(self, tid: str) -> dict[str, list[PV]]:
+        cache = self.__dict__.setdefault("_views_cache", {})
+        if tid not in cache:
+            views: dict[str, list[PV]] = defaultdict(list)
+            for rows in self._pv_by_day[tid].values():
+                for pv in rows:
+                    views[pv.visitor_id].append(pv)
+            cache[tid] = views
+        return cache[tid]
+
+    def touch(self, tid: str, bk: BK, model: str, lookback_days: int) -> PV | None:
+        """The credited pageview: same visitor, booked_at - lookback days <= ts <= booked_at."""
+        if bk.visitor_id is None:
+            return None
+        low = bk.booked_at - timedelta(days=lookback_days)
+        window = [pv for pv in self._visitor_views(tid).get(bk.visitor_id, []) if low <= pv.ts <= bk.booked_at]
+        if not window:
+            return None
+        if model == "FIRST_TOUCH":
+            return min(window, key=lambda pv: (pv.ts, pv.id))
+        return max(window, key=lambda pv: (pv.ts, pv.id))
+
+    def attribution(self, tid: str, model: str, dimension: str, start: date, end: date, lookback_days: int,
+                    currency: str | None = None) -> dict[str, tuple[int, Decimal, Fraction]]:
+        """key -> (bookings, revenue rounded per row, share of all the range's confirmed bookings)."""
+        target = self.target_currency(tid, currency)
+        confirmed = [b for b in self.bookings(tid, start, end) if b.status == "confirmed"]
+        groups: dict[str, list[BK]] = defaultdict(list)
+        for bk in confirmed:
+            pv = self.touch(tid, bk, model, lookback_days)
+            groups["(none)" if pv is None else label(dimension, pv)].append(bk)
+        return {
+            key: (
+                len(members),
+                round_money(sum((self.convert(b.amount, b.currency, b.booked_at.date(), target) for b in members), Fraction(0))),
+                Fraction(len(members), len(confirmed)),
+            )
+            for key, members in groups.items()
+        }
+
+    def retention(self, tid: str, start: date, end: date, granularity: str) -> list[tuple[date, int, list[Fraction | None]]]:
+        """Cohorts (clipped start, customers, returning shares); a following period counts its days up to `end`."""
+        first = {c: t.date() for c, t in self._first_confirmed[tid].items() if start <= t.date() <= end}
+        booked: dict[str, set[date]] = defaultdict(set)
+        for bk in self.bookings(tid, start, end):
+            if bk.status == "confirmed":
+                booked[bk.customer_id].add(bk.booked_at.date())
+        out = []
+        for p_start, p_end in periods(start, end, granularity):
+            cohort = {c for c, day in first.items() if p_start <= day <= p_end}
+            shares: list[Fraction | None] = []
+            following = period_end(period_start(p_start, granularity), granularity) + ONE_DAY
+            while following <= end:
+                last = min(period_end(following, granularity), end)
+                back = {c for c in cohort if any(following <= day <= last for day in booked[c])}
+                shares.append(Fraction(len(back), len(cohort)) if cohort else None)
+                following = period_end(following, granularity) + ONE_DAY
+            out.append((p_start, len(cohort), shares))
+        return out

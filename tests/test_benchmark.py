@@ -276,9 +276,10 @@ async def _statements(url: str, tenant: str, metric: str, min_peers: int) -> int
         await engine.dispose()
 
 
-@pytest.mark.parametrize(("metric", "statements"), [("BOOKINGS", 5), ("CONVERSION_RATE", 6)])
+@pytest.mark.parametrize(("metric", "statements"), [("BOOKINGS", 5), ("CONVERSION_RATE", 7)])
 async def test_one_batched_pass_for_all_peers(store: str, metric: str, statements: int) -> None:
     """tenant, fx rates, segment members, who is active, then one statement per source for every
-    peer at once (bookings; plus traffic for conversion): the same for 4 peers as for 7."""
+    peer at once (bookings; plus traffic and the retention cutoffs traffic respects for
+    conversion): the same for 4 peers as for 7."""
     assert await _statements(store, ASKER, metric, 5) == statements
     assert await _statements(store, "bm-resort-2", metric, 4) == statements

@@ -18,7 +18,7 @@ from tests.conftest import make_token
 
 pytestmark = pytest.mark.browser
 TENANT = "t01-hotel-limmat-zurich"
-WIDGETS = ["kpis", "revenue", "forecast", "channels", "funnel", "benchmark"]
+WIDGETS = ["kpis", "revenue", "forecast", "channels", "funnel", "benchmark", "segments", "attribution", "retention"]
 BENCHMARKED = ["CONVERSION_RATE", "AVERAGE_BOOKING_VALUE", "CANCELLATION_RATE", "NPS"]
 KPI = "uniqueVisitors sessions bookings conversionRate cancellationRate nps revenue { amount } averageBookingValue { amount }"
 
@@ -32,6 +32,11 @@ EXPECTED = """query($t: ID!, $r: DateRange!, $h: DateRange!) { tenant(id: $t) {
 } }""" % {"kpi": KPI}
 ANOMALIES = "query($t: ID!, $r: DateRange!) { tenant(id: $t) { anomalies(metric: REVENUE, range: $r, granularity: DAY) { start } } }"
 BENCHMARK = "query($t: ID!, $m: DateRange!, $k: Metric!) { tenant(id: $t) { benchmark(metric: $k, range: $m) { value percentile } } }"
+ANALYTICS = """query($t: ID!, $r: DateRange!, $c: DateRange!) { tenant(id: $t) {
+  funnelBy(by: DEVICE, range: $r) { key steps { sessions } }
+  attribution(model: LAST_TOUCH, by: UTM_CAMPAIGN, range: $r, lookbackDays: 30) { key bookings revenue { amount } }
+  retention(range: $c, granularity: MONTH) { start customers returning }
+} }"""
 
 
 def whole_months(start: date, end: date) -> dict[str, str]:
@@ -75,6 +80,12 @@ async def test_dashboard_shows_the_apis_numbers(aiohttp_server, sqlite_demo_url,
         anomalies = await page.get_attribute("[data-anomalies]", "data-anomalies")
         rows = await page.evaluate("[...document.querySelectorAll('[data-widget=benchmark] tr[data-metric]')].map(r => [r.dataset.metric, r.dataset.error ?? null, r.dataset.value ?? null])")
         budget = await page.evaluate("({...document.getElementById('rate-limit').dataset})")
+        segments = await chart_data(page, "segments")
+        segment_keys = await page.evaluate("Chart.getChart(document.querySelector('canvas[data-chart=segments]')).data.datasets.map(d => d.label)")
+        credited = await page.evaluate("[...document.querySelectorAll('[data-widget=attribution] tr[data-key]')].map(r => [r.dataset.key, r.dataset.revenue])")
+        attributed = await chart_data(page, "attribution")
+        cohort_range = await page.get_attribute("table.retention", "data-range")
+        cohorts = await page.evaluate("[...document.querySelectorAll('table.retention tr[data-start]')].map(r => [r.dataset.start, Number(r.dataset.customers), [...r.querySelectorAll('td.heat')].map(c => Number(c.dataset.share))])")
         assert browser.blocked == [] and browser.policy_violations == []
 
     assert (end - start).days == 29  # the default: the last 30 days of the tenant's data
@@ -110,6 +121,16 @@ async def test_dashboard_shows_the_apis_numbers(aiohttp_server, sqlite_demo_url,
         else:
             assert error is None and float(value) == pytest.approx(answer["data"]["tenant"]["benchmark"]["value"])
     assert [r[0] for r in rows] == BENCHMARKED
+    first, last = cohort_range.split("..")
+    analytics = (await api(server, token, ANALYTICS, {"t": TENANT, "r": variables["r"], "c": {"from": first, "to": last}}))
+    analytics = analytics["data"]["tenant"]
+    assert last == end.isoformat() and first.endswith("-01") and len(cohorts) == 12
+    assert segment_keys == [s["key"] for s in analytics["funnelBy"]]
+    assert segments == [[step["sessions"] for step in s["steps"]] for s in analytics["funnelBy"]]
+    assert credited == [[r["key"], r["revenue"]["amount"]] for r in analytics["attribution"]]
+    assert attributed[0] == [r["bookings"] for r in analytics["attribution"]]
+    assert any(key.startswith(("spring_", "autumn_", "black_friday", "brand", "newsletter")) for key, _ in credited)
+    assert cohorts == [[c["start"], c["customers"], c["returning"]] for c in analytics["retention"]]
     assert budget["limit"] == "30000" and 0 <= int(budget["remaining"]) < 30000
 
     # Apollo APQ: the first document is offered as its SHA-256 alone; every document sent
@@ -135,7 +156,8 @@ async def test_free_tier_signs_in_with_the_form_and_sees_forbidden_per_widget(ai
         stored = await page.evaluate("sessionStorage.getItem('analytics-gateway.token') !== null")
         budget = await page.evaluate("document.getElementById('rate-limit').dataset.limit")
     assert states == {"kpis": "ready", "revenue": "partial", "forecast": "error", "channels": "ready",
-                      "funnel": "ready", "benchmark": "partial"}
+                      "funnel": "ready", "benchmark": "partial", "segments": "ready", "attribution": "ready",
+                      "retention": "ready"}
     assert codes["revenue"] == ["FORBIDDEN"] and codes["forecast"] == ["FORBIDDEN"]
     assert codes["benchmark"] == ["FORBIDDEN"] * len(BENCHMARKED)
     assert stored and budget == "3000"

@@ -30,6 +30,11 @@ FIELDS = {
     "forecast": "forecast(metric: BOOKINGS, horizon: 2, granularity: MONTH) { model }",
     "anomalies": f"anomalies(metric: SESSIONS, range: {RANGE}) {{ score }}",
     "benchmark": 'benchmark(metric: SESSIONS, range: {from: "2025-11-01", to: "2025-11-30"}) { percentile }',
+    "funnelBy": f"funnelBy(by: UTM_CAMPAIGN, range: {RANGE}) {{ key steps {{ sessions }} }}",
+    "attribution": f"attribution(by: UTM_SOURCE, range: {RANGE}) {{ key bookings revenue {{ amount }} }}",
+    "retention": f"retention(range: {RANGE}) {{ start customers returning }}",
+    "alertRules": "alertRules { id metric }",
+    "alerts": f"alerts(range: {RANGE}) {{ ruleId value }}",
 }
 
 

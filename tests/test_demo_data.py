@@ -311,3 +311,22 @@ async def test_seed_store_writes_what_it_reports(empty_store_url: str) -> None:
             await seed_store(engine, tenants=3, days=20, end=END, progress=False)
     finally:
         await engine.dispose()
+
+
+def test_named_campaigns_burst_in_their_windows(long: dict[str, list[dict]]) -> None:
+    from demo.campaigns import CAMPAIGNS
+
+    segments = segment_of(long)
+    for tenant, rows in by_tenant(long["pageviews"]).items():
+        campaigns = CAMPAIGNS[segments[tenant]]
+        landings = [r for r in rows if r["step"] == "landing"]
+        for campaign in campaigns:
+            days_on = Counter(r["ts"].date() for r in landings if r["utm_campaign"] == f"{campaign.name}_{r['ts'].year}")
+            assert days_on, (tenant, campaign.name)
+            assert all(campaign.runs_on(day) for day in days_on), (tenant, campaign.name)
+            assert {r["channel"] for r in landings if (r["utm_campaign"] or "").startswith(campaign.name)} <= set(campaign.channels)
+            # a burst: the campaign's days have clearly more sessions than the fortnight before
+            first = min(days_on)
+            before = sum(1 for r in landings if first - timedelta(days=14) <= r["ts"].date() < first) / 14
+            during = sum(1 for r in landings if first <= r["ts"].date() < first + timedelta(days=14)) / 14
+            assert during > 1.1 * before, (tenant, campaign.name, before, during)

@@ -370,7 +370,7 @@ def dimension_keys(dim: str) -> set[str] | None:
         "DEVICE": set(datagen.DEVICES),
         "LOGIN_STATUS": {"logged_in", "logged_out"},
         "COUNTRY": set(datagen.COUNTRIES) | {"unknown"},
-    }[dim]
+    }.get(dim)  # UTM values: any string
 
 
 def check_case(checker: Checker, oracle: Oracle, case: Case, got: dict) -> None:
@@ -534,3 +534,55 @@ def test_unknown_currency_is_bad_user_input(store: Store) -> None:
             checker.fail(label, [(e.message, c) for e, c in zip(result.errors or [], codes)] or result.data,
                          "an error with code BAD_USER_INPUT")
     checker.finish(f"{store.backend} unknown currency")
+
+
+# --------------------------------------------------------------------------- segments, attribution, retention
+
+
+def test_segments_attribution_retention_equal_oracle(store: Store) -> None:
+    from tests import segment_checks
+
+    queries = [segment_checks.query(t, s, e) for t, s, e in segment_checks.RANGES]
+    checker = Checker(store.backend)
+    for (tenant, start, end), result in zip(segment_checks.RANGES, execute_all(store.url, queries)):
+        assert not result.errors, [(e.message, e.path) for e in result.errors[:5]]
+        count, problems = segment_checks.check(store.oracle, tenant, start, end, result.data["tenant"])
+        checker.count += count
+        checker.problems += problems
+    checker.finish(f"{store.backend} funnelBy / attribution / retention")
+
+
+def test_attribution_edges_and_ties(store: Store) -> None:
+    """The hand-made touches of datagen._attribution_edges, read by the oracle and the gateway."""
+    o = store.oracle
+    day = datagen.ATTRIBUTION_BOOKED_AT.date()
+    for model, want in (("FIRST_TOUCH", "edge-first"), ("LAST_TOUCH", "edge-last")):
+        rows = o.attribution("orc-city-eur", model, "UTM_CAMPAIGN", day, day, 30)
+        assert rows[want][0] == 1 and rows["(none)"][0] >= 1, rows
+        assert not {"too-early", "too-late", "stale", "edge-first-tie", "edge-last-tie"} & set(rows)
+    r = _rng(day, day)
+    fields = " ".join(
+        f'{m}{n}: attribution(model: {m}, by: UTM_CAMPAIGN, {r}, lookbackDays: {n}) {{ key bookings }}'
+        for m in ("FIRST_TOUCH", "LAST_TOUCH") for n in (0, 29, 30, 31)
+    )
+    [result] = execute_all(store.url, [f'{{ tenant(id: "orc-city-eur") {{ {fields} }} }}'])
+    assert not result.errors
+    keys = {name: {row["key"] for row in rows} for name, rows in result.data["tenant"].items()}
+    assert "edge-first" in keys["FIRST_TOUCH30"] and "edge-first" not in keys["FIRST_TOUCH29"]
+    assert "stale" in keys["FIRST_TOUCH31"] and "stale" not in keys["FIRST_TOUCH30"]
+    assert "middle" in keys["FIRST_TOUCH29"] and "too-early" in keys["FIRST_TOUCH31"]
+    # two views at booked_at itself: the lowest id is the first touch, the highest the last
+    assert "edge-last-tie" in keys["FIRST_TOUCH0"] and "edge-last" in keys["LAST_TOUCH0"]
+    assert all("edge-last" in keys[f"LAST_TOUCH{n}"] for n in (0, 29, 30, 31))
+    assert not {"too-late", "edge-first-tie"} & set().union(*keys.values())
+
+
+def test_bad_lookback_is_bad_user_input(store: Store) -> None:
+    r = _rng(D(2025, 1, 1), D(2025, 1, 31))
+    queries = [
+        f'{{ tenant(id: "orc-city-eur") {{ attribution(by: CHANNEL, {r}, lookbackDays: {n}) {{ key }} }} }}'
+        for n in (-1, 731, 2_000_000_000)
+    ]
+    for result in execute_all(store.url, queries):
+        assert _codes(result) == ["BAD_USER_INPUT"], result.errors
+        assert result.data == {"tenant": {"attribution": None}}

@@ -21,8 +21,8 @@ from tests.conftest import BACKENDS
 from tests.services import fresh_store
 
 # Stated in README.md: tenants, traffic totals, bookings, surveys, fx rates, the same three
-# for previousPeriod, and traffic by channel for the charts.
-PORTFOLIO_STATEMENTS = 9
+# for previousPeriod, traffic by channel for the charts, and the retention cutoffs.
+PORTFOLIO_STATEMENTS = 10
 
 PORTFOLIO = """
 query($ids: [ID!]) {

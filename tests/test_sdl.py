@@ -14,9 +14,6 @@ CONTRACT = ROOT.parent / "shared" / "contract" / "schema.graphql"
 PENDING: set[str] = {
     # 10 browsers and developers
     "Query.metricDefinitions",
-    # 15 analytics depth
-    "Dimension.UTM_SOURCE", "Dimension.UTM_MEDIUM", "Dimension.UTM_CAMPAIGN",
-    "Tenant.funnelBy", "Tenant.attribution", "Tenant.retention", "Tenant.alertRules", "Tenant.alerts",
 }
 PENDING_TYPES: set[str] = {
     # 10
@@ -26,9 +23,6 @@ PENDING_TYPES: set[str] = {
     "IngestResult", "IngestError",
     # 13 live dashboards
     "Subscription", "BookingEvent",
-    # 15
-    "AttributionModel", "FunnelSegment", "AttributionRow", "RetentionCohort", "AlertCondition", "AlertRule",
-    "AlertEvent", "AlertRuleInput",
 }
 
 

@@ -9,6 +9,7 @@ import pytest
 from auth.permissions import TIER, TierGate, gated_fields
 from auth.tiers import default_tiers, load_tiers
 from core.vocabulary import Tier
+from schema.mutation import Mutation
 from schema.root import schema
 from schema.tenant import Tenant
 from tests.gql import execute, tenant_ids
@@ -20,22 +21,24 @@ def test_defaults_follow_the_product_rules() -> None:
     gates = {name: field.metadata.get(TIER, Tier.FREE) for name, field in _tenant_fields().items()}
     allowed = {tier: {name for name, minimum in gates.items() if tiers.allows(tier, name, minimum)} for tier in Tier}
     assert gated_fields(schema) == set(gates)
-    assert allowed[Tier.FREE] == {"metrics", "series", "breakdown", "charts", "funnel"}
+    assert allowed[Tier.FREE] == {"metrics", "series", "breakdown", "charts", "funnel", "funnelBy", "attribution", "retention"}
     assert free.max_range_days == 93 and free.max_tenants == 1 and free.requests_per_minute <= 60
-    assert allowed[Tier.PROFESSIONAL] == allowed[Tier.FREE] | {"forecast", "anomalies", "benchmark"}
+    assert allowed[Tier.PROFESSIONAL] == allowed[Tier.FREE] | {"forecast", "anomalies", "benchmark"} | {
+        "alertRules", "alerts", "createAlertRule", "deleteAlertRule"}
     assert allowed[Tier.ENTERPRISE] == allowed[Tier.PROFESSIONAL]
     assert pro.max_range_days >= 730 and pro.max_tenants == 1
     assert ent.max_tenants > 1 and ent.requests_per_minute >= 3000
     assert free.points_per_minute < pro.points_per_minute < ent.points_per_minute
     assert free.max_query_cost < pro.max_query_cost < ent.max_query_cost
     assert tiers.lowest_with_field("forecast", gates["forecast"]) is Tier.PROFESSIONAL
+    assert tiers.lowest_with_field("createAlertRule", gates["createAlertRule"]) is Tier.PROFESSIONAL
     assert tiers.lowest_with_field("metrics", gates["metrics"]) is Tier.FREE
 
 
 def _tenant_fields() -> dict[str, object]:
-    """Tenant's fields that carry the tier gate, by GraphQL name."""
-    definition = Tenant.__strawberry_definition__
-    return {f.graphql_name or f.python_name: f for f in definition.fields if TierGate in f.permission_classes}
+    """Tenant's (and Mutation's) fields that carry the tier gate, by GraphQL name."""
+    fields = [*Tenant.__strawberry_definition__.fields, *Mutation.__strawberry_definition__.fields]
+    return {schema.config.name_converter.get_graphql_name(f): f for f in fields if TierGate in f.permission_classes}
 
 
 def test_toml_overrides_only_what_it_names(tmp_path: Path) -> None:

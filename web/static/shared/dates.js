@@ -19,3 +19,11 @@ export function wholeMonths(range) {
   if (first <= last) return { from: iso(first), to: iso(last) };
   return { from: iso(new Date(Date.UTC(last.getUTCFullYear(), last.getUTCMonth(), 1))), to: iso(last) };
 }
+
+// The calendar months ending with the one that holds `to`: `months` of them, the first from
+// its 1st day (retention cohorts are whole months, the last one up to `to`).
+export function monthsUpTo(to, months) {
+  const end = utc(to);
+  const first = new Date(Date.UTC(end.getUTCFullYear(), end.getUTCMonth() - (months - 1), 1));
+  return { from: iso(first), to };
+}

@@ -9,5 +9,8 @@ import channels from "/static/dashboard/widgets/channels.js";
 import funnel from "/static/dashboard/widgets/funnel.js";
 import forecast from "/static/dashboard/widgets/forecast.js";
 import benchmark from "/static/dashboard/widgets/benchmark.js";
+import segments from "/static/dashboard/widgets/segments.js";
+import attribution from "/static/dashboard/widgets/attribution.js";
+import retention from "/static/dashboard/widgets/retention.js";
 
-export const WIDGETS = [kpis, revenue, forecast, channels, funnel, benchmark];
+export const WIDGETS = [kpis, revenue, forecast, channels, funnel, benchmark, segments, attribution, retention];

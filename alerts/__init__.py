@@ -1,0 +1,1 @@
+"""Threshold and anomaly alerts on a tenant's metrics, with signed webhook deliveries."""

@@ -1,0 +1,68 @@
+"""Removing one person's rows (right to erasure) and raw rows past a tenant's retention period.
+
+Erasure runs in one transaction per person, so a failure leaves nothing half-erased.
+A customer's person spans their bookings, the survey answers about those bookings and the
+pageviews of every visitor id their bookings name; a visitor's person spans their pageviews,
+and their bookings lose the link to the visitor (the booking itself belongs to a customer,
+whose erasure is `--customer`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from loaders.tables import bookings, pageviews, surveys, tenants
+
+Report = dict[str, int]
+
+
+async def tenant_exists(engine: AsyncEngine, tenant_id: str) -> bool:
+    async with engine.connect() as conn:
+        return (await conn.execute(select(tenants.c.id).where(tenants.c.id == tenant_id))).first() is not None
+
+
+async def erase_customer(engine: AsyncEngine, tenant_id: str, customer_id: str) -> Report:
+    b = bookings.c
+    async with engine.begin() as conn:
+        rows = (await conn.execute(
+            select(b.booking_ref, b.visitor_id).where(b.tenant_id == tenant_id, b.customer_id == customer_id)
+        )).all()
+        refs = sorted({row[0] for row in rows})
+        visitors = sorted({row[1] for row in rows if row[1] is not None})
+        report = {
+            "surveys": await _delete_in(conn, surveys, tenant_id, surveys.c.booking_ref, refs),
+            "pageviews": await _delete_in(conn, pageviews, tenant_id, pageviews.c.visitor_id, visitors),
+            "bookings": (await conn.execute(
+                delete(bookings).where(b.tenant_id == tenant_id, b.customer_id == customer_id)
+            )).rowcount,
+        }
+    return report
+
+
+async def erase_visitor(engine: AsyncEngine, tenant_id: str, visitor_id: str) -> Report:
+    b = bookings.c
+    async with engine.begin() as conn:
+        views = await conn.execute(
+            delete(pageviews).where(pageviews.c.tenant_id == tenant_id, pageviews.c.visitor_id == visitor_id)
+        )
+        unlinked = await conn.execute(
+            update(bookings).where(b.tenant_id == tenant_id, b.visitor_id == visitor_id).values(visitor_id=None)
+        )
+    return {"pageviews": views.rowcount, "bookings_unlinked": unlinked.rowcount}
+
+
+async def _delete_in(conn: AsyncConnection, table: object, tenant_id: str, column: object, values: Sequence[str]) -> int:
+    removed = 0
+    for start in range(0, len(values), 500):  # bounded IN lists
+        chunk = list(values[start : start + 500])
+        result = await conn.execute(
+            delete(table).where(table.c.tenant_id == tenant_id, column.in_(chunk))  # type: ignore[attr-defined]
+        )
+        removed += result.rowcount
+    return removed
+
+
