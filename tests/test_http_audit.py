@@ -8,16 +8,13 @@ or fails under GATEWAY_REQUIRE_SERVICES=1.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
-from tests.conftest import SECRET
 from tests.services import unavailable
 from tests.test_cli_startup import ROOT, free_port
-from tests.test_shutdown import _wait_until_up
+from tests.test_shutdown import serve
 
 AUDIT = ROOT / "tests" / "http_audit"
 # by design (docs/limits.md): no application/graphql-response+json, and 400 (not 200) with
@@ -39,13 +36,8 @@ def test_graphql_over_http_audit(sqlite_demo_url: str, tmp_path: Path) -> None:
     store = tmp_path / "store.db"
     shutil.copy(sqlite_demo_url.split("///", 1)[1], store)
     port = free_port()
-    # the audit sends ~60 requests without credentials from one address
-    env = {"PATH": os.environ["PATH"], "JWT_SECRET": SECRET, "DATABASE_URL": f"sqlite+aiosqlite:///{store}",
-           "PORT": str(port), "IP_ATTEMPTS_PER_MINUTE": "100000"}
-    server = subprocess.Popen([sys.executable, "-m", "gateway.cli", "serve"], cwd=ROOT, env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    server = serve(store, port, IP_ATTEMPTS_PER_MINUTE="100000")  # the audit sends ~60 anonymous requests
     try:
-        _wait_until_up(port, server)
         done = subprocess.run([node, "audit.mjs", f"http://127.0.0.1:{port}/graphql"], cwd=AUDIT,
                               capture_output=True, text=True, timeout=120, check=True)
     finally:
