@@ -31,6 +31,7 @@ from auth.principal import Principal
 from core.errors import ServiceUnavailable, Unauthenticated
 from core.vocabulary import DEFAULT_SCOPES, PrincipalKind, Scope, Tier
 from loaders.api_key_store import ApiKeyRecord, find_by_prefix, insert_key, touch_last_used
+from loaders.outage import DatabaseHealth
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +84,8 @@ def principal_for(record: ApiKeyRecord | None, key: str, now: datetime) -> Princ
     scopes = (frozenset(record.scopes) & {scope.value for scope in Scope}) or DEFAULT_SCOPES
     expires_at = None if record.expires_at is None else record.expires_at.replace(tzinfo=UTC)
     return Principal(
-        PrincipalKind.API_KEY, record.name or record.prefix, tier, record.tenant_ids, scopes, expires_at=expires_at
+        PrincipalKind.API_KEY, record.name or record.prefix, tier, record.tenant_ids, scopes, expires_at=expires_at,
+        identity=record.prefix,
     )
 
 
@@ -180,14 +182,20 @@ class ApiKeyAuthenticator:
     def __init__(self, recorder: LastUsedRecorder | None = None) -> None:
         self.recorder = recorder or LastUsedRecorder()
 
-    async def authenticate(self, engine: AsyncEngine, key: str) -> Principal:
+    async def authenticate(self, engine: AsyncEngine, key: str, health: DatabaseHealth | None = None) -> Principal:
         prefix = prefix_of(key)
+        unavailable = ServiceUnavailable("API keys cannot be checked right now; retry later")
+        if health is not None and not await health.answers():
+            raise unavailable  # an outage under way: refused at once, logged when it began
         try:
             record = await find_by_prefix(engine, prefix)
         except (SQLAlchemyError, OSError, TimeoutError) as error:
             # an outage is not the partner's fault: 503, not a misleading 401
-            log.exception("API key lookup failed")
-            raise ServiceUnavailable("API keys cannot be checked right now; retry later") from error
+            if health is None:
+                log.exception("API key lookup failed")
+            else:
+                health.failed(error)
+            raise unavailable from error
         now = utcnow()
         principal = principal_for(record, key, now)
         assert record is not None  # principal_for refuses unknown keys

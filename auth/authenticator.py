@@ -10,6 +10,7 @@ from auth.api_keys import ApiKeyAuthenticator
 from auth.credentials import Credential, CredentialKind, find_credential
 from auth.principal import Principal
 from auth.tokens import TokenVerifier
+from loaders.outage import DatabaseHealth
 
 
 class Authenticator:
@@ -20,18 +21,19 @@ class Authenticator:
         self.api_keys = api_keys or ApiKeyAuthenticator()
 
     async def authenticate(
-        self, engine: AsyncEngine, source: Mapping[str, object] | Iterable[tuple[str, object]]
+        self, engine: AsyncEngine, source: Mapping[str, object] | Iterable[tuple[str, object]],
+        health: DatabaseHealth | None = None,
     ) -> Principal | None:
         """The principal of the headers or `connection_init` payload; None without a credential.
 
         Raises Unauthenticated for a bad credential, ServiceUnavailable when keys cannot be read.
         """
         credential = find_credential(source)
-        return None if credential is None else await self.verify(engine, credential)
+        return None if credential is None else await self.verify(engine, credential, health)
 
-    async def verify(self, engine: AsyncEngine, credential: Credential) -> Principal:
+    async def verify(self, engine: AsyncEngine, credential: Credential, health: DatabaseHealth | None = None) -> Principal:
         if credential.kind is CredentialKind.API_KEY:
-            return await self.api_keys.authenticate(engine, credential.secret)
+            return await self.api_keys.authenticate(engine, credential.secret, health)
         return self.verifier.verify(credential.secret)
 
     async def drain(self) -> None:

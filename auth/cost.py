@@ -1,14 +1,15 @@
 """Static cost of an operation, computed from the document and variables before anything runs.
 
 cost(field) = size x (weight + cost of its selection), summed over every field node. Aliases
-are separate nodes and fragments are expanded where they are spread, so neither hides cost;
-nested lists multiply. Weights and sizes are declared next to each field (`schema/`) as
+are separate nodes and fragments count wherever they are spread, so neither hides cost;
+nested lists multiply. Each fragment is costed once and its cost reused, so the walk is linear
+in the document's size. Weights and sizes are declared next to each field (`schema/`) as
 `metadata={"cost": Cost(...)}`; undeclared object fields weigh 1, scalars 0.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -59,6 +60,7 @@ class Cost:
 class Analysis:
     cost: int = 0
     tenants: set[str] = field(default_factory=set)
+    visits: int = 0  # selection nodes walked: linear in the document, whatever its fragments
 
 
 class CostAnalyzer:
@@ -75,6 +77,7 @@ class CostAnalyzer:
             return Analysis()
         walk = _Walk(self._fragments(document), self._variables(operation, variables), Analysis())
         walk.analysis.cost = walk.selection(root, operation.selection_set, Scope(principal))
+        walk.analysis.visits = walk.visits
         return walk.analysis
 
     @staticmethod
@@ -89,21 +92,54 @@ class CostAnalyzer:
 
 @dataclass
 class _Walk:
+    """One pass over the operation; each fragment is costed once per (parent type, scope).
+
+    A fragment spread twice counts twice, but is walked once: a chain of fragments that each
+    spread the previous one twice costs 2^n points and n visits.
+    """
+
     fragments: dict[str, FragmentDefinitionNode]
     variables: Any  # graphql-core's coerced VariableValues, None when they did not coerce
     analysis: Analysis
+    visits: int = 0
+    _memo: dict[tuple[str, str, str], tuple[int, frozenset[str]]] = field(default_factory=dict)
+    _active: set[str] = field(default_factory=set)
 
     def selection(self, parent: GraphQLObjectType, selection_set: SelectionSetNode, scope: Scope) -> int:
         total = 0
-        for node in self._fields(selection_set, set()):
-            name = node.name.value
-            if name.startswith("__"):
-                total += INTROSPECTION_COST if name in ("__schema", "__type") else 0
-                continue
-            definition = parent.fields.get(name)
-            if definition is not None:  # unknown fields fail validation anyway
-                total += self.field(definition, node, scope)
+        for selection in selection_set.selections:
+            self.visits += 1
+            if isinstance(selection, FieldNode):
+                total += self._node(parent, selection, scope)
+            elif isinstance(selection, InlineFragmentNode):
+                total += self.selection(parent, selection.selection_set, scope)
+            elif isinstance(selection, FragmentSpreadNode):
+                total += self.fragment(parent, selection.name.value, scope)
         return total
+
+    def fragment(self, parent: GraphQLObjectType, name: str, scope: Scope) -> int:
+        key = (name, parent.name, repr(sorted(scope.inherited.items())))
+        if key not in self._memo:
+            if name not in self.fragments or name in self._active:  # unknown or cyclic: invalid anyway
+                return 0
+            outer, self.analysis.tenants = self.analysis.tenants, set()
+            self._active.add(name)
+            try:
+                cost = self.selection(parent, self.fragments[name].selection_set, scope)
+            finally:
+                self._active.discard(name)
+                inner, self.analysis.tenants = self.analysis.tenants, outer
+            self._memo[key] = (cost, frozenset(inner))
+        cost, tenants = self._memo[key]
+        self.analysis.tenants |= tenants
+        return cost
+
+    def _node(self, parent: GraphQLObjectType, node: FieldNode, scope: Scope) -> int:
+        name = node.name.value
+        if name.startswith("__"):
+            return INTROSPECTION_COST if name in ("__schema", "__type") else 0
+        definition = parent.fields.get(name)
+        return 0 if definition is None else self.field(definition, node, scope)  # unknown fields fail validation
 
     def field(self, definition: GraphQLField, node: FieldNode, scope: Scope) -> int:
         spec = _spec(definition)
@@ -124,18 +160,6 @@ class _Walk:
             return get_argument_values(definition, node, self.variables)
         except (GraphQLError, AttributeError, TypeError):
             return {}
-
-    def _fields(self, selection_set: SelectionSetNode, seen: set[str]) -> Iterator[FieldNode]:
-        for selection in selection_set.selections:
-            if isinstance(selection, FieldNode):
-                yield selection
-            elif isinstance(selection, InlineFragmentNode):
-                yield from self._fields(selection.selection_set, seen)
-            elif isinstance(selection, FragmentSpreadNode):
-                name = selection.name.value
-                # a fragment spread twice counts twice; a cycle (invalid anyway) stops here
-                if name in self.fragments and name not in seen:
-                    yield from self._fields(self.fragments[name].selection_set, seen | {name})
 
 
 def _spec(definition: GraphQLField) -> Cost:

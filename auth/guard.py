@@ -11,10 +11,10 @@ from strawberry.extensions import SchemaExtension
 from auth.anonymous import guarded_root_fields
 from auth.cost import CostAnalyzer
 from auth.limits import Budget, write_budget_json
+from auth.metering import cost_block, rate_limited
 from auth.permissions import IsAuthenticated
-from core.errors import Forbidden, QueryTooComplex, RateLimited, Unauthenticated
+from core.errors import Forbidden, QueryTooComplex, ServiceUnavailable, Unauthenticated
 from core.vocabulary import TIER_ORDER as ORDER
-from telemetry.metrics import RATE_LIMITED
 
 DRY_RUN = "costDryRun"
 
@@ -22,10 +22,11 @@ DRY_RUN = "costDryRun"
 class RequestGuard(SchemaExtension):
     """Runs after validation, before any resolver (so before any SQL).
 
-    Order of refusals: no credentials for a guarded root field (UNAUTHENTICATED), too many
-    tenants (FORBIDDEN), too expensive for the tier (QUERY_TOO_COMPLEX), too many requests or
-    points this minute (RATE_LIMITED).
-    `extensions: {"costDryRun": true}` answers the cost without executing or charging.
+    The request itself was counted at the edge (every request of a credential, whatever
+    becomes of it); here the operation is costed and its points charged. Order of refusals:
+    no credentials for a guarded root field (UNAUTHENTICATED), too many tenants (FORBIDDEN),
+    too expensive for the tier (QUERY_TOO_COMPLEX), too many points this minute (RATE_LIMITED).
+    `extensions: {"costDryRun": true}` answers the cost without executing or charging points.
     """
 
     async def on_execute(self) -> AsyncIterator[None]:
@@ -45,46 +46,38 @@ class RequestGuard(SchemaExtension):
         context.cost = analysis.cost
         policy = context.tiers[principal.tier]
         if len(analysis.tenants) > policy.max_tenants:
+            context.budget = await context.limits.points_left(principal)
             raise self._too_many_tenants(len(analysis.tenants), context)
         if analysis.cost > policy.max_query_cost:
+            context.budget = await context.limits.points_left(principal)
             raise QueryTooComplex(
                 f"this query costs {analysis.cost} points; the {principal.tier.value} tier allows "
                 f"{policy.max_query_cost} per query",
                 cost=analysis.cost,
                 maxCost=policy.max_query_cost,
             )
+        if not await context.data.health.answers():
+            # a known outage: refused before any point is charged
+            raise ServiceUnavailable("the database cannot be reached right now; retry later")
         if (execution.operation_extensions or {}).get(DRY_RUN) is True:
             context.budget = await context.limits.points_left(principal)
             execution.result = _empty_result()
             yield
             return
-        requests = await context.limits.count_request(principal)
-        if not requests.admitted:
-            context.budget = requests
-            raise rate_limited(requests, "requests")
         context.budget = await context.limits.charge_points(principal, analysis.cost)
         if not context.budget.admitted:
             raise rate_limited(context.budget, "points")
         yield
 
-    def get_results(self) -> dict[str, Any]:
+    async def get_results(self) -> dict[str, Any]:
+        """The cost block on every answer to a credential, refusals included; the write budget
+        when a mutation charged it."""
         context = self.execution_context.context
-        budget: Budget | None = getattr(context, "budget", None)
         writes: Budget | None = getattr(context, "write_budget", None)
         extra = {"writeBudget": write_budget_json(writes)} if writes is not None else {}
-        if budget is None:
-            return extra
-        return {
-            **extra,
-            "cost": {
-                "requestedQueryCost": context.cost,
-                "limit": budget.limit,
-                "remaining": budget.remaining,
-                "resetAt": budget.reset_at.isoformat(),
-                "maxQueryCost": context.tiers[context.principal.tier].max_query_cost,
-                "dryRun": (self.execution_context.operation_extensions or {}).get(DRY_RUN) is True,
-            }
-        }
+        dry_run = (self.execution_context.operation_extensions or {}).get(DRY_RUN) is True
+        block = await cost_block(context, dry_run)
+        return extra if block is None else {**extra, "cost": block}
 
     @staticmethod
     def _too_many_tenants(count: int, context: Any) -> Forbidden:
@@ -96,15 +89,6 @@ class RequestGuard(SchemaExtension):
             f"this request reads {count} tenants; the {tier.value} tier allows {allowed} per request{hint}",
             **({"requiredTier": needed.value} if needed else {}),
         )
-
-
-def rate_limited(budget: Budget, what: str) -> RateLimited:
-    RATE_LIMITED.labels(what).inc()
-    return RateLimited(
-        f"rate limit of {budget.limit} {what} per minute exceeded; retry after {budget.retry_after} s",
-        retryAfter=budget.retry_after,
-        resetAt=budget.reset_at.isoformat(),
-    )
 
 
 def _empty_result() -> ExecutionResult:

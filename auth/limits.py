@@ -43,7 +43,7 @@ class Budget:
 
 
 def principal_key(principal: Principal) -> str:
-    return f"{principal.kind.value}:{principal.subject}"
+    return principal.budget_key
 
 
 class RateLimits:
@@ -119,12 +119,12 @@ class RateLimits:
             log.warning("rate-limit storage unavailable (%s); using per-process limits", type(error).__name__)
 
 
-def redis_storage(url: str, client: Redis | None = None) -> Storage:
+def redis_storage(url: str, client: Redis | None = None, timeout: float = 0.5) -> Storage:
     """Windows in Redis (redis-py): through the app's client pool when given, so the app keeps
     one Redis client; otherwise a pool of its own with short timeouts, so a dead Redis degrades fast."""
     if client is not None:
         return RedisStorage(url, implementation="redispy", connection_pool=client.connection_pool)
-    return RedisStorage(url, implementation="redispy", socket_timeout=0.5, socket_connect_timeout=0.5)
+    return RedisStorage(url, implementation="redispy", socket_timeout=timeout, socket_connect_timeout=timeout)
 
 
 def write_limited(budget: Budget) -> RateLimited:

@@ -18,6 +18,14 @@ class Principal:
     scopes: frozenset[str] = field(default=DEFAULT_SCOPES)
     # when the credential stops being valid (a token's exp, a key's expiry); live connections close then
     expires_at: datetime | None = None
+    # the credential itself, never a display name: an API key's prefix (`agw_<id>`) or a
+    # digest of a JWT's issuer and subject. Budgets are keyed by it. Principals built in
+    # code (tests, benchmarks) may leave it empty and are then keyed by their subject.
+    identity: str = ""
+
+    @property
+    def budget_key(self) -> str:
+        return f"{self.kind.value}:{self.identity or 'subject:' + self.subject}"
 
     def can_read(self, tenant_id: str) -> bool:
         return tenant_id in self.tenant_ids

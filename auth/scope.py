@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from auth.principal import Principal
-from core.errors import BadUserInput, Forbidden
+from core.errors import BadUserInput, Forbidden, shown
 
 
 def readable_ids(principal: Principal, requested: Sequence[str] | None) -> list[str]:
@@ -17,7 +17,7 @@ def readable_ids(principal: Principal, requested: Sequence[str] | None) -> list[
         return list(principal.tenant_ids)
     outside = [tenant_id for tenant_id in requested if not principal.can_read(tenant_id)]
     if outside:
-        raise Forbidden(f"not allowed to read tenant {outside[0]!r}")
+        raise Forbidden(f"not allowed to read tenant {shown(outside[0])}")
     return list(dict.fromkeys(requested))
 
 

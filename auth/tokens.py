@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import math
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -11,7 +14,7 @@ import jwt
 from jwt import PyJWK, PyJWKSet
 
 from auth.principal import Principal
-from core.errors import Unauthenticated
+from core.errors import Unauthenticated, shown
 from core.vocabulary import DEFAULT_SCOPES, PrincipalKind, Scope, Tier
 
 HMAC = ("HS256", "HS384", "HS512")
@@ -42,7 +45,7 @@ class TokenVerifier:
             header = jwt.get_unverified_header(token)
             alg = header.get("alg")
             if alg not in self.algorithms:
-                raise Unauthenticated(f"token algorithm {alg!r} is not accepted")
+                raise Unauthenticated(f"token algorithm {shown(alg)} is not accepted")
             claims = jwt.decode(
                 token,
                 key=self._key_for(alg, header.get("kid")),
@@ -50,16 +53,15 @@ class TokenVerifier:
                 issuer=self.issuer,
                 audience=self.audience,
                 leeway=self.leeway,
-                options={"require": ["exp", "sub"], "verify_aud": self.audience is not None},
+                # the time claims are checked below, with their types (PyJWT takes "exp": "123")
+                options={"require": ["exp", "sub"], "verify_aud": self.audience is not None,
+                         "verify_exp": False, "verify_nbf": False, "verify_iat": False},
             )
-        except jwt.ExpiredSignatureError as error:
-            raise Unauthenticated("token has expired") from error
-        except jwt.ImmatureSignatureError as error:
-            raise Unauthenticated("token is not valid yet (nbf)") from error
         except jwt.InvalidTokenError as error:
             raise Unauthenticated(f"invalid token: {error}") from error
         except jwt.PyJWTError as error:  # InvalidKeyError: e.g. an ES256 token against an RSA key
             raise Unauthenticated("invalid token: the key does not fit its algorithm") from error
+        check_times(claims, time.time(), self.leeway)
         return principal_from_claims(claims)
 
     def _key_for(self, alg: str, kid: str | None) -> Any:
@@ -75,11 +77,34 @@ class TokenVerifier:
             else:
                 raise Unauthenticated("token key id is unknown")
             if jwk.key_type != KEY_TYPES.get(alg[:2]):
-                raise Unauthenticated(f"token key {kid!r} does not fit algorithm {alg}")
+                raise Unauthenticated(f"token key {shown(kid)} does not fit algorithm {shown(alg)}")
             return jwk.key
         if self.public_key is None:
             raise Unauthenticated("asymmetric tokens are not accepted")
         return self.public_key
+
+
+TIME_CLAIMS = ("exp", "nbf", "iat")
+
+
+def check_times(claims: dict[str, Any], now: float, leeway: int) -> None:
+    """RFC 7519: exp, nbf and iat are NumericDates, JSON numbers of seconds since the epoch."""
+    for name in TIME_CLAIMS:
+        value = claims.get(name)
+        if name in claims and (isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value)):
+            raise Unauthenticated(f"claim '{name}' must be a number of seconds since the epoch")
+    if claims["exp"] <= now - leeway:
+        raise Unauthenticated("token has expired")
+    if claims.get("nbf", now) > now + leeway:
+        raise Unauthenticated("token is not valid yet (nbf)")
+    if claims.get("iat", now) > now + leeway:
+        raise Unauthenticated("token is issued in the future (iat)")
+
+
+def identity_of(claims: dict[str, Any]) -> str:
+    """Issuer and subject together name the user (two issuers may reuse a subject)."""
+    issuer = claims.get("iss") if isinstance(claims.get("iss"), str) else ""
+    return hashlib.sha256(f"{issuer}\0{claims['sub']}".encode()).hexdigest()[:32]
 
 
 def principal_from_claims(claims: dict[str, Any]) -> Principal:
@@ -95,7 +120,10 @@ def principal_from_claims(claims: dict[str, Any]) -> Principal:
         raise Unauthenticated("claim 'tenants' must be an array of tenant ids")
     expires_at = datetime.fromtimestamp(claims["exp"], UTC) if isinstance(claims.get("exp"), (int, float)) else None
     scopes = scopes_of(claims.get("scope"))
-    return Principal(PrincipalKind.USER, subject, tier, tuple(dict.fromkeys(tenants)), scopes, expires_at=expires_at)
+    return Principal(
+        PrincipalKind.USER, subject, tier, tuple(dict.fromkeys(tenants)), scopes, expires_at=expires_at,
+        identity=identity_of(claims),
+    )
 
 
 def scopes_of(claim: object) -> frozenset[str]:

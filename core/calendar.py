@@ -8,6 +8,10 @@ from datetime import UTC, date, datetime, time, timedelta
 from core.vocabulary import Granularity
 
 ONE_DAY = timedelta(days=1)
+# Input ranges must lie within these days: far beyond any data, and it keeps period arithmetic
+# (whole years, the previous period, the history before a range) inside Python's years 1..9999.
+EARLIEST_DAY = date(1900, 1, 1)
+LATEST_DAY = date(2999, 12, 31)
 MONTHS = {Granularity.MONTH: 1, Granularity.QUARTER: 3, Granularity.YEAR: 12}
 
 

@@ -5,6 +5,15 @@ from __future__ import annotations
 from graphql import GraphQLError
 
 
+ECHO_LIMIT = 40
+
+
+def shown(value: object, limit: int = ECHO_LIMIT) -> str:
+    """A client's value for an error message: quoted, and cut short (a 1 MB id is not echoed)."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[:limit]}… ({len(text)} characters)"
+
+
 class ApiError(GraphQLError):
     code = "INTERNAL_SERVER_ERROR"
 

@@ -10,12 +10,14 @@ import logging
 import re
 import sys
 import time
+import uuid
 from collections.abc import Sequence
 from datetime import date, timedelta
 from pathlib import Path
 
 from aiohttp import web
 from pydantic import ValidationError
+from sqlalchemy.exc import DBAPIError
 
 from auth.tokens import mint
 from core.vocabulary import Scope, Tier
@@ -23,9 +25,10 @@ from gateway import cli_import, cli_keys, cli_persisted, cli_privacy, cli_tenant
 from gateway.app import create_app
 from gateway.database import with_engine
 from gateway.first_query import banner, data_span
+from gateway.server import SERVER_LIMITS, database_problem, port_free, quiet_refusals
 from gateway.settings import Settings, describe
 from gateway.verifier import jwt_secret
-from loaders.store import create_schema, tenant_count
+from loaders.store import MissingTables, create_schema, require_tables, tenant_count
 
 DURATION = re.compile(r"(\d+)([smhd])")
 UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
@@ -51,7 +54,8 @@ def parser() -> argparse.ArgumentParser:
     # any case on the command line; the help lists FREE, PROFESSIONAL, ENTERPRISE
     token.add_argument("--tier", type=str.upper, choices=[tier.value for tier in Tier], default=Tier.PROFESSIONAL.value)
     token.add_argument("--ttl", type=duration, default=timedelta(hours=1))
-    token.add_argument("--subject", default="cli-user")
+    token.add_argument("--subject", default=None,
+                       help="the token's `sub`; budgets are per issuer and subject (default: a new unique one)")
     token.add_argument("--scope", action="append", choices=[scope.value for scope in Scope], default=None,
                        help="read, ingest or admin (repeatable; default: read)")
     cli_keys.register(commands, duration)
@@ -71,6 +75,11 @@ def parser() -> argparse.ArgumentParser:
     return root
 
 
+def unique_subject(prefix: str) -> str:
+    """Each minted token is its own user, so two of them never share a budget by accident."""
+    return f"{prefix}-{uuid.uuid4().hex[:16]}"
+
+
 def _seed_options(command: argparse.ArgumentParser) -> None:
     command.add_argument("--tenants", type=int, default=18)
     command.add_argument("--days", type=int, default=730)
@@ -88,18 +97,30 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     try:
         return COMMANDS[args.command](settings, args)
-    except ValueError as error:
+    except (ValueError, MissingTables) as error:
         print(f"error: {error}", file=sys.stderr)
+        return 2
+    except DBAPIError as error:  # one line, not the driver's traceback
+        print(f"error: cannot use the database: {database_problem(error)}", file=sys.stderr)
         return 2
 
 
 def _serve(settings: Settings, _args: argparse.Namespace) -> int:
+    # a store without tables would answer /ready and fail every query: say what to run instead
+    asyncio.run(with_engine(settings, require_tables))
+    port_free(settings.host, settings.port)
     app = create_app(settings)
     # everything alive now lives as long as the process: keep it out of every GC pass
     # (full collections over the imported libraries otherwise stall the loop 100+ ms)
     gc.freeze()
     print(f"GraphiQL: {base_url(settings)}/graphql   Dashboard: {base_url(settings)}/dashboard", flush=True)
-    web.run_app(app, host=settings.host, port=settings.port, print=None)
+    try:
+        # SIGTERM: stop accepting, let requests under way finish (up to SHUTDOWN_TIMEOUT), exit 0
+        quiet_refusals()
+        web.run_app(app, host=settings.host, port=settings.port, print=None,
+                    shutdown_timeout=settings.shutdown_timeout, **SERVER_LIMITS)
+    except OSError as error:  # lost the port between the check and the bind
+        raise ValueError(f"cannot listen on {settings.host}:{settings.port}: {error.strerror}") from error
     return 0
 
 
@@ -125,6 +146,7 @@ def _demo(settings: Settings, args: argparse.Namespace) -> int:
         await create_schema(engine)
         return await tenant_count(engine)
 
+    port_free(settings.host, settings.port)
     secret = jwt_secret(settings)
     if secret is None:  # before seeding, which takes minutes on MySQL
         raise ValueError("JWT_SECRET is required to print a demo token (only an SQLite store keeps one of its own)")
@@ -134,7 +156,7 @@ def _demo(settings: Settings, args: argparse.Namespace) -> int:
     else:
         _seed(settings, args)
     first = asyncio.run(with_engine(settings, _first_tenant))
-    token = mint(secret, subject="demo", tier=Tier.PROFESSIONAL, tenants=[first], ttl=timedelta(hours=12),
+    token = mint(secret, subject=unique_subject("demo"), tier=Tier.PROFESSIONAL, tenants=[first], ttl=timedelta(hours=12),
                  issuer=settings.jwt_issuer, audience=settings.jwt_audience)
     print(f"\nPROFESSIONAL token for tenant {first} (12 h), already in these links (after #, never sent to the server):")
     print(demo_links(settings, token), flush=True)
@@ -165,7 +187,8 @@ def _token(settings: Settings, args: argparse.Namespace) -> int:
     secret = jwt_secret(settings)
     if secret is None:
         raise ValueError("JWT_SECRET is not set and the store is not an SQLite file")
-    print(mint(secret, subject=args.subject, tier=Tier(args.tier), tenants=list(dict.fromkeys(args.tenant)), ttl=args.ttl,
+    subject = args.subject or unique_subject("cli")
+    print(mint(secret, subject=subject, tier=Tier(args.tier), tenants=list(dict.fromkeys(args.tenant)), ttl=args.ttl,
                issuer=settings.jwt_issuer, audience=settings.jwt_audience, scopes=tuple(args.scope or ())))
     return 0
 

@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from gateway import appkeys
-from loaders.store import ping
+from loaders.store import MissingTables, ping, require_tables
 
 CHECK_TIMEOUT = 2.0
 
@@ -21,7 +21,7 @@ async def health(_request: web.Request) -> web.Response:
 
 async def ready(request: web.Request) -> web.Response:
     app = request.app
-    checks = {"database": _database(app)}
+    checks = {"database": _database(app), "tables": lambda: require_tables(app[appkeys.DATA].engine)}
     redis = app[appkeys.DATA].redis
     if redis is not None:
         checks["redis"] = redis.ping
@@ -52,5 +52,7 @@ async def _timed(check: Callable[[], Awaitable[object]]) -> dict[str, object]:
         outcome: dict[str, object] = {"ok": True}
     except Exception as error:  # noqa: BLE001 - any failure means "not ready"; the kind is reported
         outcome = {"ok": False, "error": type(error).__name__}
+        if isinstance(error, MissingTables):
+            outcome["detail"] = str(error)  # what the operator has to run
     outcome["latencyMs"] = round((time.perf_counter() - started) * 1000, 2)
     return outcome

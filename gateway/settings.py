@@ -15,6 +15,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_STORE = REPO_ROOT / "var" / "analytics.db"
 DEFAULT_ALLOWLIST = REPO_ROOT / "var" / "persisted-queries.json"
 SUPPORTED_DRIVERS = ("sqlite+aiosqlite", "mysql+aiomysql", "mariadb+aiomysql")
+MIN_SECRET_BYTES = 32  # RFC 7518 3.2: an HS256 key at least as long as the hash
 SUPPORTED_ALGORITHMS = ("HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "ES256", "ES384")
 
 
@@ -63,6 +64,9 @@ class Settings(BaseSettings):
     live_push_interval_seconds: float = Field(1.0, ge=0.0, le=3600.0)
     live_queue_size: int = Field(1000, ge=1, le=1_000_000)
     live_prefix: str = Field("gateway:", pattern=r"^[A-Za-z0-9:_.-]{0,64}$")
+    # on SIGTERM, how long requests under way may take to finish (below the orchestrator's
+    # grace period: docker compose's stop_grace_period is 30 s here)
+    shutdown_timeout: float = Field(25.0, gt=0, le=600)  # aiohttp reads 0 as "no limit"
     # alerts: how often every tenant's rules are evaluated (0: only when data lands), and how
     # many recent whole periods each evaluation judges
     alert_eval_interval_seconds: int = Field(300, ge=0, le=86_400)
@@ -102,6 +106,14 @@ class Settings(BaseSettings):
     def _known_driver(cls, value: str) -> str:
         if not value.startswith(tuple(f"{d}://" for d in SUPPORTED_DRIVERS)):
             raise ValueError(f"must start with one of {', '.join(d + '://' for d in SUPPORTED_DRIVERS)}")
+        return value
+
+    @field_validator("jwt_secret")
+    @classmethod
+    def _long_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value().encode()) < MIN_SECRET_BYTES:
+            raise ValueError(f"must be at least {MIN_SECRET_BYTES} bytes (HS256 needs a 256-bit key), "
+                             "e.g. `openssl rand -base64 48`")
         return value
 
     @field_validator("redis_url")

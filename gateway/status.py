@@ -45,8 +45,7 @@ def status_of(codes: list[str | None], media: str) -> int:
 
 
 def apply(
-    response: web.StreamResponse, errors: Iterable[GraphQLError], budget: Budget | None, status: int,
-    write_budget: Budget | None = None,
+    response: web.StreamResponse, errors: Iterable[GraphQLError], status: int, write_budget: Budget | None = None
 ) -> None:
     errors = list(errors)
     codes = [(error.extensions or {}).get("code") for error in errors]
@@ -62,7 +61,10 @@ def apply(
         response.headers["Retry-After"] = str(queued[0].extensions["retryAfter"])
     if write_budget is not None:
         response.headers.update(write_budget_headers(write_budget))
-    if budget is not None:
-        response.headers["X-RateLimit-Limit"] = str(budget.limit)
-        response.headers["X-RateLimit-Remaining"] = str(budget.remaining)
-        response.headers["X-RateLimit-Reset"] = str(int(budget.reset_at.timestamp()))
+
+
+def rate_headers(response: web.StreamResponse, budget: Budget) -> None:
+    """The points budget, on every response to an authenticated caller (see docs/limits.md)."""
+    response.headers["X-RateLimit-Limit"] = str(budget.limit)
+    response.headers["X-RateLimit-Remaining"] = str(budget.remaining)
+    response.headers["X-RateLimit-Reset"] = str(int(budget.reset_at.timestamp()))

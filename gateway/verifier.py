@@ -9,7 +9,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
 from auth.tokens import HMAC, TokenVerifier, load_jwks
-from gateway.settings import Settings
+from gateway.settings import MIN_SECRET_BYTES, Settings
 
 
 def secret_file(settings: Settings) -> Path | None:
@@ -32,7 +32,10 @@ def jwt_secret(settings: Settings) -> str | None:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as handle:
             handle.write(secrets.token_urlsafe(48))
-    return path.read_text().strip()
+    secret = path.read_text().strip()
+    if len(secret.encode()) < MIN_SECRET_BYTES:
+        raise ValueError(f"{path} holds a secret shorter than {MIN_SECRET_BYTES} bytes: delete it to generate a new one")
+    return secret
 
 
 def build_verifier(settings: Settings) -> TokenVerifier:

@@ -13,10 +13,11 @@ from cross_web import HTTPException
 from strawberry.aiohttp.views import GraphQLView
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.http.async_base_view import AsyncHTTPRequestAdapter
+from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET, UnsetType
 
-from auth.guard import rate_limited
+from auth.metering import cost_block, count_request, points_budget
 from auth.permissions import IsAuthenticated
 from auth.principal import Principal
 from core.errors import (
@@ -42,10 +43,13 @@ OUTCOME = web.RequestKey("graphql_outcome", str)  # ok or error; absent: refused
 
 
 def error_response(
-    request: web.Request, error: ApiError, status: int = 401, headers: dict[str, str] | None = None
+    request: web.Request, error: ApiError, status: int = 401, headers: dict[str, str] | None = None,
+    cost: dict[str, Any] | None = None,
 ) -> web.Response:
     """A request error: refused before execution, so no `data` entry (GraphQL spec, 7.1)."""
-    body = {"errors": [{"message": error.message, "extensions": error.extensions}]}
+    body: dict[str, Any] = {"errors": [{"message": error.message, "extensions": error.extensions}]}
+    if cost is not None:
+        body["extensions"] = {"cost": cost}
     extra = {"WWW-Authenticate": http_status.CHALLENGE} if status == 401 else {}
     return web.json_response(
         body, status=status, headers={**extra, **(headers or {})}, content_type=request.get(MEDIA, "application/json")
@@ -69,7 +73,8 @@ async def principal_of(request: web.Request, source: Mapping[str, object] | None
     try:
         app = request.app
         pairs = request.headers.items() if source is None else source
-        principal = await app[appkeys.AUTHENTICATOR].authenticate(app[appkeys.DATA].engine, pairs)
+        data = app[appkeys.DATA]
+        principal = await app[appkeys.AUTHENTICATOR].authenticate(data.engine, pairs, data.health)
     except Unauthenticated:
         await _count_attempt(request)
         raise
@@ -78,23 +83,17 @@ async def principal_of(request: web.Request, source: Mapping[str, object] | None
     return principal
 
 
-def _http_error(request: web.Request, error: HTTPException) -> web.Response:
+def _http_error(request: web.Request, error: HTTPException, cost: dict[str, Any] | None) -> web.Response:
     """strawberry's plain-text refusals, as GraphQL errors with a code."""
     if error.reason.startswith("subscriptions are not allowed"):
-        return error_response(request, BadUserInput("subscriptions are served over WebSocket on /graphql"), status=400)
-    if request.method == "GET" and "not allowed when using GET" in error.reason:
-        return error_response(request, BadUserInput(f"{error.reason}: use POST"), status=405, headers={"Allow": "POST"})
-    return error_response(request, BadUserInput(error.reason), status=error.status_code)
-
-
-async def _count_refusal(context: Context) -> None:
-    """A persisted-query lookup or registration that fails still counts as a request."""
-    if context.principal is None or context.limits is None:
-        return
-    budget = await context.limits.count_request(context.principal)
-    if not budget.admitted:
-        context.budget = budget
-        raise rate_limited(budget, "requests")
+        return error_response(
+            request, BadUserInput("subscriptions are served over WebSocket on /graphql"), status=400, cost=cost
+        )
+    if request.method == "GET" and isinstance(error.__cause__, InvalidOperationTypeError):
+        return error_response(
+            request, BadUserInput(f"{error.reason}: use POST"), status=405, headers={"Allow": "POST"}, cost=cost
+        )
+    return error_response(request, BadUserInput(error.reason), status=error.status_code, cost=cost)
 
 
 class View(GraphQLView):
@@ -116,7 +115,7 @@ class View(GraphQLView):
             # before run(), which would build a context and count the page load as an attempt
             return await self.render_graphql_ide(request)
         started = time.perf_counter()
-        response = await self._answer(request)
+        response = await self._authenticated(request)
         context = request.get(CONTEXT)
         operation = context.operation if context is not None else "none"
         outcome = request.get(OUTCOME, "rejected")
@@ -124,21 +123,41 @@ class View(GraphQLView):
         REQUEST_SECONDS.labels(operation, outcome).observe(time.perf_counter() - started)
         return response
 
-    async def _answer(self, request: web.Request) -> web.StreamResponse:
-        if request.method == "POST" and request.content_type != "application/json":
-            # no form or multipart bodies: a cross-site <form> cannot post a query
-            return error_response(request, BadUserInput("POST bodies must be application/json"), status=415)
+    async def _authenticated(self, request: web.Request) -> web.StreamResponse:
         try:
-            # run(), not super().__call__(), which would turn HTTPException into plain text
-            return await self.run(request=request)
+            context = await self._context(request)
         except Unauthenticated as error:
             return error_response(request, error)
-        except RateLimited as error:
+        except RateLimited as error:  # too many attempts without valid credentials from this address
             return error_response(request, error, status=429, headers={"Retry-After": str(error.extensions["retryAfter"])})
-        except ServiceUnavailable as error:  # the credential store could not be read
+        except ServiceUnavailable as error:  # the credential store (or the database) cannot be read
             return error_response(request, error, status=503)
+        request[CONTEXT] = context
+        response = await self._answer(request, context)
+        budget = await points_budget(context)
+        if budget is not None:
+            http_status.rate_headers(response, budget)
+        return response
+
+    async def _answer(self, request: web.Request, context: Context) -> web.StreamResponse:
+        """Every request of a credential is counted first, whatever becomes of it."""
+        try:
+            await count_request(context)
+            if request.method == "POST" and request.content_type != "application/json":
+                # no form or multipart bodies: a cross-site <form> cannot post a query
+                return error_response(
+                    request, BadUserInput("POST bodies must be application/json"), status=415,
+                    cost=await cost_block(context),
+                )
+            # run(), not super().__call__(), which would turn HTTPException into plain text
+            return await self.run(request=request)
+        except RateLimited as error:
+            headers = {"Retry-After": str(error.extensions["retryAfter"])}
+            return error_response(request, error, status=429, headers=headers, cost=await cost_block(context))
+        except ServiceUnavailable as error:
+            return error_response(request, error, status=503, cost=await cost_block(context))
         except HTTPException as error:
-            return _http_error(request, error)
+            return _http_error(request, error, await cost_block(context))
 
     async def _websocket(self, request: web.Request) -> web.StreamResponse:
         try:
@@ -151,15 +170,13 @@ class View(GraphQLView):
     async def render_graphql_ide(self, request: web.Request) -> web.StreamResponse:
         return graphiql_page()
 
-    async def get_context(self, request: web.Request, response: Any) -> Context:
+    async def _context(self, request: web.Request, response: Any = None) -> Context:
         websocket = isinstance(response, web.WebSocketResponse)
-        if websocket:
-            self.sockets.add(response)
-        context = build_context(
+        return build_context(
             data=request.app[appkeys.DATA],
             settings=request.app[appkeys.SETTINGS],
             # a WebSocket authenticates with its connection_init payload (on_ws_connect)
-            principal=None if websocket else await self._principal(request),
+            principal=None if websocket else await principal_of(request),
             tiers=request.app[appkeys.TIERS],
             limits=request.app[appkeys.LIMITS],
             forecaster=request.app[appkeys.FORECASTER],
@@ -168,7 +185,15 @@ class View(GraphQLView):
             live=request.app[appkeys.LIVE],
             ingest=request.app[appkeys.INGEST],
         )
-        request[CONTEXT] = context
+
+    async def get_context(self, request: web.Request, response: Any) -> Context:
+        if isinstance(response, web.WebSocketResponse):
+            self.sockets.add(response)
+            context = await self._context(request, response)
+            request[CONTEXT] = context
+            return context
+        context = request[CONTEXT]  # built and authenticated in __call__
+        context.response = response
         return context
 
     async def on_ws_connect(self, context: Context) -> UnsetType:
@@ -184,9 +209,6 @@ class View(GraphQLView):
         context.principal = principal
         context.expiry = close_at(ws, principal.expires_at)
         return UNSET
-
-    async def _principal(self, request: web.Request) -> Principal | None:
-        return await principal_of(request)
 
     async def parse_http_body(self, request: AsyncHTTPRequestAdapter) -> GraphQLRequestData | list[GraphQLRequestData]:
         data = await super().parse_http_body(request)
@@ -208,11 +230,8 @@ class View(GraphQLView):
         try:
             if persisted.requested(request_data.extensions) and context.principal is None:
                 raise Unauthenticated("persisted queries need a credential: " + IsAuthenticated.message)
-            try:
-                resolved = await persisted.resolve(request_data.query, request_data.extensions)
-            except ApiError:
-                await _count_refusal(context)  # nothing executes, so the guard would not count it
-                raise
+            # a lookup that runs nothing was still counted as a request at the edge
+            resolved = await persisted.resolve(request_data.query, request_data.extensions)
         except ApiError as error:
             return ExecutionResult(data=None, errors=[error])
         result = await super().execute_single(
@@ -232,7 +251,7 @@ class View(GraphQLView):
         if context.response is not None:
             codes = [(error.extensions or {}).get("code") for error in result.errors or ()]
             status = http_status.status_of(codes, request[MEDIA]) if request_error else 200
-            http_status.apply(context.response, result.errors or (), context.budget, status, context.write_budget)
+            http_status.apply(context.response, result.errors or (), status, context.write_budget)
         return response
 
     async def get_sub_response(self, request: web.Request) -> web.Response:

@@ -20,6 +20,7 @@ from cache.flights import Flights
 from cache.results import ResultCache
 from loaders.cached import CachedFacts, Ttl
 from loaders.dataloaders import Loaders
+from loaders.outage import DatabaseHealth
 from loaders.rollup_tables import FX_VERSION, data_versions
 from loaders.rollups import SOURCES, check_changes, refresh_days
 from loaders.versions import DataVersions
@@ -35,8 +36,11 @@ class DataService:
     rollups: bool = True  # False: every load reads the raw rows (the benchmarks' baseline)
     caching: bool = True  # False: every load runs its SQL
     ttl: Ttl = field(default_factory=Ttl)
+    # whether the database answers: outages logged once, requests during one refused uncharged
+    health: DatabaseHealth = field(init=False)
 
     def __post_init__(self) -> None:
+        self.health = DatabaseHealth(self.engine)
         self.results = ResultCache(self.cache, "redis" if isinstance(self.cache, RedisCache) else "memory")
         self.flights = Flights()
         self.cached = CachedFacts(self.results, self.versions, self.ttl, self.flights) if self.caching else None

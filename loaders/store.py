@@ -45,6 +45,23 @@ async def ping(engine: AsyncEngine) -> None:
 async def tenant_ids(engine: AsyncEngine) -> list[str]:
     async with engine.connect() as conn:
         return [str(row[0]) for row in await conn.execute(select(tenants.c.id).order_by(tenants.c.id))]
+async def missing_tables(engine: AsyncEngine) -> list[str]:
+    """The gateway's tables the store lacks (all of them before `init-db`); one round trip."""
+    async with engine.connect() as conn:
+        present = set(await conn.run_sync(lambda sync: inspect(sync).get_table_names()))
+    return sorted(set(metadata.tables) - present)
+
+
+class MissingTables(RuntimeError):
+    def __init__(self, missing: list[str]) -> None:
+        super().__init__(f"the store has no table {', '.join(missing)}: run `analytics-gateway init-db`")
+        self.missing = missing
+
+
+async def require_tables(engine: AsyncEngine) -> None:
+    missing = await missing_tables(engine)
+    if missing:
+        raise MissingTables(missing)
 
 
 async def first_tenant_id(engine: AsyncEngine) -> str:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from core.calendar import DayRange
-from core.errors import BadUserInput
+from core.calendar import EARLIEST_DAY, LATEST_DAY, DayRange
+from core.errors import BadUserInput, shown
 from core.metrics import spec
 from core.vocabulary import Dimension, Metric
 from loaders.dataloaders import Loaders
@@ -14,11 +14,13 @@ from loaders.facts import TenantRow
 from resolvers.money import USD
 
 CURRENCY_CODE = re.compile(r"[A-Z]{3}")
+
+
 def day_range(start: date, end: date, max_days: int, argument: str = "range", tier: str | None = None) -> DayRange:
     if start > end:
         raise BadUserInput(f"{argument}.from ({start}) must be on or before {argument}.to ({end})", argument)
-    if end >= date.max:
-        raise BadUserInput(f"{argument}.to is out of range", argument)
+    if start < EARLIEST_DAY or end > LATEST_DAY:
+        raise BadUserInput(f"{argument} must lie between {EARLIEST_DAY} and {LATEST_DAY}", argument)
     days = DayRange(start, end)
     if days.days > max_days:
         allowed = f"the {tier} tier allows at most {max_days}" if tier else f"at most {max_days} are allowed"
@@ -35,7 +37,7 @@ async def target_currency(loaders: Loaders, requested: str | None, tenant: Tenan
     """The requested currency (else the tenant's), which must have exchange rates."""
     code = tenant.currency if requested is None else requested.strip().upper()
     if not CURRENCY_CODE.fullmatch(code):
-        raise BadUserInput(f"currency {requested!r} is not an ISO 4217 code", "currency")
+        raise BadUserInput(f"currency {shown(requested)} is not an ISO 4217 code", "currency")
     # awaited for USD too: every tenant's resolver then reaches its loads in the same tick,
     # which keeps a portfolio's loads in one batch
     rates = await loaders.rates([code])

@@ -12,7 +12,7 @@ from typing import Any
 
 from auth.cost import Cost, Scope
 from auth.permissions import gate
-from core.calendar import DayRange, period_starts
+from core.calendar import EARLIEST_DAY, LATEST_DAY, DayRange, period_starts
 from core.vocabulary import Granularity, Tier
 
 MAX_COUNTED_DAYS = 40_000
@@ -24,6 +24,8 @@ def periods(value: Any, granularity: Granularity) -> int:
         return 1
     start, end = value.get("from"), value.get("to")
     if not isinstance(start, date) or not isinstance(end, date) or start > end:
+        return 1
+    if start < EARLIEST_DAY or end > LATEST_DAY:  # refused at execution; period arithmetic would overflow
         return 1
     if (end - start).days > MAX_COUNTED_DAYS:  # rejected at execution; don't enumerate it
         return MAX_COUNTED_DAYS

@@ -10,7 +10,7 @@ from strawberry.types import Info
 
 from auth.permissions import CanRead, IsAuthenticated
 from auth.scope import own_tenant_id, readable_ids
-from core.errors import BadUserInput
+from core.errors import BadUserInput, shown
 from core.vocabulary import PrincipalKind, Tier
 from resolvers.dictionary import definitions
 from resolvers.money import USD
@@ -66,6 +66,11 @@ class Currency:
     as_of: date = strawberry.field(description="Day of the latest exchange rate of this currency.")
 
 
+def _missing(tenant_id: str) -> BadUserInput:
+    """Only for ids the credential names, so it tells nothing about other customers."""
+    return BadUserInput(f"tenant {shown(tenant_id)} does not exist", "id")
+
+
 @strawberry.type(description="Every read starts here: the caller, its tenants, currencies and the metric dictionary.")
 class Query:
     @strawberry.field(
@@ -86,24 +91,25 @@ class Query:
     @strawberry.field(
         permission_classes=READERS,
         metadata=costs.TENANT,
-        description="One tenant. Without `id`: the caller's own tenant (an error if it has several).",
+        description="One tenant. Without `id`: the caller's own tenant (an error if it has several). Null with an error when it cannot be read.",
     )
-    async def tenant(self, info: Info[Context, None], id: TenantIdArg = None) -> Tenant:  # noqa: A002 - contract name
+    async def tenant(self, info: Info[Context, None], id: TenantIdArg = None) -> Tenant | None:  # noqa: A002 - contract name
         tenant_id = own_tenant_id(info.context.principal, id)
         row = await info.context.loaders.tenants.load(tenant_id)
         if row is None:
-            raise BadUserInput(f"tenant {tenant_id!r} does not exist", "id")
+            raise _missing(tenant_id)
         return Tenant(row=row)
 
     @strawberry.field(
         permission_classes=READERS,
         metadata=costs.TENANTS,
-        description="Several tenants in one request (portfolios). Without `ids`: every tenant the caller may read.",
+        description="Several tenants in one request (portfolios). Without `ids`: every tenant the caller may read. An item that fails is null, with an error at its path; the others stay.",
     )
-    async def tenants(self, info: Info[Context, None], ids: TenantIdsArg = None) -> list[Tenant]:
+    async def tenants(self, info: Info[Context, None], ids: TenantIdsArg = None) -> list[Tenant | None]:
         wanted = readable_ids(info.context.principal, ids)
         rows = await info.context.loaders.tenants.load_many(wanted)
-        return [Tenant(row=row) for row in rows if row is not None]
+        # an item that cannot be read is null with its own error (graphql-core raises returned errors)
+        return [Tenant(row=row) if row else _missing(tenant_id) for tenant_id, row in zip(wanted, rows, strict=True)]
 
     @strawberry.field(
         permission_classes=READERS,

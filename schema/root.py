@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncGenerator, Iterable
 from datetime import date, datetime
 from decimal import Decimal
@@ -9,30 +10,40 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import ParserCache, ValidationCache
+from strawberry.extensions import ParserCache
 from strawberry.schema.config import StrawberryConfig
+from strawberry.schema.schema import DEFAULT_ALLOWED_OPERATION_TYPES
 from strawberry.types import ExecutionContext
 from strawberry.types.execution import ExecutionResult, PreExecutionError
 from strawberry.types.graphql import OperationType
-from strawberry.schema.schema import DEFAULT_ALLOWED_OPERATION_TYPES
 
 from auth.guard import RequestGuard
-from auth.query_limits import QueryLimits, limit_extensions
-from schema.operation import OperationType as OperationTypeLabel
+from auth.query_limits import CachedValidation, QueryLimits, limit_extensions
 from schema import enums  # noqa: F401 - registers the enums under their contract names
-from schema.masking import ErrorMasking, code_request_errors
+from schema.masking import process, schema_names
 from schema.mutation import Mutation
+from schema.operation import OperationChoice
+from schema.operation import OperationType as OperationTypeLabel
 from schema.query import Query
-from schema.subscription import Subscription
 from schema.scalars import ExactDecimal, OffsetDateTime, StrictDate
 from schema.settling import SettleLoads
+from schema.subscription import Subscription
 
 
 class GatewaySchema(strawberry.Schema):
+    def __init__(self, *args: Any, hide_names: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # with introspection off, no message may name what the caller did not send
+        self.hidden = schema_names(self._schema) if hide_names else None
+
     def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
         # Client errors are answers, not faults: they are coded, not logged. Unexpected ones
-        # are logged by ErrorMasking together with the error id the client sees.
-        code_request_errors(errors)
+        # are masked and logged once with the error id the client sees.
+        context = getattr(execution_context, "context", None)
+        sent = ""
+        if execution_context is not None:
+            sent = (execution_context.query or "") + json.dumps(execution_context.variables or {}, default=str)
+        process(errors, context, self.hidden, sent)
 
     async def execute(self, *args: Any, allowed_operation_types: Iterable[OperationType] | None = None, **kwargs: Any) -> Any:
         # a subscription has no single answer: over HTTP it is refused (400), it runs over WebSocket
@@ -63,6 +74,7 @@ async def refusals_as_errors(results: AsyncGenerator[Any, None]) -> AsyncGenerat
 def build_schema(limits: QueryLimits | None = QueryLimits()) -> GatewaySchema:
     """`limits=None` only for trusted callers (the oracle tests' huge aliased documents)."""
     return GatewaySchema(
+        hide_names=limits is not None and not limits.introspection,
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
@@ -74,12 +86,12 @@ def build_schema(limits: QueryLimits | None = QueryLimits()) -> GatewaySchema:
         extensions=[
             SettleLoads,
             OperationTypeLabel,
-            ErrorMasking,
+            OperationChoice,
             *(limit_extensions(limits) if limits is not None else []),
             RequestGuard,
             # bounded: an attacker sending endless distinct documents must not grow memory
             lambda: ParserCache(maxsize=512),
-            lambda: ValidationCache(maxsize=512),
+            lambda: CachedValidation(maxsize=512),
         ],
     )
 

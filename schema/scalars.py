@@ -8,16 +8,21 @@ from decimal import Decimal, InvalidOperation
 
 import strawberry
 
+from core.errors import BadUserInput, shown
+
+# Raised as coded GraphQL errors, never ValueError: graphql-core reports a GraphQLError from a
+# scalar as it is, for a literal in the document as for a variable, while any other exception
+# from a literal would reach the client as an internal error.
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def parse_date(value: object) -> date:
     if not isinstance(value, str) or not ISO_DATE.fullmatch(value):
-        raise ValueError(f"{value!r} is not a date: expected YYYY-MM-DD")
+        raise BadUserInput(f"{shown(value)} is not a date: expected YYYY-MM-DD")
     try:
         return date.fromisoformat(value)
     except ValueError as error:
-        raise ValueError(f"{value!r} is not a valid calendar date") from error
+        raise BadUserInput(f"{shown(value)} is not a valid calendar date") from error
 
 
 StrictDate = strawberry.scalar(
@@ -32,7 +37,7 @@ def parse_decimal(value: object) -> Decimal:
     try:
         return Decimal(str(value))
     except InvalidOperation as error:
-        raise ValueError(f"{value!r} is not a decimal number") from error
+        raise BadUserInput(f"{shown(value)} is not a decimal number") from error
 
 
 ExactDecimal = strawberry.scalar(
@@ -45,10 +50,13 @@ ExactDecimal = strawberry.scalar(
 
 def parse_datetime(value: object) -> datetime:
     if not isinstance(value, str):
-        raise ValueError(f"{value!r} is not a date-time")
-    parsed = datetime.fromisoformat(value)
+        raise BadUserInput(f"{shown(value)} is not a date-time")
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError as error:
+        raise BadUserInput(f"{shown(value)} is not an ISO 8601 date-time") from error
     if parsed.tzinfo is None:
-        raise ValueError(f"{value!r} has no UTC offset")
+        raise BadUserInput(f"{shown(value)} has no UTC offset")
     return parsed
 
 

@@ -88,33 +88,33 @@ class Charts:
         return self.code
 
     @strawberry.field(metadata=costs.BY_CHANNEL, description="Unique visitors per marketing channel: breakdown(UNIQUE_VISITORS, CHANNEL).")
-    async def visitors_by_channel(self, info: Info[Context, None]) -> list[BreakdownRow]:
+    async def visitors_by_channel(self, info: Info[Context, None]) -> list[BreakdownRow] | None:
         rows = await breakdown(
             info.context.loaders, self.tenant, Metric.UNIQUE_VISITORS, Dimension.CHANNEL, self.days, self.code
         )
         return [BreakdownRow.of(row, None) for row in rows]
 
     @strawberry.field(description="Visitors with a logged-in pageview (logged_in) and without (logged_out); they sum to uniqueVisitors.")
-    async def login_status(self, info: Info[Context, None]) -> list[BreakdownRow]:
+    async def login_status(self, info: Info[Context, None]) -> list[BreakdownRow] | None:
         rows = await login_status(info.context.loaders, self.tenant.id, self.days)
         return [BreakdownRow.of(row, None) for row in rows]
 
     @strawberry.field(description="Sessions reaching each booking step: the same as `funnel(range)`.")
-    async def booking_funnel(self, info: Info[Context, None]) -> list[FunnelStepRow]:
+    async def booking_funnel(self, info: Info[Context, None]) -> list[FunnelStepRow] | None:
         return [FunnelStepRow.of(step) for step in await funnel(info.context.loaders, self.tenant.id, self.days)]
 
     @strawberry.field(metadata=costs.REVENUE_TREND, description="Revenue per month in `currency`: series(REVENUE, MONTH).")
-    async def revenue_trend(self, info: Info[Context, None]) -> list[SeriesPoint]:
+    async def revenue_trend(self, info: Info[Context, None]) -> list[SeriesPoint] | None:
         return await self._trend(info, Metric.REVENUE, Granularity.MONTH)
 
     @strawberry.field(metadata=costs.QUARTER_TREND, description="Net promoter score per quarter: series(NPS, QUARTER).")
-    async def nps_trend(self, info: Info[Context, None]) -> list[SeriesPoint]:
+    async def nps_trend(self, info: Info[Context, None]) -> list[SeriesPoint] | None:
         return await self._trend(info, Metric.NPS, Granularity.QUARTER)
 
     @strawberry.field(
         metadata=costs.QUARTER_TREND, description="Repeat booking rate per quarter: series(REPEAT_BOOKING_RATE, QUARTER)."
     )
-    async def rebooking_trend(self, info: Info[Context, None]) -> list[SeriesPoint]:
+    async def rebooking_trend(self, info: Info[Context, None]) -> list[SeriesPoint] | None:
         return await self._trend(info, Metric.REPEAT_BOOKING_RATE, Granularity.QUARTER)
 
     async def _trend(self, info: Info[Context, None], metric: Metric, granularity: Granularity) -> list[SeriesPoint]:
@@ -122,7 +122,11 @@ class Charts:
         return [SeriesPoint.of(point, currency_of(metric, self.code)) for point in points]
 
 
-@strawberry.type(description="One client of the gateway (a hotel, resort or venue) and everything measured on its site.")
+@strawberry.type(
+    description="One client of the gateway (a hotel, resort or venue) and everything measured on its site. "
+    "Data fields are nullable so that one failing field (a tier gate, a breakdown the dimension does not "
+    "support, too few peers) leaves its siblings' data in place; the error names its path."
+)
 class Tenant:
     row: Private[TenantRow]
 
@@ -152,7 +156,7 @@ class Tenant:
         return None if span is None else DataRangeInfo(from_=span[0], to=span[1])
 
     @strawberry.field(permission_classes=GATED, metadata=costs.KEY_METRICS, description="The key metrics over a range. `currency` defaults to the tenant's currency.")
-    async def metrics(self, info: Info[Context, None], range_: RangeArg, currency: CurrencyArg = None) -> KeyMetrics:
+    async def metrics(self, info: Info[Context, None], range_: RangeArg, currency: CurrencyArg = None) -> KeyMetrics | None:
         days = _days(info, range_)
         return KeyMetrics(tenant=self.row, days=days, currency=await self._currency(info, currency))
 
@@ -168,7 +172,7 @@ class Tenant:
         range_: RangeArg,
         granularity: GranularityArg = Granularity.DAY,
         currency: CurrencyArg = None,
-    ) -> list[SeriesPoint]:
+    ) -> list[SeriesPoint] | None:
         days = _days(info, range_)
         code = await self._currency(info, currency)
         points = await series(info.context.loaders, self.row, metric, days, granularity, code)
@@ -177,19 +181,19 @@ class Tenant:
     @strawberry.field(permission_classes=GATED, metadata=costs.BREAKDOWN, description="One metric split by a dimension, largest first.")
     async def breakdown(
         self, info: Info[Context, None], metric: MetricArg, by: DimensionArg, range_: RangeArg, currency: CurrencyArg = None
-    ) -> list[BreakdownRow]:
+    ) -> list[BreakdownRow] | None:
         days = _days(info, range_)
         code = await self._currency(info, currency)
         rows = await breakdown(info.context.loaders, self.row, metric, by, days, code)
         return [BreakdownRow.of(row, currency_of(metric, code)) for row in rows]
 
     @strawberry.field(permission_classes=GATED, metadata=costs.CHARTS, description="The six dashboard charts.")
-    async def charts(self, info: Info[Context, None], range_: RangeArg, currency: CurrencyArg = None) -> Charts:
+    async def charts(self, info: Info[Context, None], range_: RangeArg, currency: CurrencyArg = None) -> Charts | None:
         days = _days(info, range_)
         return Charts(tenant=self.row, days=days, code=await self._currency(info, currency))
 
     @strawberry.field(permission_classes=GATED, metadata=costs.FUNNEL, description="Booking funnel: sessions reaching each step.")
-    async def funnel(self, info: Info[Context, None], range_: RangeArg) -> list[FunnelStepRow]:
+    async def funnel(self, info: Info[Context, None], range_: RangeArg) -> list[FunnelStepRow] | None:
         steps = await funnel(info.context.loaders, self.row.id, _days(info, range_))
         return [FunnelStepRow.of(step) for step in steps]
 
@@ -205,7 +209,7 @@ class Tenant:
         horizon: HorizonArg,
         granularity: GranularityArg = Granularity.DAY,
         currency: CurrencyArg = None,
-    ) -> Forecast:
+    ) -> Forecast | None:
         code = await self._currency(info, currency)
         answer = await forecast(
             info.context.loaders, info.context.forecaster, self.row, metric, horizon, granularity, code
@@ -219,7 +223,7 @@ class Tenant:
     )
     async def anomalies(
         self, info: Info[Context, None], metric: MetricArg, range_: AnomalyRangeArg, granularity: GranularityArg = Granularity.DAY
-    ) -> list[Anomaly]:
+    ) -> list[Anomaly] | None:
         days = _days(info, range_)
         code = await self._currency(info, None)  # money in the tenant's own currency
         flags = await anomalies(info.context.loaders, self.row, metric, days, granularity, code)
@@ -230,7 +234,7 @@ class Tenant:
         metadata=costs.BENCHMARK,
         description="PROFESSIONAL and up. Where this tenant stands among its segment's peers (k-anonymous).",
     )
-    async def benchmark(self, info: Info[Context, None], metric: MetricArg, range_: BenchmarkRangeArg) -> Benchmark:
+    async def benchmark(self, info: Info[Context, None], metric: MetricArg, range_: BenchmarkRangeArg) -> Benchmark | None:
         days = _days(info, range_)
         code = await self._currency(info, None)  # every peer's money converted to this tenant's currency
         principal = info.context.principal

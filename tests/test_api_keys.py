@@ -166,7 +166,7 @@ async def test_other_tenants_are_forbidden_as_for_a_jwt(aiohttp_client, key_stor
     _, by_jwt = await post(client, query, {"Authorization": f"Bearer {make_token(MINE, 'ENTERPRISE')}"}, variables)
     assert by_key["errors"][0]["extensions"]["code"] == "FORBIDDEN", by_key
     assert [e["message"] for e in by_key["errors"]] == [e["message"] for e in by_jwt["errors"]]
-    assert not by_key.get("data")
+    assert by_key["data"] == {"tenant": None}
 
 
 async def test_the_keys_tier_applies(aiohttp_client, key_store: str) -> None:  # type: ignore[no-untyped-def]

@@ -11,6 +11,7 @@ import base64
 import hashlib
 import hmac
 import json
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -220,6 +221,11 @@ def _bad_tokens() -> list[Any]:
         pytest.param(lambda: hs256(claims(exp="tomorrow")), id="exp-not-a-number"),
         pytest.param(lambda: hs256(claims(iat="yesterday")), id="iat-not-a-number"),
         pytest.param(lambda: hs256(claims(nbf="later")), id="nbf-not-a-number"),
+        # RFC 7519: NumericDate is a JSON number; PyJWT alone would take a numeric string
+        pytest.param(lambda: hs256(claims(exp=str(now + 3600))), id="exp-a-numeric-string"),
+        pytest.param(lambda: hs256(claims(iat=str(now))), id="iat-a-numeric-string"),
+        pytest.param(lambda: hs256(claims(exp=True)), id="exp-a-boolean"),
+        pytest.param(lambda: hs256(claims(iat=now + 3600)), id="iat-in-future"),
         pytest.param(lambda: hs256(claims(sub=None)), id="missing-sub"),
         pytest.param(lambda: hs256(claims(sub=42)), id="sub-not-a-string"),
         pytest.param(lambda: hs256(claims(tier=None)), id="missing-tier"),
@@ -439,3 +445,58 @@ async def test_jwks_public_key_as_hmac_secret_is_401(
     client = await app_client(jwt_jwks_file=jwks_file, jwt_algorithms="RS256,ES256")
     await assert_unauthenticated(client, hs256(claims(), secret=public_pem(rsa_key)))
     await assert_unauthenticated(client, hs256(claims(), secret=jwks_file.read_bytes()))
+
+
+@pytest.mark.parametrize(
+    ("extra", "says"),
+    [({"iat": 3600}, "(iat)"), ({"nbf": 3600}, "(nbf)"), ({"exp": -3600}, "expired")],
+    ids=["iat", "nbf", "exp"],
+)
+async def test_time_claims_name_themselves(client, extra: dict[str, int], says: str) -> None:  # type: ignore[no-untyped-def]
+    now = int(time.time())
+    body = await assert_unauthenticated(client, hs256(claims(**{name: now + delta for name, delta in extra.items()})))
+    assert says in body["errors"][0]["message"]
+
+
+async def test_two_authorization_headers_are_refused(client) -> None:  # type: ignore[no-untyped-def]
+    token = hs256(claims())
+    headers = [("Authorization", f"Bearer {token}"), ("Authorization", f"Bearer {token}")]
+    response = await client.post("/graphql", json={"query": VIEWER}, headers=headers)
+    body = await response.json()
+    assert response.status == 401
+    assert "send one credential" in body["errors"][0]["message"]
+
+
+@pytest.mark.parametrize("size", [9_000, 16_000])
+async def test_oversized_credentials_get_the_coded_401(aiohttp_client, tmp_path: Path, size: int) -> None:  # type: ignore[no-untyped-def]
+    from aiohttp.test_utils import TestServer
+
+    from gateway.server import SERVER_LIMITS
+
+    server = TestServer(create_app(Settings(database_url=f"sqlite+aiosqlite:///{tmp_path}/s.db", jwt_secret=SECRET)))
+    await server.start_server(**SERVER_LIMITS)  # as `serve` runs it
+    client = await aiohttp_client(server)
+    secret_part = "SECRETPART"
+    for headers in ({"Authorization": "Bearer " + secret_part * (size // 10)}, {"X-API-Key": secret_part * (size // 10)}):
+        response = await client.post("/graphql", json={"query": VIEWER}, headers=headers)
+        assert response.status == 401 and response.content_type == "application/json"
+        assert secret_part not in await response.text()
+
+
+def test_refused_requests_are_logged_in_one_line_without_the_header() -> None:
+    import logging
+
+    from aiohttp.http_exceptions import LineTooLong
+
+    from gateway.server import RefusedRequests
+
+    try:
+        raise LineTooLong(b"Bearer SECRETPART" * 10, 8190)
+    except LineTooLong:
+        record = logging.getLogger("aiohttp.server").makeRecord(
+            "aiohttp.server", logging.ERROR, __file__, 1, "Error handling request from %s", ("1.2.3.4",),
+            sys.exc_info(),
+        )
+    assert RefusedRequests().filter(record)
+    assert record.exc_info is None and record.levelno == logging.INFO
+    assert "SECRETPART" not in record.getMessage() and "LineTooLong" in record.getMessage()

@@ -179,7 +179,7 @@ async def test_free_tier_is_refused_naming_professional(sqlite_demo_url: str, fi
     tid = (await tenant_ids(sqlite_demo_url))[0]
     document = f"{{ tenant {{ {field}{arguments} {selection} }} }}"
     result = await execute(sqlite_demo_url, document, tenants=[tid], tier=Tier.FREE)
-    assert result.data is None
+    assert result.data == {"tenant": {field: None}}
     (error,) = result.errors
     assert error.extensions["code"] == "FORBIDDEN"
     assert error.extensions["requiredTier"] == "PROFESSIONAL" and "PROFESSIONAL" in error.message

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import sqlite3
 import time
 from pathlib import Path
 from typing import Any
@@ -85,7 +86,7 @@ async def test_data_fields_without_a_token_are_401(client, query: str) -> None: 
     assert response.status == 401
     body = await response.json()
     assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
-    assert not body.get("data")
+    assert not any((body.get("data") or {}).values())
     assert_meta_headers(response)
 
 
@@ -297,12 +298,37 @@ async def test_ready_with_unreachable_database_is_503_quickly(aiohttp_client) ->
 # --- internal errors are masked ------------------------------------------------------------
 
 
+def corrupt_store(directory: Path) -> str:
+    """A store whose exchange rate is not a number: reading it fails inside the gateway."""
+    from loaders.store import create_schema
+
+    url = f"sqlite+aiosqlite:///{directory}/corrupt.db"
+    asyncio.run(_with_engine(url, create_schema))
+    with sqlite3.connect(directory / "corrupt.db") as conn:
+        conn.execute("INSERT INTO tenants VALUES (?, 'Limmat', 'city_hotel', 'CH', 'EUR')", (TENANT,))
+        conn.execute("INSERT INTO fx_rates VALUES ('EUR', '2026-01-01', 'not-a-number')")
+    return url
+
+
+async def _with_engine(url: str, action) -> None:  # type: ignore[no-untyped-def]
+    from gateway.database import create_engine
+
+    engine = create_engine(Settings(database_url=url))
+    try:
+        await action(engine)
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture
+def corrupt_url(tmp_path: Path) -> str:
+    return corrupt_store(tmp_path)
+
+
 async def test_internal_error_is_masked_and_logged(
-    aiohttp_client, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    aiohttp_client, corrupt_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:  # type: ignore[no-untyped-def]
-    # a store in a directory that does not exist yet: the app starts, but it has no tables
-    url = f"sqlite+aiosqlite:///{tmp_path}/missing/dir/store.db"
-    client = await aiohttp_client(create_app(Settings(database_url=url, jwt_secret=SECRET)))
+    client = await aiohttp_client(create_app(Settings(database_url=corrupt_url, jwt_secret=SECRET)))
     with caplog.at_level(logging.ERROR):
         response = await client.post("/graphql", json={"query": "{ currencies { code } }"}, headers=auth())
     text = await response.text()
@@ -311,22 +337,24 @@ async def test_internal_error_is_masked_and_logged(
     assert error["extensions"]["code"] == "INTERNAL_SERVER_ERROR"
     error_id = error["extensions"]["errorId"]
     assert error_id and error_id in error["message"]
-    for leak in ("Traceback", "SELECT", "sqlite", "fx_rates", "no such table", "OperationalError", str(tmp_path)):
+    for leak in ("Traceback", "SELECT", "sqlite", "fx_rates", "not-a-number", "InvalidOperation", str(tmp_path)):
         assert leak not in text, leak
     assert_meta_headers(response)
     assert any(error_id in record.getMessage() for record in caplog.records), [r.getMessage() for r in caplog.records]
 
 
 async def test_internal_error_on_tenant_field_is_masked(
-    aiohttp_client, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    aiohttp_client, corrupt_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:  # type: ignore[no-untyped-def]
-    url = f"sqlite+aiosqlite:///{tmp_path}/nowhere/store.db"
-    client = await aiohttp_client(create_app(Settings(database_url=url, jwt_secret=SECRET)))
+    client = await aiohttp_client(create_app(Settings(database_url=corrupt_url, jwt_secret=SECRET)))
+    query = '{ tenants { id name metrics(range: {from: "2026-01-01", to: "2026-01-31"}) { sessions } } }'
     with caplog.at_level(logging.ERROR):
-        response = await client.post("/graphql", json={"query": "{ tenants { id name } }"}, headers=auth())
+        response = await client.post("/graphql", json={"query": query}, headers=auth())
     body = await response.json()
     codes = [error["extensions"]["code"] for error in body["errors"]]
     assert codes == ["INTERNAL_SERVER_ERROR"]
+    assert body["errors"][0]["path"] == ["tenants", 0, "metrics"]
+    assert body["data"]["tenants"] == [{"id": TENANT, "name": "Limmat", "metrics": None}], "the rest stays"
     assert "tenants" not in body["errors"][0]["message"]
     assert any(body["errors"][0]["extensions"]["errorId"] in record.getMessage() for record in caplog.records)
 

@@ -13,6 +13,7 @@ from gateway.app import create_app
 from gateway.settings import Settings
 from tests.conftest import SECRET, make_token
 from tests.gql import tenant_ids
+from tests.test_query_limits import fan_out
 from tests.services import redis_url
 
 JAN = '{from: "2026-01-01", to: "2026-01-31"}'
@@ -158,3 +159,16 @@ async def test_abusive_documents_over_http(aiohttp_client: Any, sqlite_demo_url:
     assert response.status == 400
     assert "data" not in body  # refused before execution
     assert {e["extensions"]["code"] for e in body["errors"]} == {"QUERY_TOO_COMPLEX"}
+
+
+@pytest.mark.parametrize("levels", [20, 24])
+async def test_fragment_fan_out_is_refused_over_http(aiohttp_client: Any, sqlite_demo_url: str, levels: int) -> None:
+    client = await _app(aiohttp_client, sqlite_demo_url)
+    ids = await tenant_ids(sqlite_demo_url)
+    for headers in ({"Authorization": f"Bearer {make_token(ids[:1])}"}, {}):  # with and without credentials
+        response = await client.post("/graphql", json={"query": fan_out(levels)}, headers=headers)
+        body = await response.json()
+        assert response.status == 400
+        assert [e["extensions"]["code"] for e in body["errors"]] == ["QUERY_TOO_COMPLEX"]
+        assert body["errors"][0]["extensions"]["limit"] == "MAX_FIELD_NODES"
+    assert (await client.get("/health")).status == 200

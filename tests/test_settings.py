@@ -24,6 +24,8 @@ ROOT = Path(__file__).resolve().parent.parent
         ({"JWT_ALGORITHMS": "none"}, "JWT_ALGORITHMS"),
         ({"JWT_PUBLIC_KEY_FILE": "/nonexistent.pem"}, "JWT_PUBLIC_KEY_FILE"),
         ({"MAX_RANGE_DAYS": "0"}, "MAX_RANGE_DAYS"),
+        ({"JWT_SECRET": "abc"}, "JWT_SECRET"),
+        ({"JWT_SECRET": "x" * 31}, "JWT_SECRET"),
     ],
 )
 def test_bad_values_are_named(monkeypatch: pytest.MonkeyPatch, env: dict[str, str], needle: str) -> None:
@@ -66,3 +68,21 @@ def test_token_command_prints_only_a_verifiable_token(tmp_path: Path) -> None:
     claims = jwt.decode(token, "s" * 40, algorithms=["HS256"])
     assert claims["tenants"] == ["a", "b"] and claims["tier"] == "ENTERPRISE"
     assert 7100 <= claims["exp"] - claims["iat"] <= 7200
+
+
+def test_each_token_gets_its_own_subject_unless_told(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import jwt
+
+    from gateway.cli import main
+
+    monkeypatch.setenv("JWT_SECRET", "s" * 40)
+    monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path}/s.db")
+
+    def subject(*extra: str) -> str:
+        assert main(["token", "--tenant", "a", *extra]) == 0
+        return jwt.decode(capsys.readouterr().out.strip(), "s" * 40, algorithms=["HS256"])["sub"]
+
+    assert subject() != subject()
+    assert subject("--subject", "alice") == subject("--subject", "alice") == "alice"
