@@ -14,6 +14,7 @@ import dataclasses
 import sys
 from pathlib import Path
 
+from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 from tqdm import tqdm
 
@@ -25,6 +26,7 @@ from ingest.kinds import Kind
 from ingest.result import ErrorList, ItemError, Outcome
 from ingest.service import Ingestor, UnknownTenant
 from loaders.store import create_schema, first_tenant_id, tenant_count
+from loaders.versions import DataVersions
 
 READ_BYTES = 1 << 20
 
@@ -50,11 +52,14 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
 async def _run(settings: Settings, args: argparse.Namespace) -> int:
     kind = Kind(args.kind)
     engine = create_engine(settings)
+    redis = None
     try:
         await create_schema(engine)
         tenant_id = await _tenant(engine, kind, args.tenant)
         policy = dataclasses.replace(settings.ingest_policy, chunk_rows=args.commit_rows, max_errors=10_000)
-        ingestor = Ingestor(engine, policy)
+        # with REDIS_URL the servers' caches see the import at once (without it, at their next change check)
+        redis = None if settings.redis_url is None else Redis.from_url(settings.redis_url)
+        ingestor = Ingestor(engine, policy, versions=DataVersions(redis))
         batch = Validated(ingestor, kind, CsvReader(kind))
         with batch.spool:
             await batch.prepare(tenant_id)
@@ -72,6 +77,8 @@ async def _run(settings: Settings, args: argparse.Namespace) -> int:
         raise ValueError(f"{args.file}: {error}") from None
     finally:
         await engine.dispose()
+        if redis is not None:
+            await redis.aclose()
 
 
 async def _tenant(engine: AsyncEngine, kind: Kind, requested: str | None) -> str | None:

@@ -207,3 +207,22 @@ def test_a_connection_killed_inside_the_transaction_leaves_nothing(maria_store: 
         assert await count(store, "pageviews") == 2_000
 
     asyncio.run(scenario())
+
+
+def test_an_import_bumps_the_shared_data_version(run_import, store: str, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    """Servers sharing the Redis see an import at once: their cache keys hold the version."""
+    import redis
+
+    from tests.services import redis_url
+
+    url = redis_url()
+    monkeypatch.setenv("REDIS_URL", url)
+    client = redis.Redis.from_url(url)
+    key = "gateway:data-version:ing-a"
+    try:
+        before = int(client.get(key) or 0)
+        done = run_import(store, "pageviews", str(EXAMPLES / "pageviews.csv"), "--tenant", "ing-a", "--quiet")
+        assert done.returncode == 0, done.stderr
+        assert int(client.get(key) or 0) > before
+    finally:
+        client.close()
