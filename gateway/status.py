@@ -55,10 +55,14 @@ def apply(
     if "RATE_LIMITED" in codes:
         retry = next(e.extensions.get("retryAfter") for e in errors if (e.extensions or {}).get("code") == "RATE_LIMITED")
         response.headers["Retry-After"] = str(retry or 1)
-    queued = [e for e in errors if (e.extensions or {}).get("code") == "SERVICE_UNAVAILABLE" and "retryAfter" in e.extensions]
-    if queued and response.status == 200:
+    # the database is down or the write queue is full: even a field's error makes the whole answer
+    # a 503, so clients and load balancers retry instead of showing partial data as current
+    unavailable = [e for e in errors if (e.extensions or {}).get("code") == "SERVICE_UNAVAILABLE"]
+    if unavailable and response.status == 200:
         response.set_status(RETRY_LATER)
-        response.headers["Retry-After"] = str(queued[0].extensions["retryAfter"])
+    retry = next((e.extensions["retryAfter"] for e in unavailable if "retryAfter" in e.extensions), None)
+    if retry is not None:
+        response.headers["Retry-After"] = str(retry)
     if write_budget is not None:
         response.headers.update(write_budget_headers(write_budget))
 
