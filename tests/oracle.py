@@ -1,4 +1,4 @@
-"""An independent implementation of /work/shared/contract/metrics.md over raw rows.
+"""An independent implementation of the metric definitions (docs/metrics.md) over raw rows.
 
 Nothing here uses the gateway's resolvers/ or loaders/ logic: rows are read back
 with plain SQL (`read_raw`) and every figure is computed in plain Python with
