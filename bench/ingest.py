@@ -18,7 +18,6 @@ import asyncio
 import json
 import os
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -34,13 +33,14 @@ from sqlalchemy.ext.asyncio import create_async_engine
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from core.vocabulary import Tier  # noqa: E402
 from auth.tokens import mint  # noqa: E402
+from core.vocabulary import Tier  # noqa: E402
 from gateway.database import create_engine  # noqa: E402
 from gateway.settings import Settings  # noqa: E402
 from loaders import tables  # noqa: E402
 from loaders.bulk_insert import insert_rows  # noqa: E402
 from loaders.store import create_schema  # noqa: E402
+from tests.server_process import free_port, serve  # noqa: E402
 
 SECRET = "bench-secret-that-is-long-enough-for-hs256-0123456789"
 TENANT = "bench-hotel"
@@ -118,26 +118,9 @@ async def drive(port: int, token: str, path: str, content_type: str, bodies: lis
     return stored / elapsed, p99 * 1000
 
 
-def serve(url: str, port: int, tiers: Path) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "DATABASE_URL": url, "JWT_SECRET": SECRET, "PORT": str(port), "TIERS_FILE": str(tiers),
-           "INGEST_MAX_BATCH": "10000", "INGEST_MAX_IN_FLIGHT": "4", "INGEST_QUEUE_SIZE": "64", "LOG_LEVEL": "WARNING"}
-    process = subprocess.Popen([sys.executable, "-m", "gateway.cli", "serve"], cwd=ROOT, env=env,
-                               stdout=subprocess.DEVNULL)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return process
-        except OSError:
-            time.sleep(0.2)
-    process.kill()
-    raise RuntimeError("the gateway did not start")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+def serve_bench(url: str, port: int, tiers: Path) -> subprocess.Popen[bytes]:
+    return serve(url, port, SECRET, TIERS_FILE=str(tiers), INGEST_MAX_BATCH="10000",
+                 INGEST_MAX_IN_FLIGHT="4", INGEST_QUEUE_SIZE="64")
 
 
 def csv_import(url: str, events: int, directory: str) -> float:
@@ -191,7 +174,7 @@ def main(args: argparse.Namespace) -> None:
         with tempfile.TemporaryDirectory() as tmp:
             tiers = Path(tmp) / "tiers.toml"
             tiers.write_text(TIERS)
-            server = serve(url, port, tiers)
+            server = serve_bench(url, port, tiers)
             try:
                 for size in (100, 1_000, 10_000):
                     count = max(size, args.events // size * size)

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ingest.kinds import Kind
@@ -23,7 +22,7 @@ from ingest.validation import Checks, validate
 from loaders.rollup_refresh import refresh_days_in
 from loaders.rollup_tables import FX_VERSION
 from loaders.versions import DataVersions
-from loaders.writes import all_tenant_ids, rated_currencies, tenant_exists, write_chunk
+from loaders.writes import all_tenant_ids, is_retryable, lock_tenant, rated_currencies, tenant_exists, write_chunk
 
 log = logging.getLogger("gateway.ingest")
 Item = tuple[int, dict[str, Any]]  # (index or line number, row)
@@ -42,7 +41,7 @@ class IngestPolicy:
     clock_skew: timedelta = timedelta(minutes=5)
     chunk_rows: int = 5_000  # rows per statement group inside the one transaction
     max_errors: int = 1_000  # item errors reported per call (the rest are counted)
-    attempts: int = 3  # a concurrent writer of the same new key makes the unique index refuse ours
+    attempts: int = 3  # a concurrent writer: the same new key stored first, or a deadlock the store broke
 
 
 class Ingestor:
@@ -90,10 +89,10 @@ class Ingestor:
                 async with self.queue.writing():
                     outcome, event = await self._transaction(kind, tenant_id, chunks(), partial)
                 break
-            except IntegrityError:
-                if attempt == self.policy.attempts:
+            except Exception as error:
+                if attempt == self.policy.attempts or not is_retryable(error):
                     raise
-                log.info("concurrent write of the same keys; retrying the batch (attempt %d)", attempt + 1)
+                log.info("conflict with a concurrent writer; retrying the batch (attempt %d)", attempt + 1)
         for error in outcome.errors:
             errors.add(error)
         outcome.errors, outcome.unreported_errors = sorted(errors.items, key=_order), errors.dropped
@@ -118,6 +117,8 @@ class Ingestor:
         async with self.engine.connect() as conn:
             transaction = await conn.begin()
             try:
+                if kind.per_tenant:
+                    await lock_tenant(conn, str(tenant_id))
                 for chunk in chunks:
                     result = await write_chunk(conn, kind.value, [row for _, row in chunk])
                     outcome.inserted += result.inserted

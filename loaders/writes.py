@@ -17,9 +17,11 @@ from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Table, and_, bindparam, select, tuple_
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from loaders.bulk_insert import insert_batch
+from loaders.rollup_refresh import bump_version
 from loaders.tables import bookings, fx_rates, pageviews, surveys, tenants
 
 Row = dict[str, Any]
@@ -157,3 +159,26 @@ async def rated_currencies(conn: AsyncConnection) -> set[str]:
 
 async def all_tenant_ids(conn: AsyncConnection) -> list[str]:
     return [row[0] for row in await conn.execute(select(tenants.c.id))]
+
+
+# MariaDB/MySQL: the transaction was rolled back as a whole and may simply be run again
+_RETRYABLE_CODES = {1205, 1213}  # lock wait timeout, deadlock
+
+
+def is_retryable(error: BaseException) -> bool:
+    """A conflict with a concurrent writer that leaves nothing written: a unique key another
+    writer stored first, or a deadlock / lock timeout the server resolved by rolling us back."""
+    if isinstance(error, IntegrityError):
+        return True
+    if isinstance(error, OperationalError):
+        args = getattr(error.orig, "args", ())
+        return bool(args) and args[0] in _RETRYABLE_CODES
+    return False
+
+
+async def lock_tenant(conn: AsyncConnection, tenant_id: str) -> None:
+    """Take the tenant's write lock for the rest of the transaction (its data-version row).
+
+    Writers of one tenant then queue instead of interleaving raw inserts with rollup rebuilds of
+    the same days, which InnoDB otherwise resolves by killing one of them as a deadlock."""
+    await bump_version(conn, tenant_id)

@@ -14,6 +14,7 @@ import pytest
 
 from gateway.cli import main
 from tests import services
+from tests.server_process import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "s" * 40
@@ -33,12 +34,6 @@ def assert_one_line(code: int, err: str, *needles: str) -> None:
     assert line.count("\n") == 0 and "Traceback" not in line, err
     for needle in needles:
         assert needle in line, line
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def test_serve_on_a_store_without_tables_says_what_to_run(monkeypatch, capsys, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

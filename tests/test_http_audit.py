@@ -12,9 +12,9 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from tests.conftest import SECRET
+from tests.server_process import ROOT, free_port, serve
 from tests.services import unavailable
-from tests.test_cli_startup import ROOT, free_port
-from tests.test_shutdown import serve
 
 AUDIT = ROOT / "tests" / "http_audit"
 # by design (docs/limits.md): no application/graphql-response+json, and 400 (not 200) with
@@ -36,10 +36,10 @@ def test_graphql_over_http_audit(sqlite_demo_url: str, tmp_path: Path) -> None:
     store = tmp_path / "store.db"
     shutil.copy(sqlite_demo_url.split("///", 1)[1], store)
     port = free_port()
-    server = serve(store, port, IP_ATTEMPTS_PER_MINUTE="100000")  # the audit sends ~60 anonymous requests
+    server = serve(store, port, SECRET, IP_ATTEMPTS_PER_MINUTE="100000")  # the audit sends ~60 anonymous requests
     try:
         done = subprocess.run([node, "audit.mjs", f"http://127.0.0.1:{port}/graphql"], cwd=AUDIT,
-                              capture_output=True, text=True, timeout=120, check=True)
+                              capture_output=True, text=True, timeout=300, check=True)
     finally:
         server.terminate()
         server.wait(timeout=30)

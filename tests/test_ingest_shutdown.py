@@ -6,40 +6,14 @@ import asyncio
 import json
 import os
 import signal
-import socket
 import subprocess
-import sys
-import time
 from pathlib import Path
 
 import aiohttp
 
 from tests.conftest import SECRET, make_token
 from tests.ingest_support import count, pageview, prepare
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _serve(url: str, port: int) -> subprocess.Popen[bytes]:
-    env = {"PATH": "/usr/bin:/bin", "DATABASE_URL": url, "JWT_SECRET": SECRET, "PORT": str(port),
-           "LOG_LEVEL": "WARNING"}
-    process = subprocess.Popen([sys.executable, "-m", "gateway.cli", "serve"], cwd=ROOT, env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return process
-        except OSError:
-            time.sleep(0.2)
-    process.kill()
-    raise AssertionError("the server did not start")
+from tests.server_process import free_port, serve
 
 
 async def _post(port: int, body, headers: dict) -> tuple[int, dict]:  # type: ignore[no-untyped-def]
@@ -60,8 +34,8 @@ def _lines(first: int, last: int) -> list[str]:
 def test_sigterm_refuses_a_body_still_arriving_and_lets_a_received_one_commit(tmp_path: Path) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path}/store.db"
     asyncio.run(prepare(url))
-    port = _free_port()
-    server = _serve(url, port)
+    port = free_port()
+    server = serve(url, port, SECRET)
     arriving = _lines(0, 2_000)
     received = "".join(_lines(2_000, 12_000)).encode()
 
@@ -97,7 +71,7 @@ def test_sigterm_refuses_a_body_still_arriving_and_lets_a_received_one_commit(tm
     else:
         assert full_status == 503 and stored == 0
     # after the restart a resend adds exactly what was not acknowledged
-    server = _serve(url, port)
+    server = serve(url, port, SECRET)
     try:
         everything = "".join(arriving).encode() + received
         status, answer = asyncio.run(_post(port, everything, _headers()))

@@ -4,45 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import signal
 import subprocess
-import sys
-import time
 import urllib.error
 import urllib.request
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from tests import services
 from tests.conftest import SECRET, make_token
+from tests.server_process import free_port, serve
 from tests.test_http import _with_engine
-from tests.test_cli_startup import ROOT, free_port
-
-
-def serve(store: Path | str, port: int, **env: str) -> subprocess.Popen[bytes]:
-    """`analytics-gateway serve` as its own process (as the container's PID 1 runs it), with the
-    alert worker and webhook poller idle so that nothing but the test touches the store."""
-    url = store if isinstance(store, str) else f"sqlite+aiosqlite:///{store}"
-    environment = {"PATH": os.environ["PATH"], "JWT_SECRET": SECRET, "DATABASE_URL": url,
-                   "PORT": str(port), "ALERT_EVAL_INTERVAL_SECONDS": "0", "WEBHOOK_POLL_SECONDS": "3600", **env}
-    process = subprocess.Popen([sys.executable, "-m", "gateway.cli", "serve"], cwd=ROOT, env=environment,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _wait_until_up(port, process)
-    return process
-
-
-def _wait_until_up(port: int, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        assert process.poll() is None, process.stderr.read() if process.stderr else ""
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1):
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise AssertionError("the server did not come up")
 
 
 def _hold_the_store(url: str) -> Any:
@@ -97,7 +69,7 @@ def test_sigterm_lets_the_request_under_way_finish() -> None:
         asyncio.run(_with_engine(url, create_schema))
         asyncio.run(_with_engine(url, lambda engine: _add_tenant(engine, "t-drain")))
         port = free_port()
-        process = serve(url, port, SHUTDOWN_TIMEOUT="20")
+        process = serve(url, port, SECRET, SHUTDOWN_TIMEOUT="20")
         try:
             _assert_large_credentials_reach_the_gateway(port)
             body = json.dumps({"query": '{ tenant(id: "t-drain") { id name } }'})
