@@ -130,6 +130,7 @@ def _apply(capsys: pytest.CaptureFixture[str]) -> Any:
 
 
 TRAFFIC = """
+  dataRange { from to }
   metrics(range: R) { uniqueVisitors sessions pageviews bookings roomNights revenue { amount currency }
                       conversionRate repeatBookingRate previousPeriod { uniqueVisitors bookings } }
   device: breakdown(metric: UNIQUE_VISITORS, by: DEVICE, range: R) { key value share }
