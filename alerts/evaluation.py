@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from loaders.alerts import RuleRecord, fired_periods, record_firing, rules_of, tenants_with_rules
+from loaders.alerts import RuleRecord, fired_periods, record_firing, rules_of
 from loaders.dataloaders import Loaders
 from loaders.facts import TenantRow
 from core.calendar import DayRange
@@ -31,6 +31,8 @@ class Firing:
     rule_id: int
     start: date
     value: float
+    fired_at: datetime  # naive UTC, as stored
+    delivery: str  # PENDING (a webhook to call) or NONE
 
 
 def utcnow() -> datetime:
@@ -92,14 +94,6 @@ async def evaluate_tenant(engine: AsyncEngine, tenant_id: str, recent_periods: i
         for start in starts:
             if start in values and (rule.id, start) not in done:
                 if await record_firing(engine, rule, start, values[start], now):
-                    new.append(Firing(rule.id, start, values[start]))
+                    new.append(Firing(rule.id, start, values[start], now, "PENDING" if rule.webhook_url else "NONE"))
     await loaders.settle()
     return new
-
-
-async def evaluate_all(engine: AsyncEngine, recent_periods: int = 2) -> int:
-    """Every tenant with an active rule; the number of new firings."""
-    fired = 0
-    for tenant_id in await tenants_with_rules(engine):
-        fired += len(await evaluate_tenant(engine, tenant_id, recent_periods))
-    return fired

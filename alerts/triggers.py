@@ -3,7 +3,8 @@
 `EvaluationQueue.on_written` has the shape of an ingest write listener (an awaitable taking an
 event with a `tenant_id`, None meaning every tenant, as for fx rates): it only records the
 tenant and returns, so a write is never slowed by rule evaluation. Requests that arrive while
-an evaluation runs coalesce into one more round.
+an evaluation runs coalesce into one more round. New firings are pushed to alertFired
+subscribers through the live broker, tenant by tenant.
 """
 
 from __future__ import annotations
@@ -15,16 +16,21 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from alerts.evaluation import evaluate_all, evaluate_tenant
+from alerts.announce import BrokerOf, announce, no_broker
+from alerts.evaluation import evaluate_tenant
 from alerts.webhooks import WebhookWorker
+from loaders.alerts import tenants_with_rules
 
 log = logging.getLogger(__name__)
 EVERY_TENANT = "*"
 
 
 class EvaluationQueue:
-    def __init__(self, engine: AsyncEngine, worker: WebhookWorker | None, recent_periods: int) -> None:
+    def __init__(
+        self, engine: AsyncEngine, worker: WebhookWorker | None, recent_periods: int, broker: BrokerOf = no_broker
+    ) -> None:
         self.engine = engine
+        self.broker = broker  # read at each push: the live broker starts after this queue
         self.worker = worker
         self.recent_periods = recent_periods
         self._pending: set[str] = set()
@@ -59,12 +65,12 @@ class EvaluationQueue:
         while self._pending:
             batch, self._pending = self._pending, set()
             try:
-                if EVERY_TENANT in batch:
-                    fired = await evaluate_all(self.engine, self.recent_periods)
-                else:
-                    fired = 0
-                    for tenant_id in sorted(batch):
-                        fired += len(await evaluate_tenant(self.engine, tenant_id, self.recent_periods))
+                fired = 0
+                tenants = await tenants_with_rules(self.engine) if EVERY_TENANT in batch else sorted(batch)
+                for tenant_id in tenants:
+                    firings = await evaluate_tenant(self.engine, tenant_id, self.recent_periods)
+                    fired += len(firings)
+                    await announce(self.broker(), tenant_id, firings)
             except Exception:  # the store may be briefly away: the next request or round retries
                 log.exception("alert evaluation failed")
                 continue

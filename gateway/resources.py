@@ -159,7 +159,9 @@ async def alerts_ctx(app: web.Application) -> AsyncIterator[None]:
     settings = app[appkeys.SETTINGS]
     engine = app[appkeys.DATA].engine
     worker = WebhookWorker(engine, delivery_policy(settings))
-    queue = EvaluationQueue(engine, worker, settings.alert_recent_periods)
+    # firings are pushed to alertFired subscribers through the live broker (live_ctx starts later)
+    queue = EvaluationQueue(engine, worker, settings.alert_recent_periods,
+                            broker=lambda: app[appkeys.LIVE].broker if appkeys.LIVE in app else None)
     app[appkeys.WEBHOOKS] = worker
     app[appkeys.ALERT_EVALUATIONS] = queue
     app[appkeys.WRITE_LISTENERS].add(queue.on_written)  # rules are evaluated when data lands

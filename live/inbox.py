@@ -121,7 +121,8 @@ class FanOut:
                         inbox.offer(event)
             return
         for inbox in tuple(self._by_tenant.get(event.tenant_id, ())):
-            inbox.offer(event)
+            if event.moves_numbers or not inbox.coalesce:  # an alert firing alone recomputes nothing
+                inbox.offer(event)
 
     def resync_all(self) -> None:
         for inboxes in self._by_tenant.values():

@@ -42,6 +42,7 @@ class Loaders:
         self.cached = cached  # None: every load goes to SQL
         # facts from the exact rollups (loaders/rollup_queries.py) or from the raw rows
         self.facts: Any = rollup_queries if rollups else queries
+        self.rollups = rollups
         self.tenants = DataLoader(self._tenants)
         self.data_ranges = DataLoader(self._data_ranges)
         self.traffic: DataLoader[TrafficKey, dict[Any, Traffic]] = DataLoader(self._traffic)
@@ -83,7 +84,7 @@ class Loaders:
 
     async def _data_ranges(self, ids: list[str]) -> list[tuple[date, date] | None]:
         spans: dict[str, tuple[date, date]] = {}
-        for row in await self._rows(queries.data_range_query(sorted(set(ids)))):
+        for row in await self._rows(queries.data_range_query(sorted(set(ids)), self.rollups)):
             first, last = _day(row.first), _day(row.last)
             if row.tenant_id in spans:
                 old = spans[row.tenant_id]
@@ -161,6 +162,11 @@ class Loaders:
         found = {tenant_id: first_kept_day(cutoff) for tenant_id, cutoff in rows}
         return [found.get(tenant_id) for tenant_id in ids]
 
+    def reads_raw(self, source: str, shape: TrafficShape = None) -> bool:
+        """Whether a load of `source` ("pageviews" or "surveys") reads raw rows, which a retention
+        policy may have dropped, rather than the rollups, which it keeps."""
+        return not self.rollups or (source == "pageviews" and not rollup_queries.covers(shape))
+
     async def _surveys_sql(self, ids: list[str], days: DayRange) -> dict[str, list[SurveyDay]]:
         out: dict[str, list[SurveyDay]] = defaultdict(list)
         for tenant_id, day, answers, promoters, detractors in await self._rows(self.facts.surveys_query(ids, days)):
@@ -177,7 +183,7 @@ class Loaders:
         """Whether each tenant has a pageview or booking in the range: one statement per range."""
         async def fetch(ids: list[str], rest: tuple[Any, ...]) -> dict[str, bool]:
             (days,) = rest
-            return {tenant_id: True for (tenant_id,) in await self._rows(active_query(ids, days))}
+            return {tenant_id: True for (tenant_id,) in await self._rows(active_query(ids, days, self.rollups))}
 
         return await by_tenant(keys, fetch, bool)
 

@@ -5,6 +5,14 @@ A customer's person spans their bookings, the survey answers about those booking
 pageviews of every visitor id their bookings name; a visitor's person spans their pageviews,
 and their bookings lose the link to the visitor (the booking itself belongs to a customer,
 whose erasure is `--customer`).
+
+The person's rows of `rollup_traffic` (which holds visitor and session ids) are deleted here
+too, on every day: on days whose raw pageviews a retention policy dropped, no rebuild can
+remove them (rebuilds stop at the cutoff). Deleting a visitor's rows is exact: the day's
+distinct visitors, sessions and funnel steps are counted over the remaining rows, and its
+pageviews summed over them, just as a rebuild from the remaining raw rows would. Later days
+are rebuilt by the caller anyway. `rollup_surveys` of dropped days holds counts without any
+id and cannot be split by person; see docs/privacy.md.
 """
 
 from __future__ import annotations
@@ -15,6 +23,7 @@ from datetime import datetime
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from loaders.rollup_tables import rollup_traffic
 from loaders.tables import bookings, pageviews, surveys, tenants
 
 Report = dict[str, int]
@@ -36,6 +45,7 @@ async def erase_customer(engine: AsyncEngine, tenant_id: str, customer_id: str) 
         report = {
             "surveys": await _delete_in(conn, surveys, tenant_id, surveys.c.booking_ref, refs),
             "pageviews": await _delete_in(conn, pageviews, tenant_id, pageviews.c.visitor_id, visitors),
+            "rollup_traffic": await _delete_in(conn, rollup_traffic, tenant_id, rollup_traffic.c.visitor_id, visitors),
             "bookings": (await conn.execute(
                 delete(bookings).where(b.tenant_id == tenant_id, b.customer_id == customer_id)
             )).rowcount,
@@ -49,10 +59,13 @@ async def erase_visitor(engine: AsyncEngine, tenant_id: str, visitor_id: str) ->
         views = await conn.execute(
             delete(pageviews).where(pageviews.c.tenant_id == tenant_id, pageviews.c.visitor_id == visitor_id)
         )
+        rolled = await conn.execute(
+            delete(rollup_traffic).where(rollup_traffic.c.tenant_id == tenant_id, rollup_traffic.c.visitor_id == visitor_id)
+        )
         unlinked = await conn.execute(
             update(bookings).where(b.tenant_id == tenant_id, b.visitor_id == visitor_id).values(visitor_id=None)
         )
-    return {"pageviews": views.rowcount, "bookings_unlinked": unlinked.rowcount}
+    return {"pageviews": views.rowcount, "rollup_traffic": rolled.rowcount, "bookings_unlinked": unlinked.rowcount}
 
 
 async def _delete_in(conn: AsyncConnection, table: object, tenant_id: str, column: object, values: Sequence[str]) -> int:

@@ -23,6 +23,7 @@ from core.vocabulary import FUNNEL_STEPS, Dimension, Granularity
 from loaders.facts import TrafficShape
 from loaders.periods import period_start
 from loaders.segments import UTM_COLUMNS, dimension_label
+from loaders.rollup_tables import rollup_surveys, rollup_traffic
 from loaders.tables import bookings, fx_rates, pageviews, surveys, tenants
 
 DIMENSION_COLUMNS = {
@@ -129,12 +130,20 @@ def latest_rates_query() -> Select:
     )
 
 
-def data_range_query(ids: Sequence[str]) -> Any:
-    """First and last timestamp per tenant over every table that holds its data."""
+def data_range_query(ids: Sequence[str], rollups: bool = False) -> Any:
+    """First and last timestamp per tenant over every table that holds its data; with rollups
+    also their days, which outlive the raw rows a retention policy dropped."""
     parts = [
         select(t.c.tenant_id, func.min(col).label("first"), func.max(col).label("last"))
         .where(t.c.tenant_id.in_(ids))
         .group_by(t.c.tenant_id)
         for t, col in ((pageviews, pageviews.c.ts), (bookings, bookings.c.booked_at), (surveys, surveys.c.ts))
     ]
+    if rollups:
+        parts += [
+            select(t.c.tenant_id, func.min(t.c.day).label("first"), func.max(t.c.day).label("last"))
+            .where(t.c.tenant_id.in_(ids))
+            .group_by(t.c.tenant_id)
+            for t in (rollup_traffic, rollup_surveys)
+        ]
     return union_all(*parts)

@@ -1,15 +1,18 @@
-"""SQL of retention policies: set, list, apply (drop raw rows), and the cutoffs reads respect."""
+"""SQL of retention policies: set, list, apply (drop raw rows, keep their rollups), and the cutoffs
+reads of raw rows respect."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from loaders.periods import as_date
+from loaders.rollup_refresh import RETAINED, bump_version, rebuild
+from loaders.rollup_tables import rollup_state
 from loaders.tables import pageviews, retention_policies, surveys
 
 
@@ -44,17 +47,30 @@ async def policies(engine: AsyncEngine) -> list[Policy]:
 
 
 async def apply_policy(engine: AsyncEngine, policy: Policy, cutoff: datetime) -> dict[str, int]:
-    """Drops the tenant's raw pageviews and survey answers before `cutoff` and records it,
-    in one transaction. The cutoff never moves back."""
-    if policy.cutoff is not None and policy.cutoff >= cutoff:
-        return {"pageviews": 0, "surveys": 0}
+    """Drops the tenant's raw pageviews and survey answers before `cutoff` and records it, in one
+    transaction, keeping their daily rollups: the days about to be dropped are rebuilt from their
+    raw rows first, so the kept rollups answer exactly what the raw rows did. From then on no
+    rebuild touches those days (loaders/rollup_refresh.py clamps to the cutoff). The cutoff never
+    moves back; rows that arrived later for days already dropped are removed uncounted."""
+    moved = policy.cutoff is None or cutoff > policy.cutoff
+    cutoff = cutoff if moved or policy.cutoff is None else policy.cutoff
+    tenant_id = policy.tenant_id
     async with engine.begin() as conn:
-        views = await conn.execute(
-            delete(pageviews).where(pageviews.c.tenant_id == policy.tenant_id, pageviews.c.ts < cutoff))
-        answers = await conn.execute(
-            delete(surveys).where(surveys.c.tenant_id == policy.tenant_id, surveys.c.ts < cutoff))
+        if moved:
+            # the cutoff still in the table is the old one: only the newly dropped days are rebuilt
+            for source in RETAINED:
+                await rebuild(conn, tenant_id, source, [(None, cutoff.date() - timedelta(days=1))])
+        views = await conn.execute(delete(pageviews).where(pageviews.c.tenant_id == tenant_id, pageviews.c.ts < cutoff))
+        answers = await conn.execute(delete(surveys).where(surveys.c.tenant_id == tenant_id, surveys.c.ts < cutoff))
         await conn.execute(
-            update(retention_policies).where(retention_policies.c.tenant_id == policy.tenant_id).values(cutoff=cutoff))
+            update(retention_policies).where(retention_policies.c.tenant_id == tenant_id).values(cutoff=cutoff))
+        # the change check must not take the drop for an outside delete (and rebuild the tenant);
+        # shifted rather than re-read, so rows an ETL appended unannounced are still noticed
+        for table, removed in ((pageviews, views.rowcount), (surveys, answers.rowcount)):
+            s = rollup_state.c
+            await conn.execute(update(rollup_state).where(s.tenant_id == tenant_id, s.source == table.name)
+                               .values(row_count=s.row_count - removed))
+        await bump_version(conn, tenant_id)
     return {"pageviews": views.rowcount, "surveys": answers.rowcount}
 
 

@@ -8,6 +8,10 @@ leaves the old rows and can simply be re-run.
 Repeat bookings depend on each customer's first confirmed booking, which a write on one day
 can move for bookings on other days; `_update_firsts` finds those customers and adds the days
 whose repeat flags may change.
+
+Raw pageviews and survey answers before a tenant's retention cutoff are gone while their
+rollups stay (loaders/retention.py): every rebuild of those two sources is clamped to the days
+at or after the cutoff, so nothing rebuilds a dropped day from the empty raw rows.
 """
 
 from __future__ import annotations
@@ -33,7 +37,7 @@ from loaders.rollup_tables import (
     rollup_surveys,
     rollup_traffic,
 )
-from loaders.tables import bookings, pageviews, surveys
+from loaders.tables import bookings, pageviews, retention_policies, surveys
 
 SOURCES = ("pageviews", "bookings", "surveys")
 RAW = {"pageviews": pageviews, "bookings": bookings, "surveys": surveys}
@@ -43,6 +47,8 @@ ROLLUP = {"pageviews": rollup_traffic, "bookings": rollup_bookings, "surveys": r
 Span = tuple[date | None, date | None]
 EVERYTHING: list[Span] = [(None, None)]
 IN_CHUNK = 500  # ids per IN list
+# the sources `retention apply` drops raw rows of (bookings are kept whole)
+RETAINED = ("pageviews", "surveys")
 
 
 def runs(days: Iterable[date]) -> list[Span]:
@@ -141,12 +147,30 @@ async def rebuild(conn: AsyncConnection, tenant_id: str, source: str, spans: Seq
     if source == "bookings":
         extra = await _update_firsts(conn, tenant_id, spans)
         spans = [*spans, *runs(day for day in extra if not any(_covers(span, day) for span in spans))]
+    else:
+        spans = await kept_spans(conn, tenant_id, source, spans)
     table = ROLLUP[source]
     names = [column.name for column in table.c]
     for span in spans:
         await conn.execute(delete(table).where(*_rollup_where(source, tenant_id, span)))
         await conn.execute(insert(table).from_select(names, SELECTS[source](tenant_id, span)))
     await bump_version(conn, tenant_id)
+
+
+async def kept_from_in(conn: AsyncConnection, tenant_id: str) -> date | None:
+    """The first day whose raw pageviews and survey answers a tenant still holds (None: all)."""
+    p = retention_policies.c
+    cutoff = (await conn.execute(select(p.cutoff).where(p.tenant_id == tenant_id))).scalar()
+    return None if cutoff is None else day_of(cutoff)
+
+
+async def kept_spans(conn: AsyncConnection, tenant_id: str, source: str, spans: Sequence[Span]) -> list[Span]:
+    """The spans cut to the days at or after the tenant's retention cutoff, for dropped sources:
+    the rollups of earlier days are all that is left of them and must not be rebuilt."""
+    first = await kept_from_in(conn, tenant_id) if source in RETAINED else None
+    if first is None:
+        return list(spans)
+    return [(max(start or first, first), end) for start, end in spans if end is None or end >= first]
 
 
 async def bump_version(conn: AsyncConnection, tenant_id: str) -> None:

@@ -67,8 +67,9 @@ async def _bookings_total(
 
 
 async def check_retained(loaders: Loaders, tenant_id: str, first_day: date) -> None:
-    """Raw pageviews and survey answers before a tenant's retention cutoff are gone: a range that
-    needs them is refused instead of answered from what is left."""
+    """Raw pageviews and survey answers before a tenant's retention cutoff are gone (their daily
+    rollups are kept): a range that needs the raw rows is refused instead of answered from what
+    is left."""
     kept_from = await loaders.kept_from.load(tenant_id)
     if kept_from is not None and first_day < kept_from:
         raise BadUserInput(
@@ -81,7 +82,8 @@ async def check_retained(loaders: Loaders, tenant_id: str, first_day: date) -> N
 async def surveys_by(
     loaders: Loaders, tenant_id: str, days: DayRange, group: Callable[[SurveyDay], K]
 ) -> dict[K, SurveySums]:
-    await check_retained(loaders, tenant_id, days.start)
+    if loaders.reads_raw("surveys"):
+        await check_retained(loaders, tenant_id, days.start)
     groups: dict[K, list[SurveyDay]] = defaultdict(list)
     for row in await loaders.surveys.load((tenant_id, days)):
         groups[group(row)].append(row)
@@ -93,7 +95,8 @@ async def surveys_total(loaders: Loaders, tenant_id: str, days: DayRange) -> Sur
 
 
 async def traffic_by(loaders: Loaders, tenant_id: str, days: DayRange, shape: TrafficShape) -> dict[object, Traffic]:
-    await check_retained(loaders, tenant_id, days.start)
+    if loaders.reads_raw("pageviews", shape):
+        await check_retained(loaders, tenant_id, days.start)
     return await loaders.traffic.load((tenant_id, days, shape))
 
 

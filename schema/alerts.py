@@ -9,6 +9,7 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
+from alerts.announce import announce
 from alerts.evaluation import evaluate_tenant
 from alerts.rules import AlertCondition, NewRule, create, delete, validated
 from auth.permissions import IsAdmin, IsAuthenticated, TierGate
@@ -119,7 +120,9 @@ class AlertMutations:
         # judged at once on the recent periods (the webhook worker picks up what fires); the
         # rule is stored either way, so a failure here is the schedule's to retry, not the caller's
         try:
-            await evaluate_tenant(engine, tenant, options.alert_recent_periods)
+            firings = await evaluate_tenant(engine, tenant, options.alert_recent_periods)
+            live = info.context.live
+            await announce(live.broker if live is not None else None, tenant, firings)
         except Exception:
             log.exception("first evaluation of alert rule %s failed; the schedule retries it", record.id)
         return AlertRule.of(record, show_secret=True)

@@ -104,3 +104,4 @@ ALERT_WRITE = {"cost": Cost(weight=10), **gate(Tier.PROFESSIONAL)}
 # subscriptions, PROFESSIONAL and up: charged once when they start, like the query of the same selection
 LIVE_METRICS = {"cost": Cost(weight=3, touches=_tenant_id_touches), **gate(Tier.PROFESSIONAL)}
 BOOKING_EVENTS = {"cost": Cost(weight=1, touches=_tenant_id_touches), **gate(Tier.PROFESSIONAL)}
+ALERT_FIRED = {"cost": Cost(weight=1, touches=_tenant_id_touches), **gate(Tier.PROFESSIONAL)}

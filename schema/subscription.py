@@ -1,4 +1,4 @@
-"""Subscription: liveMetrics and bookingEvents over WebSocket (PROFESSIONAL and up)."""
+"""Subscription: liveMetrics, bookingEvents and alertFired over WebSocket (PROFESSIONAL and up)."""
 
 from __future__ import annotations
 
@@ -15,13 +15,14 @@ from auth.permissions import CanRead, TierGate
 from auth.scope import own_tenant_id
 from core.errors import BadUserInput, RateLimited, ServiceUnavailable
 from live.coalesce import pushes
-from live.events import BookingChange, LiveEvent
+from live.events import AlertFiring, BookingChange, LiveEvent
 from live.inbox import Inbox, Overflowed
 from loaders.facts import TenantRow
 from resolvers.inputs import target_currency
 from resolvers.live import amount_in, including_today
 from resolvers.money import FxTable
 from schema import costs
+from schema.alerts import AlertEvent
 from schema.context import Context
 from schema.ingest import BookingStatus
 from schema.metrics import KeyMetrics, Money
@@ -106,6 +107,11 @@ async def _booking_event(change: BookingChange, tenant: TenantRow, rates: _Rates
     )
 
 
+def _alert_event(firing: AlertFiring) -> AlertEvent:
+    return AlertEvent(rule_id=strawberry.ID(firing.rule_id), start=firing.start, value=firing.value,
+                      fired_at=firing.fired_at.replace(tzinfo=UTC), delivery=firing.delivery)
+
+
 @strawberry.type(description="Live updates over WebSocket on /graphql (graphql-transport-ws or graphql-ws); PROFESSIONAL and up.")
 class Subscription:
     @strawberry.subscription(
@@ -145,6 +151,29 @@ class Subscription:
                     if isinstance(item, LiveEvent):
                         for change in item.bookings:
                             yield await _booking_event(change, tenant, rates)
+            except Overflowed as error:
+                raise ServiceUnavailable(
+                    f"this subscriber fell more than {error.capacity} events behind and was ended; subscribe again",
+                    maxQueued=error.capacity,
+                ) from error
+
+    @strawberry.subscription(
+        permission_classes=GATED,
+        metadata=costs.ALERT_FIRED,
+        description="Each firing of the tenant's alert rules from now on, on whichever replica evaluated it: the "
+        "same event `alerts` lists (delivery as at the firing: PENDING or NONE). A subscriber that falls more than "
+        "LIVE_QUEUE_SIZE events behind gets an error and is ended.",
+    )
+    async def alert_fired(
+        self, info: Info[Context, None], tenant_id: TenantIdArg = None
+    ) -> AsyncGenerator[AlertEvent, None]:
+        tenant = await _tenant(info, tenant_id)
+        async with open_inbox(info.context, tenant.id, coalesce=False) as inbox:
+            try:
+                async for item in inbox:
+                    if isinstance(item, LiveEvent):
+                        for firing in item.alerts:
+                            yield _alert_event(firing)
             except Overflowed as error:
                 raise ServiceUnavailable(
                     f"this subscriber fell more than {error.capacity} events behind and was ended; subscribe again",

@@ -97,7 +97,8 @@ def _everything(url: str) -> dict[str, list[tuple[Any, ...]]]:
 def test_erasing_a_customer_leaves_no_trace(store: str, capsys: pytest.CaptureFixture[str]) -> None:
     before = _everything(store)
     report = _cli(capsys, "erase", "--tenant", T, "--customer", "c1")
-    assert report["removed"] == {"bookings": 4, "surveys": 4, "pageviews": 4}  # v1's views: 2 days x 2 steps
+    # v1's views: 2 days x 2 steps; their rollup rows: one session a day
+    assert report["removed"] == {"bookings": 4, "surveys": 4, "pageviews": 4, "rollup_traffic": 2}
     assert report["caches"].startswith("no REDIS_URL")
     after = _everything(store)
     assert not [r for r in after["bookings"] if r[0] == T and r[1] == "c1"]
@@ -114,7 +115,7 @@ def test_erasing_a_customer_leaves_no_trace(store: str, capsys: pytest.CaptureFi
 
 def test_erasing_a_visitor_unlinks_their_bookings(store: str, capsys: pytest.CaptureFixture[str]) -> None:
     report = _cli(capsys, "erase", "--tenant", T, "--visitor", "v2")
-    assert report["removed"] == {"pageviews": 4, "bookings_unlinked": 2}
+    assert report["removed"] == {"pageviews": 4, "rollup_traffic": 2, "bookings_unlinked": 2}
     after = _everything(store)
     assert not [r for r in after["pageviews"] if r[0] == T and r[1] == "v2"]
     assert not [r for r in after["bookings"] if r[0] == T and r[2] == "v2"]
@@ -127,7 +128,7 @@ def test_erasing_in_an_unknown_tenant_is_an_error(store: str, capsys: pytest.Cap
     assert "no tenant" in capsys.readouterr().err
 
 
-def test_retention_drops_old_raw_rows_and_refuses_old_ranges(store: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_retention_drops_old_raw_rows_and_keeps_their_rollups(store: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["retention", "set", "--tenant", T, "--days", "30"]) == 0
     capsys.readouterr()
     report = _cli(capsys, "retention", "apply")
@@ -144,8 +145,10 @@ def test_retention_drops_old_raw_rows_and_refuses_old_ranges(store: str, capsys:
 
     answer = ask(f"metrics({recent}) {{ bookings uniqueVisitors }}")
     assert not answer.errors and answer.data["tenant"]["metrics"] == {"bookings": 3, "uniqueVisitors": 2}
-    for field in (f"metrics({old}) {{ bookings uniqueVisitors }}", f"funnelBy(by: DEVICE, {old}) {{ key }}",
-                  f"attribution(by: CHANNEL, {recent}, lookbackDays: 1) {{ key }}"):
+    answer = ask(f"metrics({old}) {{ bookings uniqueVisitors nps }}")  # from the kept rollups (tests/test_retention.py)
+    assert not answer.errors and answer.data["tenant"]["metrics"] == {"bookings": 6, "uniqueVisitors": 2, "nps": 100.0}
+    for field in (f"funnelBy(by: DEVICE, {old}) {{ key }}", f"attribution(by: CHANNEL, {recent}, lookbackDays: 1) {{ key }}",
+                  f"breakdown(metric: PAGEVIEWS, by: UTM_CAMPAIGN, {old}) {{ key }}"):
         answer = ask(field)
         assert [e.extensions["code"] for e in answer.errors] == ["BAD_USER_INPUT"], field
         assert "retention policy" in answer.errors[0].message

@@ -21,7 +21,7 @@ def test_defaults_follow_the_product_rules() -> None:
     free, pro, ent = tiers[Tier.FREE], tiers[Tier.PROFESSIONAL], tiers[Tier.ENTERPRISE]
     gates = {name: field.metadata.get(TIER, Tier.FREE) for name, field in _tenant_fields().items()}
     allowed = {tier: {name for name, minimum in gates.items() if tiers.allows(tier, name, minimum)} for tier in Tier}
-    assert gated_fields(schema) == set(gates) | {"liveMetrics", "bookingEvents"}
+    assert gated_fields(schema) == set(gates) | {"liveMetrics", "bookingEvents", "alertFired"}
     assert allowed[Tier.FREE] == {"metrics", "series", "breakdown", "charts", "funnel", "funnelBy", "attribution", "retention"}
     assert free.max_range_days == 93 and free.max_tenants == 1 and free.requests_per_minute <= 60
     assert allowed[Tier.PROFESSIONAL] == allowed[Tier.FREE] | {"forecast", "anomalies", "benchmark"} | {
