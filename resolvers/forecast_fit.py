@@ -68,6 +68,10 @@ def fit_forecast(
         choice = Choice(spec, fitted, None, {}, 0, ())
     else:
         choice = select(y, seen, m, granularity, horizon, (lo, hi))
+    scored = backtest(choice, y, seen, granularity, (lo, hi))
+    if selection != "aicc" and loses_to_baseline(choice, scored):
+        choice = choice.to_baseline()
+        scored = backtest(choice, y, seen, granularity, (lo, hi))
     out = clip(widen(forecast_with(choice.spec, y, horizon, choice.fitted), choice.widen), lo, hi)
     return FitResult(
         model=choice.spec.name,
@@ -77,7 +81,18 @@ def fit_forecast(
         upper80=_floats(out.upper80),
         lower95=_floats(out.lower95),
         upper95=_floats(out.upper95),
-        backtest=backtest(choice, y, seen, granularity, (lo, hi)),
+        backtest=scored,
+    )
+
+
+def loses_to_baseline(choice: Choice, scored: BacktestResult | None) -> bool:
+    """The chosen model erred more on the backtest's held-out periods than the baseline did,
+    and that baseline is the contest's (seasonal naive on 2+ training cycles, or naive without a
+    season): an API that knows its model is worse must serve the baseline."""
+    if scored is None or scored.baseline_mase is None or choice.baseline is None:
+        return False
+    return choice.spec != choice.baseline and scored.baseline_model == choice.baseline.kind and (
+        scored.mase > scored.baseline_mase
     )
 
 
