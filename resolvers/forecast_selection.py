@@ -35,7 +35,8 @@ SEASONAL_CLEARLY = 0.8  # mean |y_t - y_(t-m)| below this share of mean |y_t - y
 MARGIN = 0.10  # a challenger's mean scaled error must be this much below the incumbent's
 CALIBRATION_MIN_POINTS = 20  # held-out errors needed before the model's own bands are overruled
 CALIBRATION_TOLERANCE = 0.05  # own coverage this far from nominal (80 or 95 %) = badly calibrated
-NARROWEST = 0.6  # bands that covered too much are narrowed, to this share of their width at most
+NARROWEST = 0.6  # bands that covered too much are narrowed, to this share of their width at most,
+NARROW_MIN_POINTS = 48  # and only on this many held-out errors (fewer: left as they are)
 LEVELS = (0.80, 0.95)
 
 
@@ -205,8 +206,9 @@ def _widening(
     """Empirical factors for the band half-widths when the model's own bands covered the
     origins' held-out actuals badly (more than CALIBRATION_TOLERANCE off nominal): the 80th /
     95th percentile of |error| / own half-width, so the origins' errors would have been covered
-    at the nominal rate. Never below NARROWEST: overlapping origins share errors, and bands
-    that cover too little are the costlier mistake."""
+    at the nominal rate. Never below NARROWEST, and below 1 only from NARROW_MIN_POINTS errors:
+    overlapping origins share errors (a year of months has two origins), and bands that cover
+    too little are the costlier mistake."""
     ratios: list[list[float]] = [[], []]
     for i, ks in _held_out(y, seen, h, origins):
         p = run[i]
@@ -220,8 +222,9 @@ def _widening(
     own = [float(np.mean(np.asarray(r) <= 1)) for r in ratios]
     if all(abs(cover - nominal) <= CALIBRATION_TOLERANCE for cover, nominal in zip(own, LEVELS)):
         return None
+    floor = NARROWEST if len(ratios[0]) >= NARROW_MIN_POINTS else 1.0
     factors = tuple(
-        max(NARROWEST, float(np.quantile(np.asarray(r), level, method="higher"))) for r, level in zip(ratios, LEVELS)
+        max(floor, float(np.quantile(np.asarray(r), level, method="higher"))) for r, level in zip(ratios, LEVELS)
     )
     if not all(np.isfinite(f) for f in factors) or factors == (1.0, 1.0):
         return None
