@@ -13,7 +13,8 @@ import numpy as np
 
 from resolvers.forecast_backtest import BacktestResult, holdout_size, score
 from resolvers.forecast_models import fit_best
-from resolvers.forecast_selection import Choice, clip, forecast_with, select, widen
+from resolvers.forecast_intervals import clip, widen
+from resolvers.forecast_selection import Choice, forecast_with, select
 
 # Seasonal period per granularity; WEEK uses 52 only with two years and a bit of history.
 SEASONAL_PERIOD = {"DAY": 7, "WEEK": 52, "MONTH": 12, "QUARTER": 4, "YEAR": 1}

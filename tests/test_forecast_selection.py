@@ -11,9 +11,8 @@ import pytest
 from resolvers.forecast_backtest import score
 from resolvers.forecast_fit import backtest, clean, fit_forecast, loses_to_baseline
 from resolvers.forecast_models import Prediction, Spec
-from resolvers.forecast_selection import (
-    FIT_BUDGET, MARGIN, MAX_ORIGINS, NARROWEST, _widening, _winner, clearly_seasonal, plan, select, widen,
-)
+from resolvers.forecast_intervals import NARROWEST, widen, widening
+from resolvers.forecast_selection import FIT_BUDGET, MAX_ORIGINS, _winner, clearly_seasonal, plan, select
 
 INF = math.inf
 # a ski-and-summer resort's room nights by month (January first): two peaks, two troughs
@@ -116,7 +115,7 @@ def test_badly_calibrated_bands_are_replaced_by_empirical_ones() -> None:
     y = np.zeros(801)
     y[origins] = errors  # actual at origin t + 0 (horizon 1) = the error
     seen = np.ones(801, dtype=bool)
-    factors = _widening(_run(errors, 1.2816, 1.96), y, seen, 1, origins)
+    factors = widening(_run(errors, 1.2816, 1.96), y, seen, 1, origins)
     assert factors is not None
     assert factors[0] == pytest.approx(np.quantile(np.abs(errors) / 1.2816, 0.8, method="higher"))
     assert factors[0] == pytest.approx(3, rel=0.15) and factors[1] == pytest.approx(3, rel=0.15)
@@ -124,9 +123,9 @@ def test_badly_calibrated_bands_are_replaced_by_empirical_ones() -> None:
     assert p.upper95[0] == pytest.approx(1.96 * factors[1])
     # bands that already cover about right are left alone; too wide ones are narrowed, at most
     # to NARROWEST of their width (here they are three times too wide)
-    assert _widening(_run(errors, 3 * 1.2816, 3 * 1.96), y, seen, 1, origins) is None
-    assert _widening(_run(errors, 9 * 1.2816, 9 * 1.96), y, seen, 1, origins) == (NARROWEST, NARROWEST)
-    slightly = _widening(_run(errors, 3.6 * 1.2816, 3.6 * 1.96), y, seen, 1, origins)  # 1.2 times too wide
+    assert widening(_run(errors, 3 * 1.2816, 3 * 1.96), y, seen, 1, origins) is None
+    assert widening(_run(errors, 9 * 1.2816, 9 * 1.96), y, seen, 1, origins) == (NARROWEST, NARROWEST)
+    slightly = widening(_run(errors, 3.6 * 1.2816, 3.6 * 1.96), y, seen, 1, origins)  # 1.2 times too wide
     assert slightly is not None and slightly[0] == pytest.approx(1 / 1.2, rel=0.15)
 
 
