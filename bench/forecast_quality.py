@@ -1,6 +1,7 @@
 """Forecast quality: rolling-origin selection against the former AICc-only choice, same run.
 
     .venv/bin/python bench/forecast_quality.py [--tenants 6] [--days 730] [--metrics BOOKINGS,...]
+                                               [--selections aicc,rolling] [--quick]
 
 Series: real ones that ship inside statsmodels (statsmodels.datasets, no network) and the demo
 tenants' series at DAY, WEEK and MONTH (a temporary store seeded with `analytics-gateway seed`).
@@ -8,9 +9,13 @@ Each series is forecast by exactly what a worker runs (resolvers.forecast_fit.fi
 with both selections, and scored twice:
   * api:   the `backtest` the API returns (metrics.md's MASE; coverage of its intervals);
   * outer: the whole procedure (selection included) run on the history without its last H
-           periods and scored on them: an exam no part of the choice has seen.
-Per group: share of series with MASE < 1 and <= 1, median MASE, pooled coverage of the 80 and
-95 % intervals, mean seconds per fit. Nothing is asserted; it is not part of `make test`.
+           periods and scored on them: an exam no part of the choice has seen (nested).
+Per group: share of series with MASE < 1, median MASE, MASE <= 1 among the series whose
+baseline is visible (the backtest's baseline is seasonal naive, or naive for series without a
+season), share no worse than that baseline (same periods), pooled coverage of the 80 and 95 %
+intervals, mean seconds per fit. Then, per series, how often the outer exam got worse than
+under the AICc choice. `--quick` (2 tenants, two metrics) is for iterating; the full run takes
+about half an hour on two cores. Nothing is asserted; it is not part of `make test`.
 """
 
 from __future__ import annotations
@@ -122,16 +127,19 @@ async def demo_series(url: str, metrics: list[str]) -> list[Series]:
 @dataclass
 class Score:
     mase: float
+    baseline_mase: float | None
+    visible: bool  # the baseline is the seasonal naive forecast (naive for a series without a season)
     inside80: int
     inside95: int
     points: int
 
 
-def scored(bt: BacktestResult | None) -> Score | None:
+def scored(bt: BacktestResult | None, m: int) -> Score | None:
     if bt is None:
         return None
     n = round(bt.holdout_points)
-    return Score(bt.mase, round(bt.coverage80 * n / 100), round(bt.coverage95 * n / 100), n)
+    visible = bt.baseline_model == ("seasonal_naive" if m > 1 else "naive")
+    return Score(bt.mase, bt.baseline_mase, visible, round(bt.coverage80 * n / 100), round(bt.coverage95 * n / 100), n)
 
 
 def outer(s: Series, selection: str) -> Score | None:
@@ -143,50 +151,73 @@ def outer(s: Series, selection: str) -> Score | None:
     m = seasonal_period(s.granularity, len(training))
     bands = (fit.lower80, fit.upper80, fit.lower95, fit.upper95)
     bt = score(training, actual, list(fit.mean), m, [True] * h, bands)
-    return scored(bt)
+    return scored(bt, m)
 
 
-def evaluate(all_series: list[Series]) -> dict[tuple[str, str], dict[str, list]]:
+def evaluate(all_series: list[Series], selections: list[str]) -> dict[tuple[str, str], dict[str, list]]:
     results: dict[tuple[str, str], dict[str, list]] = defaultdict(lambda: defaultdict(list))
     for s in all_series:
         h = OUTER[s.granularity]
+        m = seasonal_period(s.granularity, len(s.values))
         line = [f"{s.name} ({s.granularity}, n={len(s.values)})"]
-        for selection in SELECTIONS:
+        for selection in selections:
             started = time.perf_counter()
             fit = fit_forecast(s.values, s.granularity, s.bounds, h, selection)
             seconds = time.perf_counter() - started
-            api, exam = scored(fit.backtest), outer(s, selection)
+            api, exam = scored(fit.backtest, m), outer(s, selection)
+            results[("per series", selection)]["exams"].append(exam)
             for key in ((s.group, selection), ("all", selection)):
                 results[key]["seconds"].append(seconds)
                 if api is not None:
                     results[key]["api"].append(api)
                 if exam is not None:
                     results[key]["outer"].append(exam)
-            line.append(f"{selection}: {fit.model} api {api.mase if api else float('nan'):.2f} "
+            base = api.baseline_mase if api and api.baseline_mase is not None else float("nan")
+            line.append(f"{selection}: {fit.model} api {api.mase if api else float('nan'):.2f} (baseline {base:.2f}) "
                         f"outer {exam.mase if exam else float('nan'):.2f} {seconds:.1f}s")
         print("  " + " | ".join(line), flush=True)
     return results
 
 
 def table(results: dict[tuple[str, str], dict[str, list]]) -> None:
-    print("\n| series | selection | n | MASE < 1 (api) | MASE <= 1 (api) | median MASE (api) | cover 80/95 (api) "
-          "| MASE < 1 (outer) | median MASE (outer) | cover 80/95 (outer) | s per fit |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
-    for (group, selection), r in sorted(results.items(), key=lambda item: (item[0][0] == "all", item[0])):
+    print("\n| series | selection | n | MASE < 1 | median MASE | MASE <= 1, baseline visible | <= baseline "
+          "| cover 80/95 | MASE < 1 (outer) | median MASE (outer) | MASE <= 1, visible (outer) | <= baseline (outer) "
+          "| cover 80/95 (outer) | s per fit |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    groups = [item for item in results.items() if item[0][0] != "per series"]
+    for (group, selection), r in sorted(groups, key=lambda item: (item[0][0] == "all", item[0])):
         cells = [group, selection, str(len(r["seconds"]))]
         for kind in ("api", "outer"):
-            scores = r[kind]
-            if not scores:
-                cells += ["-"] * (4 if kind == "api" else 3)
-                continue
-            mases = [x.mase for x in scores]
-            points = sum(x.points for x in scores)
-            below = f"{100 * np.mean([v < 1 for v in mases]):.0f} %"
-            cover = f"{100 * sum(x.inside80 for x in scores) / points:.0f} / {100 * sum(x.inside95 for x in scores) / points:.0f}"
-            cells += [below] + ([f"{100 * np.mean([v <= 1 for v in mases]):.0f} %"] if kind == "api" else [])
-            cells += [f"{statistics.median(mases):.2f}", cover]
+            cells += summary(r[kind])
         cells.append(f"{statistics.mean(r['seconds']):.2f}")
         print("| " + " | ".join(cells) + " |")
+
+
+def summary(scores: list[Score]) -> list[str]:
+    if not scores:
+        return ["-"] * 5
+    mases = [x.mase for x in scores]
+    points = sum(x.points for x in scores)
+    visible = [x.mase for x in scores if x.visible]
+    compared = [x for x in scores if x.baseline_mase is not None]
+    return [
+        f"{100 * np.mean([v < 1 for v in mases]):.0f} %",
+        f"{statistics.median(mases):.2f}",
+        f"{sum(v <= 1 for v in visible)} / {len(visible)}",
+        f"{sum(x.mase <= x.baseline_mase + 1e-9 for x in compared)} / {len(compared)}",
+        f"{100 * sum(x.inside80 for x in scores) / points:.0f} / {100 * sum(x.inside95 for x in scores) / points:.0f}",
+    ]
+
+
+def worse(results: dict[tuple[str, str], dict[str, list]], selections: list[str]) -> None:
+    """Per series, the outer exam of each selection against the first (AICc): worse / better."""
+    first = results[("per series", selections[0])]["exams"]
+    for selection in selections[1:]:
+        pairs = [(a, b) for a, b in zip(first, results[("per series", selection)]["exams"]) if a and b]
+        worse_ = sum(b.mase > a.mase * 1.001 for a, b in pairs)
+        better = sum(b.mase < a.mase / 1.001 for a, b in pairs)
+        print(f"outer exam, {selection} against {selections[0]}: worse on {worse_}, better on {better}, "
+              f"same on {len(pairs) - worse_ - better} of {len(pairs)} series")
 
 
 def arguments() -> argparse.Namespace:
@@ -195,7 +226,12 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--days", type=int, default=730)
     parser.add_argument("--metrics", default="BOOKINGS,ROOM_NIGHTS,REVENUE")
     parser.add_argument("--no-demo", action="store_true", help="only the statsmodels series")
-    return parser.parse_args()
+    parser.add_argument("--selections", default=",".join(SELECTIONS), help="aicc (the former choice), rolling")
+    parser.add_argument("--quick", action="store_true", help="a subset for iterating: 2 tenants, two metrics")
+    args = parser.parse_args()
+    if args.quick:
+        args.tenants, args.metrics = 2, "ROOM_NIGHTS,REVENUE"
+    return args
 
 
 def main(args: argparse.Namespace) -> None:
@@ -206,7 +242,11 @@ def main(args: argparse.Namespace) -> None:
         all_series += asyncio.run(demo_series(url, args.metrics.split(",")))
         print(f"seeded {args.tenants} demo tenants x {args.days} days in {time.perf_counter() - started:.0f} s")
     print(f"{len(all_series)} series; outer exam holds out {OUTER}")
-    table(evaluate(all_series))
+    selections = args.selections.split(",")
+    results = evaluate(all_series, selections)
+    table(results)
+    if len(selections) > 1:
+        worse(results, selections)
 
 
 if __name__ == "__main__":

@@ -18,6 +18,8 @@ class BacktestResult:
     mase: float
     baseline_model: str
     baseline_smape: float
+    # the baseline's MASE on the same periods (same scale); None where the scale is 0 and it erred
+    baseline_mase: float | None
     # percent of the scored actuals inside the 80 / 95 % intervals (nominal 80 and 95)
     coverage80: float
     coverage95: float
@@ -83,6 +85,7 @@ def score(
     error = sum(abs(x - y) for x, y in zip(f, a)) / len(a)
     if scale == 0 and error > 0:
         return None  # a perfectly periodic history gives MASE no unit to scale by
+    base_error = sum(abs(x - y) for x, y in zip(b, a)) / len(a)
     lo80, hi80, lo95, hi95 = ([band[i] for i in keep] for band in bands)
     return BacktestResult(
         holdout_points=len(actual),
@@ -91,6 +94,7 @@ def score(
         mase=0.0 if error == 0 else error / scale,
         baseline_model=name,
         baseline_smape=smape(a, b),
+        baseline_mase=0.0 if base_error == 0 else (base_error / scale if scale > 0 else None),
         coverage80=coverage(a, lo80, hi80),
         coverage95=coverage(a, lo95, hi95),
         forecasts=tuple(forecast),

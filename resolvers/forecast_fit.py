@@ -13,7 +13,8 @@ import numpy as np
 
 from resolvers.forecast_backtest import BacktestResult, holdout_size, score
 from resolvers.forecast_models import fit_best
-from resolvers.forecast_selection import Choice, clip, forecast_with, select, widen
+from resolvers.forecast_intervals import clip, widen
+from resolvers.forecast_selection import Choice, forecast_with, select
 
 # Seasonal period per granularity; WEEK uses 52 only with two years and a bit of history.
 SEASONAL_PERIOD = {"DAY": 7, "WEEK": 52, "MONTH": 12, "QUARTER": 4, "YEAR": 1}
@@ -68,6 +69,10 @@ def fit_forecast(
         choice = Choice(spec, fitted, None, {}, 0, ())
     else:
         choice = select(y, seen, m, granularity, horizon, (lo, hi))
+    scored = backtest(choice, y, seen, granularity, (lo, hi))
+    if selection != "aicc" and loses_to_baseline(choice, scored):
+        choice = choice.to_baseline()
+        scored = backtest(choice, y, seen, granularity, (lo, hi))
     out = clip(widen(forecast_with(choice.spec, y, horizon, choice.fitted), choice.widen), lo, hi)
     return FitResult(
         model=choice.spec.name,
@@ -77,7 +82,22 @@ def fit_forecast(
         upper80=_floats(out.upper80),
         lower95=_floats(out.lower95),
         upper95=_floats(out.upper95),
-        backtest=backtest(choice, y, seen, granularity, (lo, hi)),
+        backtest=scored,
+    )
+
+
+def loses_to_baseline(choice: Choice, scored: BacktestResult | None) -> bool:
+    """The chosen model's backtest MASE is above 1 (it lost to the seasonal naive scale) and
+    above the baseline's on the same held-out periods, and that baseline is the contest's
+    (seasonal naive on 2+ training cycles, or naive without a season): an API that knows its
+    model is worse than the baseline it reports must serve the baseline. A model at MASE <= 1
+    stays even where the baseline was luckier on this one window: a single holdout is too
+    noisy to overrule the rolling-origin contest (on the bench's unseen window, swapping such
+    models for the baseline made daily series worse)."""
+    if scored is None or scored.baseline_mase is None or choice.baseline is None:
+        return False
+    return choice.spec != choice.baseline and scored.baseline_model == choice.baseline.kind and (
+        scored.mase > max(1.0, scored.baseline_mase)
     )
 
 

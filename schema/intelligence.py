@@ -44,6 +44,11 @@ class Backtest:
     )
     baseline_model: str = strawberry.field(description="The simple forecast compared against, e.g. seasonal_naive.")
     baseline_smape: float = strawberry.field(description="sMAPE of the baseline on the same held-out periods.")
+    baseline_mase: float | None = strawberry.field(
+        description="MASE of the baseline on the same held-out periods, same scale as `mase`. Where the baseline "
+        "is seasonal naive (naive without a season), `mase` is at most max(1, baselineMase): a model above both "
+        "is replaced by the baseline. Null when the scale is 0."
+    )
     coverage80: float = strawberry.field(
         description="Percent of the held-out actuals inside the model's 80 % prediction interval (nominal: 80)."
     )
@@ -56,6 +61,7 @@ class Backtest:
         return cls(
             holdout_points=result.holdout_points, mape=result.mape, smape=result.smape, mase=result.mase,
             baseline_model=result.baseline_model, baseline_smape=result.baseline_smape,
+            baseline_mase=result.baseline_mase,
             coverage80=result.coverage80, coverage95=result.coverage95,
         )
 

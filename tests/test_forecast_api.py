@@ -33,7 +33,7 @@ query($m: Metric!, $h: Int!, $g: Granularity!, $c: String) {
     forecast(metric: $m, horizon: $h, granularity: $g, currency: $c) {
       metric granularity model historyPoints
       points { start value lower80 upper80 lower95 upper95 }
-      backtest { holdoutPoints mape smape mase baselineModel baselineSmape coverage80 coverage95 }
+      backtest { holdoutPoints mape smape mase baselineModel baselineSmape baselineMase coverage80 coverage95 }
     }
   }
 }
@@ -117,6 +117,11 @@ async def test_forecast_on_the_demo_store(demo_store_url: str, metric: str, gran
         baseline, name = [training[t + k - m * math.ceil(k / m) - 1] for k in range(1, h + 1)], "seasonal_naive"
     assert backtest["baselineModel"] == name
     assert backtest["baselineSmape"] == pytest.approx(_smape(actual, baseline), rel=1e-9)
+    scale = sum(abs(training[t] - training[t - m]) for t in range(m, len(training))) / (len(training) - m)
+    base_mase = sum(abs(b - a) for a, b in zip(actual, baseline)) / h / scale
+    assert backtest["baselineMase"] == pytest.approx(base_mase, rel=1e-9)
+    if name == ("seasonal_naive" if m > 1 else "naive"):  # the baseline is visible: never served worse
+        assert backtest["mase"] <= max(1.0, backtest["baselineMase"]) * (1 + 1e-9)
     assert (backtest["mape"] is None) == any(a == 0 for a in actual)
     assert 0 <= backtest["smape"] <= 200 and backtest["mase"] >= 0
     # percents of h held-out points (a value-less ratio period would not count; these have values)
