@@ -4,19 +4,24 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncGenerator, AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from datetime import UTC, datetime
+from functools import partial
 
 import strawberry
+from graphql import parse
 from strawberry.types import Info
 
+from auth.cost import CostAnalyzer
 from auth.limits import principal_key
 from auth.permissions import CanRead, TierGate
 from auth.scope import own_tenant_id
 from core.errors import BadUserInput, RateLimited, ServiceUnavailable
 from live.coalesce import pushes
 from live.events import BookingChange, LiveEvent
-from live.inbox import Inbox, Overflowed
+from live.groups import Ended, Member, Render
+from live.inbox import Inbox, Item, Overflowed
+from live.outlet import CURRENT, Outlet
 from loaders.facts import TenantRow
 from resolvers.inputs import target_currency
 from resolvers.live import amount_in, including_today
@@ -24,6 +29,7 @@ from resolvers.money import FxTable
 from schema import costs
 from schema.context import Context
 from schema.ingest import BookingStatus
+from schema.live_render import Renderer, group_key
 from schema.metrics import KeyMetrics, Money
 from schema.query import TenantIdArg
 from schema.tenant import CurrencyArg, RangeArg, _days
@@ -44,8 +50,8 @@ class BookingEvent:
 
 
 @asynccontextmanager
-async def open_inbox(context: Context, tenant_id: str, coalesce: bool) -> AsyncIterator[Inbox]:
-    """The tenant's events from now on, within the principal's concurrent-subscription limit."""
+async def subscription_slot(context: Context) -> AsyncIterator[None]:
+    """One of the principal's concurrent subscriptions, held while the subscription runs."""
     live = context.live
     if live is None:
         raise ServiceUnavailable("subscriptions are served over WebSocket on /graphql")
@@ -58,12 +64,44 @@ async def open_inbox(context: Context, tenant_id: str, coalesce: bool) -> AsyncI
             "allows at once; end one first",
             maxSubscriptions=limit,
         )
-    inbox = live.broker.subscribe(tenant_id, coalesce)
     try:
-        yield inbox
+        yield
     finally:
-        inbox.close()
         await live.slots.release(lease)
+
+
+@asynccontextmanager
+async def open_inbox(context: Context, tenant_id: str, coalesce: bool) -> AsyncIterator[Inbox]:
+    """The tenant's events from now on, for a subscriber rendering its own (no outlet)."""
+    async with subscription_slot(context):
+        assert context.live is not None
+        inbox = context.live.broker.subscribe(tenant_id, coalesce)
+        try:
+            yield inbox
+        finally:
+            inbox.close()
+
+
+@asynccontextmanager
+async def open_member(
+    info: Info[Context, None], outlet: Outlet, field: str, tenant_id: str, render: Render, interval: float | None = None
+) -> AsyncIterator[Member]:
+    """A member of the group of subscribers asking the same: one rendering per event for all.
+    Each push is owed to the principal's points budget at the subscription's own cost."""
+    context = info.context
+    async with subscription_slot(context):
+        assert context.live is not None and context.principal is not None
+        live, principal = context.live, context.principal
+        member = live.groups.join(group_key(field, tenant_id, info, outlet), tenant_id, render, outlet, interval)
+        if live.meter is not None:
+            cost = CostAnalyzer(info.schema._schema).analyze(
+                parse(outlet.query), outlet.operation_name, outlet.variables, principal
+            ).cost
+            member.on_push = partial(live.meter.owe, principal, cost, member)
+        try:
+            yield member
+        finally:
+            member.close()
 
 
 async def _tenant(info: Info[Context, None], tenant_id: str | None) -> TenantRow:
@@ -106,6 +144,13 @@ async def _booking_event(change: BookingChange, tenant: TenantRow, rates: _Rates
     )
 
 
+def _overflowed(error: Overflowed) -> ServiceUnavailable:
+    return ServiceUnavailable(
+        f"this subscriber fell more than {error.capacity} events behind and was ended; subscribe again",
+        maxQueued=error.capacity,
+    )
+
+
 @strawberry.type(description="Live updates over WebSocket on /graphql (graphql-transport-ws or graphql-ws); PROFESSIONAL and up.")
 class Subscription:
     @strawberry.subscription(
@@ -120,6 +165,21 @@ class Subscription:
         tenant = await _tenant(info, tenant_id)
         days = including_today(_days(info, range_))
         code = await target_currency(info.context.loaders, currency, tenant)
+        outlet = CURRENT.get()
+        if outlet is not None:
+            renderer = Renderer(info, outlet)
+
+            async def render(_: Item | None) -> list[str]:
+                return [await renderer.render(KeyMetrics(tenant=tenant, days=days, currency=code))]
+
+            # joined before the first snapshot: whatever is stored after it triggers a push
+            async with open_member(info, outlet, "liveMetrics", tenant.id, render, info.context.live.push_interval) as member:
+                info.context.refresh_loaders()
+                yield KeyMetrics(tenant=tenant, days=days, currency=code)
+                # the snapshot is out: the group's pushes go to this subscriber from now on
+                with suppress(Ended):
+                    await member.run()
+            return
         # subscribed before the first snapshot: whatever is stored after it triggers a push
         async with open_inbox(info.context, tenant.id, coalesce=True) as inbox:
             info.context.refresh_loaders()
@@ -139,6 +199,22 @@ class Subscription:
     ) -> AsyncGenerator[BookingEvent, None]:
         tenant = await _tenant(info, tenant_id)
         rates = _Rates(info)
+        outlet = CURRENT.get()
+        if outlet is not None:
+            renderer = Renderer(info, outlet)
+
+            async def render(item: Item | None) -> list[str]:
+                if not isinstance(item, LiveEvent):
+                    return []
+                return [await renderer.render(await _booking_event(change, tenant, rates)) for change in item.bookings]
+
+            async with open_member(info, outlet, "bookingEvents", tenant.id, render) as member:
+                try:
+                    await member.run()
+                except Ended:
+                    return
+                except Overflowed as error:
+                    raise _overflowed(error) from error
         async with open_inbox(info.context, tenant.id, coalesce=False) as inbox:
             try:
                 async for item in inbox:
@@ -146,7 +222,4 @@ class Subscription:
                         for change in item.bookings:
                             yield await _booking_event(change, tenant, rates)
             except Overflowed as error:
-                raise ServiceUnavailable(
-                    f"this subscriber fell more than {error.capacity} events behind and was ended; subscribe again",
-                    maxQueued=error.capacity,
-                ) from error
+                raise _overflowed(error) from error

@@ -152,7 +152,7 @@ async def test_an_expiring_token_closes_its_subscriptions(aiohttp_server, sqlite
     assert time.time() >= expires - 0.05
     assert _close_code(events.error) == 4403  # the stream ended with the connection, not by itself
     live = server.app[appkeys.LIVE]
-    await _until(lambda: live.broker.fanout.count() == 0 and not live.slots.held)
+    await _until(lambda: live.groups.count() == 0 and live.broker.fanout.count() == 0 and not live.slots.held)
 
 
 def _close_code(error: BaseException | None) -> int | None:
@@ -323,7 +323,7 @@ async def test_a_slow_consumer_does_not_stall_the_others(aiohttp_server, sqlite_
     bulky = "x" * 8_000  # big messages fill the stalled socket's buffers soon
     server = await start(aiohttp_server, settings(sqlite_demo_url, live_queue_size=events * 2))
     sock = await _stalled_subscriber(server)
-    fanout = server.app[appkeys.LIVE].broker.fanout
+    groups = server.app[appkeys.LIVE].groups
     async with session(server, bearer()) as client:
         fast = Collector(client, request(BOOKING_EVENTS, t=TENANT))
         await subscribed(server, 2)
@@ -333,7 +333,7 @@ async def test_a_slow_consumer_does_not_stall_the_others(aiohttp_server, sqlite_
             # the fast one gets each round while the stalled one's socket is full
             await fast.wait_for((number + 1) * events * bookings, timeout=20)
         # the stalled one overflowed its inbox and was ended; the fast one got everything, in order
-        await _until(lambda: fanout.count() == 1)
+        await _until(lambda: groups.count() == 1)
         await fast.stop()
     refs = [item["bookingEvents"]["bookingRef"] for item in fast.items]
     assert refs == [f"S-{n}-{e}-{i}" for n in range(rounds) for e in range(events) for i in range(bookings)]
