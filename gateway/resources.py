@@ -19,6 +19,7 @@ from alerts.webhooks import DeliveryPolicy, WebhookWorker
 from auth.limits import RateLimits, redis_storage
 from auth.push_meter import PushMeter
 from gateway import appkeys
+from gateway.credential_watch import CredentialWatch
 from gateway.database import create_engine
 from gateway.live_writes import publisher
 from gateway.settings import Settings
@@ -138,10 +139,14 @@ async def live_ctx(app: web.Application) -> AsyncIterator[None]:
     await meter.start()
     groups = Groups(broker, settings.live_queue_size)
     app[appkeys.LIVE] = Live(broker, slots, settings.live_push_interval_seconds, groups, meter)
+    watch = CredentialWatch(app[appkeys.AUTHENTICATOR], app[appkeys.DATA], settings.live_recheck_seconds)
+    await watch.start()
+    app[appkeys.CREDENTIAL_WATCH] = watch
     listener = publisher(broker)
     app[appkeys.WRITE_LISTENERS].add(listener)
     yield
     app[appkeys.WRITE_LISTENERS].remove(listener)
+    await watch.close()
     await meter.close()
     await slots.close()
     await broker.close()

@@ -217,6 +217,7 @@ class View(GraphQLView):
             raise await reject(ws, error) from error
         context.principal = principal
         context.expiry = close_at(ws, principal.expires_at)
+        request.app[appkeys.CREDENTIAL_WATCH].add(ws, context.connection_params or {})
         return UNSET
 
     async def parse_http_body(self, request: AsyncHTTPRequestAdapter) -> GraphQLRequestData | list[GraphQLRequestData]:

@@ -68,7 +68,7 @@ class LegacyHandler(BaseGraphQLWSHandler):
     async def send_message(self, message) -> None:  # type: ignore[no-untyped-def]
         await super().send_message(message)
         if message["type"] == "connection_error":
-            await self.websocket.close(FORBIDDEN, _reason(str((message.get("payload") or {}).get("message", ""))))
+            await self.websocket.close(FORBIDDEN, close_reason(str((message.get("payload") or {}).get("message", ""))))
 
     async def handle_async_results(self, operation_id: str, query: str, operation_name: str | None,
                                    variables: dict[str, object] | None) -> None:
@@ -83,7 +83,7 @@ async def reject(ws: web.WebSocketResponse, error: ApiError) -> ConnectionReject
     the close reason carries the message. graphql-ws sends `connection_error` with it first."""
     payload = {"message": error.message, "extensions": error.extensions}
     if ws.ws_protocol == GRAPHQL_TRANSPORT_WS_PROTOCOL:
-        await ws.close(code=FORBIDDEN, message=_reason(error.message).encode())
+        await ws.close(code=FORBIDDEN, message=close_reason(error.message).encode())
     return ConnectionRejectionError(payload)
 
 
@@ -102,7 +102,7 @@ def close_at(ws: web.WebSocketResponse, expires_at: datetime | None) -> asyncio.
     return loop.call_later(delay, expire)
 
 
-def _reason(message: str) -> str:
+def close_reason(message: str) -> str:
     encoded = message.encode()[:MAX_REASON_BYTES]
     return encoded.decode(errors="ignore")
 
