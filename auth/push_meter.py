@@ -3,7 +3,7 @@
 A subscription's start is charged by the RequestGuard like any operation. Each later push
 costs the same points again. Charging one push at a time would put a rate-limit hit (a Redis
 round trip with REDIS_URL) on the delivery path of every subscriber, so pushes are added up
-per credential and charged once per interval, after delivery. When the budget refuses a
+per credential and charged once per interval (2 s), after delivery. When the budget refuses a
 batch, every subscription of that credential that pushed in it ends with RATE_LIMITED.
 """
 
@@ -19,7 +19,8 @@ from auth.metering import rate_limited
 from auth.principal import Principal
 
 log = logging.getLogger("gateway.live")
-FLUSH_SECONDS = 1.0
+FLUSH_SECONDS = 2.0
+YIELD_EVERY = 100  # credentials charged between two returns to the event loop
 
 
 class Failable(Protocol):
@@ -53,14 +54,14 @@ class PushMeter:
 
     async def flush(self) -> None:
         owed, self._owed = self._owed, {}
-        for entry in owed.values():
-            if entry.points <= 0:
-                continue
-            budget = await self.limits.charge_points(entry.principal, entry.points)
-            if budget.admitted:
+        for number, entry in enumerate(owed.values(), 1):
+            if number % YIELD_EVERY == 0:
+                await asyncio.sleep(0)  # thousands of credentials must not stall deliveries
+            refused = await self.limits.spend_points(entry.principal, entry.points)
+            if refused is None:
                 self.charged += entry.points
                 continue
-            error = rate_limited(budget, "points")
+            error = rate_limited(refused, "points")
             for member in entry.members:
                 member.fail(error)
 

@@ -142,11 +142,29 @@ async def measure(fleet: Fleet, http: aiohttp.ClientSession, base: str, rounds: 
     }
 
 
+async def fanout_totals(http: aiohttp.ClientSession, base: str) -> tuple[float, float]:
+    """The server's own time handing rendered pushes to members: (seconds, fan-outs) so far."""
+    async with http.get(f"{base}/metrics") as response:
+        text = await response.text()
+    found = {"sum": 0.0, "count": 0.0}
+    for line in text.splitlines():
+        for kind in found:
+            if line.startswith(f"gateway_live_fanout_seconds_{kind} "):
+                found[kind] = float(line.split()[1])
+    return found["sum"], found["count"]
+
+
 def percentile(values: list[float], p: float) -> float:
     if not values:
         return float("nan")
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+def cpu_seconds(pid: int) -> float:
+    """The server's user + system CPU time so far (not wall time: the machine may be shared)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def rss_kib(pid: int) -> int:
@@ -176,7 +194,10 @@ async def run(args: argparse.Namespace) -> None:
     if args.redis:
         env["REDIS_URL"] = args.redis
         env["LIVE_PREFIX"] = f"bench-{time.time_ns()}:"
-    server = subprocess.Popen([sys.executable, "-c", "from gateway.cli import main; raise SystemExit(main(['serve']))"],
+    prelude = f"import gc; gc.set_threshold({args.gc_threshold}); " if args.gc_threshold else ""
+    command = [sys.executable, args.server_script] if args.server_script else [
+        sys.executable, "-c", prelude + "from gateway.cli import main; raise SystemExit(main(['serve']))"]
+    server = subprocess.Popen(command,
                               env=env, stdout=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     http = aiohttp.ClientSession()
@@ -195,7 +216,13 @@ async def run(args: argparse.Namespace) -> None:
             started = time.perf_counter()
             await fleet.grow(count, lambda n: settle(http, base, n))
             opened = time.perf_counter() - started
+            spent, fanouts = await fanout_totals(http, base)
+            cpu = cpu_seconds(server.pid)
             result = await measure(fleet, http, base, args.rounds, str(count))
+            # the measurement pauses 0.2 s per round; an idle server spends next to nothing meanwhile
+            result["cpu_ms"] = (cpu_seconds(server.pid) - cpu) / args.rounds * 1000
+            spent_after, fanouts_after = await fanout_totals(http, base)
+            result["fanout_ms"] = (spent_after - spent) / max(fanouts_after - fanouts, 1) * 1000
             rss = rss_kib(server.pid)
             result["rss_mib"] = rss / 1024
             result["kib_per_sub"] = (rss - idle) / max(fleet.subscriptions, 1)
@@ -205,7 +232,8 @@ async def run(args: argparse.Namespace) -> None:
                   f"ack->delivery p50 {result['p50_ack']:.1f} ms p99 {result['p99_ack']:.1f} ms; "
                   f"send->delivery p50 {result['p50_send']:.1f} ms p99 {result['p99_send']:.1f} ms; "
                   f"server RSS {result['rss_mib']:.0f} MiB ({result['kib_per_sub']:.1f} KiB per subscription); "
-                  f"opened in {opened:.1f} s; {result['deliveries']} deliveries", flush=True)
+                  f"opened in {opened:.1f} s; {result['deliveries']} deliveries; "
+                  f"server per event: fan-out {result['fanout_ms']:.1f} ms (wall), CPU {result['cpu_ms']:.0f} ms", flush=True)
         base_p99 = results[1]["p99_send"]
         for subs, result in results.items():
             if subs > 1:
@@ -223,6 +251,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument("--per-connection", type=int, default=1)
     parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--server-script", default=None, help="experiment: run the server by this script (a profiler)")
+    parser.add_argument("--gc-threshold", default=None, help="experiment: the server's gc.set_threshold arguments")
     parser.add_argument("--redis", default=None, help="a REDIS_URL: deliver through Redis pub/sub")
     asyncio.run(run(parser.parse_args()))
 

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from aiohttp import WSCloseCode, web
+from aiohttp import WSCloseCode, WSMsgType, web
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler
@@ -37,7 +37,7 @@ class OperationOutlet:
         self.ws = ws
         self.request = request
         self.query, self.variables, self.operation_name = payload
-        self._head = f'{{"id":{json.dumps(operation_id)},"type":"{message_type}","payload":'
+        self._head = f'{{"id":{json.dumps(operation_id)},"type":"{message_type}","payload":'.encode()
         self._open = is_open
 
     def writable(self) -> bool:
@@ -45,9 +45,9 @@ class OperationOutlet:
         return (self._open() and not self.ws.closed and transport is not None
                 and transport.get_write_buffer_size() < WRITE_BUFFER_LIMIT)
 
-    async def send(self, payload: str) -> None:
+    async def send(self, payload: bytes) -> None:
         if self._open():  # an operation the client completed gets nothing more
-            await self.ws.send_str(self._head + payload + "}")
+            await self.ws.send_frame(self._head + payload + b"}", WSMsgType.TEXT)
 
 
 class TransportHandler(BaseGraphQLTransportWSHandler):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Hashable, Sequence
 
@@ -18,6 +19,7 @@ from live.broker import Broker
 from live.coalesce import pushes
 from live.inbox import Inbox, Item, Overflowed
 from live.outlet import Outlet
+from telemetry.metrics import LIVE_FANOUT_SECONDS, LIVE_RENDER_SECONDS
 
 log = logging.getLogger("gateway.live")
 
@@ -43,12 +45,12 @@ class Member:
         self.coalesce = group.interval is not None
         self.on_push = on_push
         self.ready = False  # until the subscriber's first result went out (liveMetrics: its snapshot)
-        self._queue: deque[str] = deque()
+        self._queue: deque[bytes] = deque()
         self._wake = asyncio.Event()
         self._error: BaseException | None = None
         self._busy = False
 
-    async def push(self, payload: str) -> None:
+    async def push(self, payload: bytes) -> None:
         if self._error is not None:
             return
         if self.ready and not self._queue and not self._busy and self.outlet.writable():
@@ -142,19 +144,28 @@ class Group:
             # only members that joined before this event arrived get it: nothing from before a start
             targets = [member for member, joined in self.members.items() if joined < self.taken]
             if targets:
-                await self._fan_out(targets, await self.render(item))
+                await self._fan_out(targets, await self._render(item))
 
     async def _pushes(self, interval: float) -> None:
         async for _ in pushes(self.inbox, interval):
             targets = list(self.members)
             if targets:
-                await self._fan_out(targets, await self.render(None))
+                await self._fan_out(targets, await self._render(None))
+
+    async def _render(self, item: Item | None) -> Sequence[str]:
+        started = time.perf_counter()
+        payloads = await self.render(item)
+        LIVE_RENDER_SECONDS.observe(time.perf_counter() - started)
+        return payloads
 
     @staticmethod
     async def _fan_out(targets: list[Member], payloads: Sequence[str]) -> None:
-        for payload in payloads:
+        for text in payloads:
+            started = time.perf_counter()
+            payload = text.encode()  # once for all members
             for member in targets:
                 await member.push(payload)
+            LIVE_FANOUT_SECONDS.observe(time.perf_counter() - started)
 
     def _fail_all(self, error: BaseException) -> None:
         for member in list(self.members):

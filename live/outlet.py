@@ -21,8 +21,8 @@ class Outlet(Protocol):
         """True while a send would not wait (the connection keeps up) and the operation is open."""
         ...
 
-    async def send(self, payload: str) -> None:
-        """Sends one result: `payload` is the JSON text of `{"data": ..., "errors": ...}`."""
+    async def send(self, payload: bytes) -> None:
+        """Sends one result: `payload` is the UTF-8 JSON of `{"data": ..., "errors": ...}`."""
         ...
 
 
