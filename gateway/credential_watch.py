@@ -25,6 +25,7 @@ from gateway.websocket import FORBIDDEN, close_reason
 from loaders.service import DataService
 
 log = logging.getLogger("gateway.auth")
+YIELD_EVERY = 100  # credentials verified between two returns to the event loop
 
 
 class CredentialWatch:
@@ -43,7 +44,9 @@ class CredentialWatch:
             self._sockets.setdefault(credential, weakref.WeakSet()).add(ws)
 
     async def check(self) -> None:
-        for credential, sockets in list(self._sockets.items()):
+        for number, (credential, sockets) in enumerate(list(self._sockets.items()), 1):
+            if number % YIELD_EVERY == 0:
+                await asyncio.sleep(0)  # thousands of tokens to verify must not stall deliveries
             open_ = [ws for ws in sockets if not ws.closed]
             if not open_:
                 del self._sockets[credential]

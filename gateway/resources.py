@@ -147,6 +147,7 @@ async def live_ctx(app: web.Application) -> AsyncIterator[None]:
     yield
     app[appkeys.WRITE_LISTENERS].remove(listener)
     await watch.close()
+    groups.close()
     await meter.close()
     await slots.close()
     await broker.close()

@@ -200,6 +200,12 @@ class Groups:
             del self._groups[group.key]
         group.close()
 
+    def close(self) -> None:
+        """At shutdown: no group task outlives the app."""
+        for group in list(self._groups.values()):
+            group.close()
+        self._groups.clear()
+
     def count(self) -> int:
         """Subscribers (members) on this replica."""
         return sum(len(group.members) for group in self._groups.values())
