@@ -357,7 +357,11 @@ async def run(args: argparse.Namespace) -> None:
         await fleet.close()
         await http.close()
         server.terminate()
-        server.wait(timeout=30)
+        try:
+            server.wait(timeout=120)
+        except subprocess.TimeoutExpired:
+            print("the server did not stop within 120 s of SIGTERM; killed", file=sys.stderr)
+            server.kill()
 
 
 def main() -> None:

@@ -117,5 +117,6 @@ class Sockets:
         self._open.add(ws)
 
     async def close_all(self) -> None:
-        for ws in list(self._open):
-            await ws.close(code=WSCloseCode.GOING_AWAY, message=b"server shutdown")
+        # all at once: each close waits for the client's answer, and thousands may be open
+        closing = [ws.close(code=WSCloseCode.GOING_AWAY, message=b"server shutdown") for ws in list(self._open)]
+        await asyncio.gather(*closing, return_exceptions=True)

@@ -3,25 +3,21 @@
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncGenerator, AsyncIterator
-from contextlib import asynccontextmanager, suppress
+from collections.abc import AsyncGenerator
+from contextlib import suppress
 from datetime import UTC, datetime
-from functools import partial
 
 import strawberry
-from graphql import parse
 from strawberry.types import Info
 
-from auth.cost import CostAnalyzer
-from auth.limits import principal_key
 from auth.permissions import CanRead, TierGate
 from auth.scope import own_tenant_id
-from core.errors import BadUserInput, RateLimited, ServiceUnavailable
+from core.errors import BadUserInput, ServiceUnavailable
 from live.coalesce import pushes
 from live.events import BookingChange, LiveEvent
-from live.groups import Ended, Member, Render
-from live.inbox import Inbox, Item, Overflowed
-from live.outlet import CURRENT, Outlet
+from live.groups import Ended
+from live.inbox import Item, Overflowed
+from live.outlet import CURRENT
 from loaders.facts import TenantRow
 from resolvers.inputs import target_currency
 from resolvers.live import amount_in, including_today
@@ -29,7 +25,8 @@ from resolvers.money import FxTable
 from schema import costs
 from schema.context import Context
 from schema.ingest import BookingStatus
-from schema.live_render import Renderer, group_key
+from schema.live_render import Renderer
+from schema.live_subscribe import open_inbox, open_member
 from schema.metrics import KeyMetrics, Money
 from schema.query import TenantIdArg
 from schema.tenant import CurrencyArg, RangeArg, _days
@@ -47,61 +44,6 @@ class BookingEvent:
     status: BookingStatus = strawberry.field(description="The booking's status as stored now.")
     amount: Money = strawberry.field(description="In the tenant's currency, at the booking day's rate.")
     channel: str = strawberry.field(description="The booking's marketing channel.")
-
-
-@asynccontextmanager
-async def subscription_slot(context: Context) -> AsyncIterator[None]:
-    """One of the principal's concurrent subscriptions, held while the subscription runs."""
-    live = context.live
-    if live is None:
-        raise ServiceUnavailable("subscriptions are served over WebSocket on /graphql")
-    principal = context.principal
-    limit = context.tiers[principal.tier].max_subscriptions
-    lease = await live.slots.acquire(principal_key(principal), limit)
-    if lease is None:
-        raise RateLimited(
-            f"this credential already holds {limit} subscriptions, the most the {principal.tier.value} tier "
-            "allows at once; end one first",
-            maxSubscriptions=limit,
-        )
-    try:
-        yield
-    finally:
-        await live.slots.release(lease)
-
-
-@asynccontextmanager
-async def open_inbox(context: Context, tenant_id: str, coalesce: bool) -> AsyncIterator[Inbox]:
-    """The tenant's events from now on, for a subscriber rendering its own (no outlet)."""
-    async with subscription_slot(context):
-        assert context.live is not None
-        inbox = context.live.broker.subscribe(tenant_id, coalesce)
-        try:
-            yield inbox
-        finally:
-            inbox.close()
-
-
-@asynccontextmanager
-async def open_member(
-    info: Info[Context, None], outlet: Outlet, field: str, tenant_id: str, render: Render, interval: float | None = None
-) -> AsyncIterator[Member]:
-    """A member of the group of subscribers asking the same: one rendering per event for all.
-    Each push is owed to the principal's points budget at the subscription's own cost."""
-    context = info.context
-    async with subscription_slot(context):
-        assert context.live is not None and context.principal is not None
-        live, principal = context.live, context.principal
-        member = live.groups.join(group_key(field, tenant_id, info, outlet), tenant_id, render, outlet, interval)
-        if live.meter is not None:
-            cost = CostAnalyzer(info.schema._schema).analyze(
-                parse(outlet.query), outlet.operation_name, outlet.variables, principal
-            ).cost
-            member.on_push = partial(live.meter.owe, principal, cost, member)
-        try:
-            yield member
-        finally:
-            member.close()
 
 
 async def _tenant(info: Info[Context, None], tenant_id: str | None) -> TenantRow:
