@@ -51,8 +51,10 @@ class RedisBroker:
         self._owns_publisher = publisher is None
         # named, so operators (and the tests) can find it in CLIENT LIST
         self.client_name = f"{prefix}live-listener-{uuid.uuid4().hex[:8]}"
+        # XREAD blocks up to IDLE_SECONDS: the socket must wait longer than that for its answer
         self.listener = Redis.from_url(
-            url, socket_connect_timeout=2, health_check_interval=IDLE_SECONDS, client_name=self.client_name
+            url, socket_connect_timeout=2, socket_timeout=IDLE_SECONDS + 5, health_check_interval=IDLE_SECONDS,
+            client_name=self.client_name,
         )
         self.connected = asyncio.Event()
         self.reconnects = 0

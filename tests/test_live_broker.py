@@ -188,3 +188,15 @@ async def test_a_member_that_does_not_keep_up_queues_then_overflows_alone() -> N
     quick.close()
     runs[0].cancel()
     await asyncio.gather(*runs, return_exceptions=True)
+
+
+async def test_the_stream_listener_waits_longer_than_its_blocking_read() -> None:
+    """redis-py's default socket timeout (5 s) equals XREAD's block: idle replicas would
+    take every quiet spell for a lost connection."""
+    from live.redis_broker import IDLE_SECONDS, RedisBroker
+
+    broker = RedisBroker(redis_url(), f"test-{uuid.uuid4().hex[:8]}:")
+    try:
+        assert broker.listener.connection_pool.connection_kwargs["socket_timeout"] > IDLE_SECONDS
+    finally:
+        await broker.close()
