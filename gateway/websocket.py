@@ -57,7 +57,8 @@ class TransportHandler(BaseGraphQLTransportWSHandler):
         adapter = self.websocket
         payload = (operation.query, operation.variables, operation.operation_name)
         CURRENT.set(OperationOutlet(adapter.ws, adapter.request, "next", operation.id, payload,  # type: ignore[attr-defined]
-                                    lambda: not operation.completed and operation.id in self.operations))
+                                    # the same id reused by a later operation is not this one
+                                    lambda: not operation.completed and self.operations.get(operation.id) is operation))
         await super().run_operation(operation)
 
 
