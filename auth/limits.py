@@ -66,6 +66,18 @@ class RateLimits:
     async def charge_points(self, principal: Principal, cost: int) -> Budget:
         return await self._hit(self._points(principal), principal_key(principal), cost)
 
+    async def spend_points(self, principal: Principal, cost: int) -> Budget | None:
+        """Charges `cost` points like `charge_points`, without reading the window's stats when
+        they are admitted (None); refused, nothing is charged and the budget says why."""
+        item, key = self._points(principal), principal_key(principal)
+
+        async def run(limiter: Limiter) -> Budget | None:
+            if await limiter.hit(item, key, cost=cost):
+                return None
+            return await self._stats(limiter, item, key, cost, False)
+
+        return await self._guarded(run)
+
     async def charge_rows(self, principal: Principal, rows: int) -> Budget:
         """Rows written: their own budget, so a big import does not starve the dashboards' reads."""
         item = self._item(self.tiers[principal.tier].write_rows_per_minute, "gateway-writes")

@@ -9,6 +9,7 @@ from alerts.webhooks import WebhookWorker
 from auth.authenticator import Authenticator
 from auth.limits import RateLimits
 from auth.tiers import TierTable
+from gateway.credential_watch import CredentialWatch
 from gateway.settings import Settings
 from live.service import Live
 from ingest.notify import WriteListeners
@@ -24,6 +25,7 @@ TIERS = web.AppKey("tiers", TierTable)
 LIMITS = web.AppKey("limits", RateLimits)
 PERSISTED = web.AppKey("persisted_queries", PersistedQueries)
 LIVE = web.AppKey("live", Live)
+CREDENTIAL_WATCH = web.AppKey("credential_watch", CredentialWatch)
 FORECASTER = web.AppKey("forecaster", Forecaster)
 WEBHOOKS = web.AppKey("webhooks", WebhookWorker)
 ALERT_EVALUATIONS = web.AppKey("alert_evaluations", EvaluationQueue)

@@ -33,7 +33,7 @@ async def ready(request: web.Request) -> web.Response:
         # times the shared rate-limit storage failed and this process limited on its own
         "rateLimitFallbacks": app[appkeys.LIMITS].fallbacks if appkeys.LIMITS in app else 0,
         # the live broker: kind, subscribers on this replica, Redis connection and reconnects
-        "live": app[appkeys.LIVE].broker.status() if appkeys.LIVE in app else None,
+        "live": app[appkeys.LIVE].status() if appkeys.LIVE in app else None,
         # cold | warming | ready | failed: forecasts are answered in every state (cold and
         # warming ones wait for the workers to start), so it does not make /ready 503
         "forecasts": app[appkeys.FORECASTER].state if appkeys.FORECASTER in app else "cold",

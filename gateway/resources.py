@@ -17,13 +17,16 @@ from sqlalchemy.engine import make_url
 from alerts.triggers import EvaluationQueue, run_schedule
 from alerts.webhooks import DeliveryPolicy, WebhookWorker
 from auth.limits import RateLimits, redis_storage
+from auth.push_meter import PushMeter
 from gateway import appkeys
+from gateway.credential_watch import CredentialWatch
 from gateway.database import create_engine
 from gateway.live_writes import publisher
 from gateway.settings import Settings
 from ingest.queue import WriteQueue
 from ingest.service import Ingestor
 from live.broker import Broker, InProcessBroker
+from live.groups import Groups
 from live.redis_broker import RedisBroker
 from live.service import Live
 from live.slots import SubscriptionSlots
@@ -132,11 +135,20 @@ async def live_ctx(app: web.Application) -> AsyncIterator[None]:
     slots = SubscriptionSlots(redis, settings.live_prefix)
     await broker.start()
     await slots.start()
-    app[appkeys.LIVE] = Live(broker, slots, settings.live_push_interval_seconds)
+    meter = PushMeter(app[appkeys.LIMITS])
+    await meter.start()
+    groups = Groups(broker, settings.live_queue_size)
+    app[appkeys.LIVE] = Live(broker, slots, settings.live_push_interval_seconds, groups, meter)
+    watch = CredentialWatch(app[appkeys.AUTHENTICATOR], app[appkeys.DATA], settings.live_recheck_seconds)
+    await watch.start()
+    app[appkeys.CREDENTIAL_WATCH] = watch
     listener = publisher(broker)
     app[appkeys.WRITE_LISTENERS].add(listener)
     yield
     app[appkeys.WRITE_LISTENERS].remove(listener)
+    await watch.close()
+    groups.close()
+    await meter.close()
     await slots.close()
     await broker.close()
 

@@ -64,6 +64,8 @@ class Settings(BaseSettings):
     live_push_interval_seconds: float = Field(1.0, ge=0.0, le=3600.0)
     live_queue_size: int = Field(1000, ge=1, le=1_000_000)
     live_prefix: str = Field("gateway:", pattern=r"^[A-Za-z0-9:_.-]{0,64}$")
+    # how often the credentials of open WebSockets are verified again (a revoked key closes them)
+    live_recheck_seconds: float = Field(30.0, gt=0.0, le=3600.0)
     # on SIGTERM, how long requests under way may take to finish (below the orchestrator's
     # grace period: docker compose's stop_grace_period is 30 s here)
     shutdown_timeout: float = Field(25.0, gt=0, le=600)  # aiohttp reads 0 as "no limit"

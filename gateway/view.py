@@ -32,7 +32,7 @@ from gateway import status as http_status
 from gateway.context import build_context
 from gateway.media import negotiate
 from gateway.web import graphiql_page
-from gateway.websocket import LegacyHandler, Sockets, close_at, reject
+from gateway.websocket import LegacyHandler, Sockets, TransportHandler, close_at, reject
 from schema.context import Context
 from telemetry.metrics import RATE_LIMITED, REQUEST_SECONDS, REQUESTS
 
@@ -98,6 +98,7 @@ def _http_error(request: web.Request, error: HTTPException, cost: dict[str, Any]
 
 class View(GraphQLView):
     graphql_ws_handler_class = LegacyHandler
+    graphql_transport_ws_handler_class = TransportHandler
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -167,6 +168,14 @@ class View(GraphQLView):
             if context is not None and context.expiry is not None:
                 context.expiry.cancel()
 
+    async def create_websocket_response(self, request: web.Request, subprotocol: str | None) -> web.WebSocketResponse:
+        # no permessage-deflate: results are small JSON, and a compressor per connection would
+        # cost memory per subscriber and CPU per push per subscriber (shared renderings are
+        # written as they are)
+        ws = web.WebSocketResponse(protocols=[subprotocol] if subprotocol else [], compress=False)
+        await ws.prepare(request)
+        return ws
+
     async def render_graphql_ide(self, request: web.Request) -> web.StreamResponse:
         return graphiql_page()
 
@@ -208,6 +217,7 @@ class View(GraphQLView):
             raise await reject(ws, error) from error
         context.principal = principal
         context.expiry = close_at(ws, principal.expires_at)
+        request.app[appkeys.CREDENTIAL_WATCH].add(ws, context.connection_params or {})
         return UNSET
 
     async def parse_http_body(self, request: AsyncHTTPRequestAdapter) -> GraphQLRequestData | list[GraphQLRequestData]:

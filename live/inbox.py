@@ -27,7 +27,7 @@ class Inbox:
     consumer loses its own subscription while the others go on.
     """
 
-    __slots__ = ("tenant_id", "capacity", "coalesce", "_items", "_wake", "_overflowed", "_on_close")
+    __slots__ = ("tenant_id", "capacity", "coalesce", "received", "_items", "_wake", "_overflowed", "_on_close")
 
     def __init__(self, tenant_id: str, capacity: int, coalesce: bool, on_close: Callable[[Inbox], None]) -> None:
         # on_close may run twice (overflow, then the subscriber's close): it must be idempotent
@@ -38,6 +38,7 @@ class Inbox:
         self._wake = asyncio.Event()
         self._overflowed = False
         self._on_close = on_close
+        self.received = 0  # items ever offered: a group tells which events came after a member joined
 
     def offer(self, item: Item) -> None:
         if self._overflowed:
@@ -49,6 +50,7 @@ class Inbox:
             self._overflowed = True
             self._on_close(self)
         self._items.append(item)
+        self.received += 1
         self._wake.set()
 
     def resync(self) -> None:

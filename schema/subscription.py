@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncGenerator, AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncGenerator
+from contextlib import suppress
 from datetime import UTC, datetime
 
 import strawberry
 from strawberry.types import Info
 
-from auth.limits import principal_key
 from auth.permissions import CanRead, TierGate
 from auth.scope import own_tenant_id
-from core.errors import BadUserInput, RateLimited, ServiceUnavailable
+from core.errors import BadUserInput, ServiceUnavailable
 from live.coalesce import pushes
 from live.events import AlertFiring, BookingChange, LiveEvent
-from live.inbox import Inbox, Overflowed
+from live.groups import Ended
+from live.inbox import Item, Overflowed
+from live.outlet import CURRENT
 from loaders.facts import TenantRow
 from resolvers.inputs import target_currency
 from resolvers.live import amount_in, including_today
@@ -25,6 +26,8 @@ from schema import costs
 from schema.alerts import AlertEvent
 from schema.context import Context
 from schema.ingest import BookingStatus
+from schema.live_render import Renderer
+from schema.live_subscribe import open_inbox, open_member
 from schema.metrics import KeyMetrics, Money
 from schema.query import TenantIdArg
 from schema.tenant import CurrencyArg, RangeArg, _days
@@ -42,29 +45,6 @@ class BookingEvent:
     status: BookingStatus = strawberry.field(description="The booking's status as stored now.")
     amount: Money = strawberry.field(description="In the tenant's currency, at the booking day's rate.")
     channel: str = strawberry.field(description="The booking's marketing channel.")
-
-
-@asynccontextmanager
-async def open_inbox(context: Context, tenant_id: str, coalesce: bool) -> AsyncIterator[Inbox]:
-    """The tenant's events from now on, within the principal's concurrent-subscription limit."""
-    live = context.live
-    if live is None:
-        raise ServiceUnavailable("subscriptions are served over WebSocket on /graphql")
-    principal = context.principal
-    limit = context.tiers[principal.tier].max_subscriptions
-    lease = await live.slots.acquire(principal_key(principal), limit)
-    if lease is None:
-        raise RateLimited(
-            f"this credential already holds {limit} subscriptions, the most the {principal.tier.value} tier "
-            "allows at once; end one first",
-            maxSubscriptions=limit,
-        )
-    inbox = live.broker.subscribe(tenant_id, coalesce)
-    try:
-        yield inbox
-    finally:
-        inbox.close()
-        await live.slots.release(lease)
 
 
 async def _tenant(info: Info[Context, None], tenant_id: str | None) -> TenantRow:
@@ -112,6 +92,13 @@ def _alert_event(firing: AlertFiring) -> AlertEvent:
                       fired_at=firing.fired_at.replace(tzinfo=UTC), delivery=firing.delivery)
 
 
+def _overflowed(error: Overflowed) -> ServiceUnavailable:
+    return ServiceUnavailable(
+        f"this subscriber fell more than {error.capacity} events behind and was ended; subscribe again",
+        maxQueued=error.capacity,
+    )
+
+
 @strawberry.type(description="Live updates over WebSocket on /graphql (graphql-transport-ws or graphql-ws); PROFESSIONAL and up.")
 class Subscription:
     @strawberry.subscription(
@@ -126,6 +113,21 @@ class Subscription:
         tenant = await _tenant(info, tenant_id)
         days = including_today(_days(info, range_))
         code = await target_currency(info.context.loaders, currency, tenant)
+        outlet = CURRENT.get()
+        if outlet is not None:
+            renderer = Renderer(info, outlet)
+
+            async def render(_: Item | None) -> list[str]:
+                return [await renderer.render(KeyMetrics(tenant=tenant, days=days, currency=code))]
+
+            # joined before the first snapshot: whatever is stored after it triggers a push
+            async with open_member(info, outlet, "liveMetrics", tenant.id, render, info.context.live.push_interval) as member:
+                info.context.refresh_loaders()
+                yield KeyMetrics(tenant=tenant, days=days, currency=code)
+                # the snapshot is out: the group's pushes go to this subscriber from now on
+                with suppress(Ended):
+                    await member.run()
+            return
         # subscribed before the first snapshot: whatever is stored after it triggers a push
         async with open_inbox(info.context, tenant.id, coalesce=True) as inbox:
             info.context.refresh_loaders()
@@ -145,6 +147,22 @@ class Subscription:
     ) -> AsyncGenerator[BookingEvent, None]:
         tenant = await _tenant(info, tenant_id)
         rates = _Rates(info)
+        outlet = CURRENT.get()
+        if outlet is not None:
+            renderer = Renderer(info, outlet)
+
+            async def render(item: Item | None) -> list[str]:
+                if not isinstance(item, LiveEvent):
+                    return []
+                return [await renderer.render(await _booking_event(change, tenant, rates)) for change in item.bookings]
+
+            async with open_member(info, outlet, "bookingEvents", tenant.id, render) as member:
+                try:
+                    await member.run()
+                except Ended:
+                    return
+                except Overflowed as error:
+                    raise _overflowed(error) from error
         async with open_inbox(info.context, tenant.id, coalesce=False) as inbox:
             try:
                 async for item in inbox:
@@ -152,10 +170,7 @@ class Subscription:
                         for change in item.bookings:
                             yield await _booking_event(change, tenant, rates)
             except Overflowed as error:
-                raise ServiceUnavailable(
-                    f"this subscriber fell more than {error.capacity} events behind and was ended; subscribe again",
-                    maxQueued=error.capacity,
-                ) from error
+                raise _overflowed(error) from error
 
     @strawberry.subscription(
         permission_classes=GATED,
@@ -168,6 +183,23 @@ class Subscription:
         self, info: Info[Context, None], tenant_id: TenantIdArg = None
     ) -> AsyncGenerator[AlertEvent, None]:
         tenant = await _tenant(info, tenant_id)
+        outlet = CURRENT.get()
+        if outlet is not None:
+            renderer = Renderer(info, outlet)
+
+            async def render(item: Item | None) -> list[str]:
+                if not isinstance(item, LiveEvent):
+                    return []
+                return [await renderer.render(_alert_event(firing)) for firing in item.alerts]
+
+            async with open_member(info, outlet, "alertFired", tenant.id, render) as member:
+                try:
+                    await member.run()
+                except Ended:
+                    return
+                except Overflowed as error:
+                    raise _overflowed(error) from error
+            return
         async with open_inbox(info.context, tenant.id, coalesce=False) as inbox:
             try:
                 async for item in inbox:
@@ -175,7 +207,4 @@ class Subscription:
                         for firing in item.alerts:
                             yield _alert_event(firing)
             except Overflowed as error:
-                raise ServiceUnavailable(
-                    f"this subscriber fell more than {error.capacity} events behind and was ended; subscribe again",
-                    maxQueued=error.capacity,
-                ) from error
+                raise _overflowed(error) from error

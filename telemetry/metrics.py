@@ -28,3 +28,13 @@ LOOP_STALL_MAX = Gauge("gateway_loop_stall_max_seconds", "Longest event-loop sta
 ROLLUP_REFRESHES = Counter(
     "gateway_rollup_refreshes_total", "Tenants whose rollups were rebuilt, by trigger", ["trigger"]
 )
+LIVE_RENDER_SECONDS = Histogram(
+    "gateway_live_render_seconds",
+    "Rendering one live event (or liveMetrics push) once for a group of subscribers",
+    buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5),
+)
+LIVE_FANOUT_SECONDS = Histogram(
+    "gateway_live_fanout_seconds",
+    "Handing one rendered push to every member of a group (written, or queued for a slow one)",
+    buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5),
+)

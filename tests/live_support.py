@@ -122,11 +122,11 @@ def booking(
 
 async def subscribed(server: Any, count: int = 1, timeout: float = 5.0) -> None:
     """Until `count` subscribers are registered with the server's broker."""
-    broker = server.app[appkeys.LIVE].broker
+    groups = server.app[appkeys.LIVE].groups
     deadline = asyncio.get_running_loop().time() + timeout
-    while broker.fanout.count() < count:
+    while groups.count() < count:
         if asyncio.get_running_loop().time() > deadline:
-            raise TimeoutError(f"{broker.fanout.count()} of {count} subscribers registered")
+            raise TimeoutError(f"{groups.count()} of {count} subscribers registered")
         await asyncio.sleep(0.02)
 
 

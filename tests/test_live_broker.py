@@ -105,3 +105,98 @@ async def test_slots_are_shared_on_redis_and_expire_with_their_replica() -> None
     finally:
         await client.delete(f"{prefix}live-slots:p")
         await client.aclose()
+
+
+# --- groups: one rendering for all members ------------------------------------------------------
+
+
+class _Outlet:
+    """An operation's outlet kept in memory: what a member was sent, and whether it keeps up."""
+
+    query, variables, operation_name = "subscription { x }", None, None
+
+    def __init__(self, keeps_up: bool = True) -> None:
+        self.keeps_up = keeps_up
+        self.sent: list[bytes] = []
+
+    def writable(self) -> bool:
+        return self.keeps_up
+
+    async def send(self, payload: bytes) -> None:
+        self.sent.append(payload)
+
+
+async def _settle() -> None:
+    for _ in range(20):
+        await asyncio.sleep(0)
+
+
+async def test_a_member_gets_only_events_that_arrived_after_it_joined() -> None:
+    from live.groups import Groups
+
+    broker = InProcessBroker()
+    groups = Groups(broker, capacity=10)
+    rendering, renders = asyncio.Event(), []
+
+    async def render(item):  # type: ignore[no-untyped-def]
+        renders.append(item)
+        await rendering.wait()  # slow: a member joins while the first event renders
+        return [item.bookings[0].booking_ref] if isinstance(item, LiveEvent) else []
+
+    early, late = _Outlet(), _Outlet()
+    first = groups.join("key", "a", render, early)
+    runs = [asyncio.create_task(first.run())]
+    await broker.publish("a", LiveEvent("a", (booking("1"),)))
+    await _settle()  # the group took event 1 and renders it
+    second = groups.join("key", "a", render, late)
+    runs.append(asyncio.create_task(second.run()))
+    await broker.publish("a", LiveEvent("a", (booking("2"),)))
+    rendering.set()
+    await _settle()
+    assert early.sent == [b"1", b"2"] and late.sent == [b"2"]
+    assert len(renders) == 2 and groups.group_count() == 1 and broker.fanout.count() == 1
+    first.close()
+    second.close()
+    assert groups.count() == 0 and groups.group_count() == 0 and broker.fanout.count() == 0
+    for run in runs:
+        run.cancel()
+    await asyncio.gather(*runs, return_exceptions=True)
+
+
+async def test_a_member_that_does_not_keep_up_queues_then_overflows_alone() -> None:
+    from live.groups import Groups
+
+    broker = InProcessBroker()
+    groups = Groups(broker, capacity=3)
+
+    async def render(item):  # type: ignore[no-untyped-def]
+        return [change.booking_ref for change in item.bookings] if isinstance(item, LiveEvent) else []
+
+    fast, slow = _Outlet(), _Outlet(keeps_up=False)
+    quick, stuck = groups.join("key", "a", render, fast), groups.join("key", "a", render, slow)
+    runs = [asyncio.create_task(quick.run()), asyncio.create_task(stuck.run())]
+    await _settle()  # both ready: the slow one's connection is full, so its pushes queue
+    await broker.publish("a", LiveEvent("a", tuple(booking(str(n)) for n in range(1, 5))))
+    await _settle()
+    assert fast.sent == [b"1", b"2", b"3", b"4"] and slow.sent == []
+    with pytest.raises(Overflowed):  # the fourth was over its capacity of 3
+        await runs[1]
+    assert groups.count() == 1  # the others go on
+    await broker.publish("a", LiveEvent("a", (booking("5"),)))
+    await _settle()
+    assert fast.sent[-1] == b"5"
+    quick.close()
+    runs[0].cancel()
+    await asyncio.gather(*runs, return_exceptions=True)
+
+
+async def test_the_stream_listener_waits_longer_than_its_blocking_read() -> None:
+    """redis-py's default socket timeout (5 s) equals XREAD's block: idle replicas would
+    take every quiet spell for a lost connection."""
+    from live.redis_broker import IDLE_SECONDS, RedisBroker
+
+    broker = RedisBroker(redis_url(), f"test-{uuid.uuid4().hex[:8]}:")
+    try:
+        assert broker.listener.connection_pool.connection_kwargs["socket_timeout"] > IDLE_SECONDS
+    finally:
+        await broker.close()
