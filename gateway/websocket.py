@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import struct
 import weakref
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -26,6 +27,14 @@ WRITE_BUFFER_LIMIT = 2**16
 _closing: set[asyncio.Task[bool]] = set()
 
 
+def _text_frame_head(length: int) -> bytes:
+    if length < 126:
+        return bytes((0x81, length))  # FIN + text, then the length itself
+    if length < 1 << 16:
+        return struct.pack("!BBH", 0x81, 126, length)
+    return struct.pack("!BBQ", 0x81, 127, length)
+
+
 class OperationOutlet:
     """One operation of one WebSocket: pushes arrive as rendered JSON and are wrapped in the
     protocol's message (`next` or legacy `data`) without parsing or re-encoding them."""
@@ -40,10 +49,15 @@ class OperationOutlet:
         self._head = f'{{"id":{json.dumps(operation_id)},"type":"{message_type}","payload":'.encode()
         self._open = is_open
 
-    def writable(self) -> bool:
+    def write_now(self, payload: bytes) -> bool:
         transport = self.request.transport
-        return (self._open() and not self.ws.closed and transport is not None
-                and transport.get_write_buffer_size() < WRITE_BUFFER_LIMIT)
+        if (not self._open() or self.ws.closed or transport is None or transport.is_closing()
+                or transport.get_write_buffer_size() >= WRITE_BUFFER_LIMIT):
+            return False
+        # one unmasked, uncompressed text frame (RFC 6455; the server never masks and this
+        # response has no permessage-deflate), written whole: frames never interleave
+        transport.writelines((_text_frame_head(len(self._head) + len(payload) + 1), self._head, payload, b"}"))
+        return True
 
     async def send(self, payload: bytes) -> None:
         if self._open():  # an operation the client completed gets nothing more

@@ -50,17 +50,20 @@ class Member:
         self._error: BaseException | None = None
         self._busy = False
 
-    async def push(self, payload: bytes) -> None:
+    def push(self, payload: bytes) -> None:
+        """Synchronous: a group fans one event out to thousands of members, and a write straight
+        to a connection that keeps up needs no task switch."""
         if self._error is not None:
             return
-        if self.ready and not self._queue and not self._busy and self.outlet.writable():
+        if self.ready and not self._queue and not self._busy:
             try:
-                await self.outlet.send(payload)
+                written = self.outlet.write_now(payload)
             except Exception as error:  # noqa: BLE001 - a closed connection ends this member only
                 self.fail(Ended(str(error)))
                 return
-            self._sent()
-            return
+            if written:
+                self._sent()
+                return
         if self.coalesce:
             self._queue.clear()  # only the newest numbers matter
         elif len(self._queue) >= self.capacity:
@@ -164,7 +167,7 @@ class Group:
             started = time.perf_counter()
             payload = text.encode()  # once for all members
             for member in targets:
-                await member.push(payload)
+                member.push(payload)
             LIVE_FANOUT_SECONDS.observe(time.perf_counter() - started)
 
     def _fail_all(self, error: BaseException) -> None:

@@ -17,8 +17,9 @@ class Outlet(Protocol):
     variables: dict[str, object] | None
     operation_name: str | None
 
-    def writable(self) -> bool:
-        """True while a send would not wait (the connection keeps up) and the operation is open."""
+    def write_now(self, payload: bytes) -> bool:
+        """Writes one result at once, without waiting, if the connection keeps up and the
+        operation is open; False means nothing was written (the caller queues it for `send`)."""
         ...
 
     async def send(self, payload: bytes) -> None:

@@ -119,7 +119,9 @@ class _Outlet:
         self.keeps_up = keeps_up
         self.sent: list[bytes] = []
 
-    def writable(self) -> bool:
+    def write_now(self, payload: bytes) -> bool:
+        if self.keeps_up:
+            self.sent.append(payload)
         return self.keeps_up
 
     async def send(self, payload: bytes) -> None:
