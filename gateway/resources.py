@@ -16,10 +16,12 @@ from sqlalchemy.engine import make_url
 
 from alerts.triggers import EvaluationQueue, run_schedule
 from alerts.webhooks import DeliveryPolicy, WebhookWorker
+from cache.results import ResultCache
 from auth.limits import RateLimits, redis_storage
 from gateway import appkeys
 from gateway.database import create_engine
 from gateway.live_writes import publisher
+from gateway.responses import ResponseCache
 from gateway.settings import Settings
 from ingest.queue import WriteQueue
 from ingest.service import Ingestor
@@ -50,6 +52,9 @@ async def data_ctx(app: web.Application) -> AsyncIterator[None]:
         ttl=Ttl(closed=settings.cache_ttl_closed_seconds, open=settings.cache_ttl_open_seconds),
     )
     app[appkeys.DATA] = service
+    if settings.cache and settings.response_cache:
+        # its own layer in the cache metrics, over the same backend
+        app[appkeys.RESPONSES] = ResponseCache(ResultCache(service.cache, "response"), service.versions, service.ttl)
     yield
     await service.close()
 

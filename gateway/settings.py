@@ -94,6 +94,8 @@ class Settings(BaseSettings):
     rollup_check_seconds: float = Field(60, ge=0, le=86_400)
     # the result cache (docs/performance.md): in memory, or in Redis when REDIS_URL is set
     cache: bool = True
+    # whole answers of repeated queries (gateway/responses.py); only with CACHE on
+    response_cache: bool = True
     cache_ttl_closed_seconds: float = Field(3600, gt=0, le=30 * 86_400)
     cache_ttl_open_seconds: float = Field(30, gt=0, le=86_400)
     # prefix of every cache key in Redis
