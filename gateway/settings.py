@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     jwt_issuer: str | None = None
     jwt_audience: str | None = None
     jwt_leeway_seconds: int = Field(30, ge=0, le=600)
+    # a verified token is remembered this long (never past its expiry); 0 checks every request
+    jwt_verified_ttl_seconds: float = Field(30, ge=0, le=300)
 
     max_range_days: int = Field(3700, ge=1, le=36600)
     tiers_file: Path | None = None
