@@ -42,6 +42,25 @@ class Budget:
         return max(1, int(self.reset_at.timestamp() - time.time() + 0.999))
 
 
+class MemoryWindows(MemoryStorage):
+    """limits' in-process storage, pruning expired entries at most once a second.
+
+    The library starts a pruning pass (a thread hop per key, holding the key's lock) on nearly
+    every hit: under load that was the largest cost of a cached answer. Pruning later changes no
+    decision: the moving window only looks at entries inside the window, and the sliding window's
+    counters are read (which drops expired ones) before they are incremented.
+    """
+
+    PRUNE_SECONDS = 1.0
+    _next_prune = 0.0
+
+    async def _MemoryStorage__schedule_expiry(self) -> None:  # the library's private hook
+        now = time.monotonic()
+        if now >= self._next_prune:
+            self._next_prune = now + self.PRUNE_SECONDS
+            await super()._MemoryStorage__schedule_expiry()  # type: ignore[misc]
+
+
 def principal_key(principal: Principal) -> str:
     return principal.budget_key
 
@@ -54,7 +73,7 @@ class RateLimits:
         self.window = window_seconds  # the tiers' "per minute" figures apply to this window
         self.ip_item = self._item(ip_per_minute, "gateway-ip")
         self.primary = MovingWindowRateLimiter(storage) if storage is not None else None
-        self.fallback = MovingWindowRateLimiter(MemoryStorage())
+        self.fallback = MovingWindowRateLimiter(MemoryWindows())
         # Rows written: a moving window keeps one entry per unit (a million rows a minute would
         # be a million list entries), the sliding-window counter two numbers per window.
         fallback_storage = self.fallback.storage
