@@ -1,7 +1,8 @@
 """The whole-response cache: a repeated dashboard query answered without executing GraphQL.
 
 Keyed by everything the answer may depend on: the caller's tenants in order (with each one's data
-version), the fx version, tier, kind and scopes, the document, variables, operation name and the
+version), the fx version, tier, kind and scopes, the document's sha256 (so a persisted query's
+hash finds what its full text stored), variables, operation name and the
 UTC day. Never by the caller's identity, so users with the same scope share entries; never across
 tenant scopes. Only queries whose answer had no error and read nothing outside the versions
 (loaders/reads.py) are stored, and only their `data`: the cost block is rebuilt per request, and
@@ -25,6 +26,8 @@ from loaders.cached import Ttl
 from loaders.reads import Reads
 from loaders.rollup_tables import FX_VERSION
 from loaders.versions import DataVersions
+from persisted.allowlist import digest, is_digest
+from persisted.protocol import EXTENSION
 
 # root fields whose answers depend on the tenants' data and the fx rates only (`viewer` shows the
 # caller's own budget, so it is never cached)
@@ -39,9 +42,26 @@ class Entry:
 
 @dataclass(frozen=True)
 class Request:
-    query: str
+    document: str  # the document's sha256: a full query and its persisted hash share entries
     variables: Mapping[str, Any] | None
     operation_name: str | None
+
+
+def document_of(query: object, extensions: Mapping[str, Any] | None) -> str | None:
+    """The sha256 of the document a request runs: of the text sent, or the persisted query's
+    hash (APQ). None: answered by execution only (other extensions such as `costDryRun`, a hash
+    that does not match the text, no document)."""
+    extensions = extensions or {}
+    if set(extensions) - {EXTENSION}:
+        return None
+    persisted = extensions.get(EXTENSION)
+    claimed = persisted.get("sha256Hash") if isinstance(persisted, dict) and persisted.get("version") == 1 else None
+    if persisted is not None and not is_digest(claimed):
+        return None
+    if isinstance(query, str):
+        own = digest(query)
+        return own if claimed in (None, own) else None
+    return claimed  # type: ignore[return-value]
 
 
 class ResponseCache:
@@ -53,7 +73,7 @@ class ResponseCache:
         ids = principal.tenant_ids
         versions = await self.versions.get_many([*ids, FX_VERSION])
         shape = json.dumps(
-            [principal.kind.value, principal.tier.value, sorted(principal.scopes), request.query,
+            [principal.kind.value, principal.tier.value, sorted(principal.scopes), request.document,
              request.variables or {}, request.operation_name, datetime.now(UTC).date().isoformat()],
             sort_keys=True, separators=(",", ":"), default=str,
         )
@@ -70,13 +90,13 @@ class ResponseCache:
         await self.results.set_many([(key, Entry(json.dumps(data, separators=(",", ":")), cost))], ttl)
 
 
-def storable(principal: Principal, request: Request, reads: Reads) -> bool:
+def storable(principal: Principal, query: str, operation_name: str | None, reads: Reads) -> bool:
     """Whether an answer without errors may be stored: it read only the caller's tenants, all
     under their data versions, through root fields that hold nothing per caller."""
     if reads.unversioned or not reads.tenants <= set(principal.tenant_ids):
         return False
     try:
-        operation = get_operation_ast(parse(request.query), request.operation_name)
+        operation = get_operation_ast(parse(query), operation_name)
     except GraphQLError:
         return False
     if operation is None or operation.operation.value != "query":

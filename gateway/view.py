@@ -31,7 +31,7 @@ from gateway import appkeys
 from gateway import status as http_status
 from gateway.context import build_context
 from gateway.media import negotiate
-from gateway.responses import Entry, Request, storable
+from gateway.responses import Entry, Request, document_of, storable
 from gateway.web import graphiql_page
 from gateway.websocket import LegacyHandler, Sockets, close_at, reject
 from schema.context import Context
@@ -173,9 +173,10 @@ class View(GraphQLView):
             data = await self.parse_http_body(self.request_adapter_class(request))
         except HTTPException:
             return None  # run() answers it
-        if not isinstance(data, GraphQLRequestData) or data.extensions or not isinstance(data.query, str):
-            return None  # batches, persisted queries, dry runs: executed
-        key = await responses.key(context.principal, Request(data.query, data.variables, data.operation_name))
+        document = document_of(data.query, data.extensions) if isinstance(data, GraphQLRequestData) else None
+        if document is None:
+            return None  # batches, dry runs, no document: executed
+        key = await responses.key(context.principal, Request(document, data.variables, data.operation_name))
         entry = await responses.get(key)
         if entry is None:
             request[RESPONSE_KEY] = key
@@ -274,17 +275,16 @@ class View(GraphQLView):
         )
         if resolved.register is not None and not http_status.is_request_error(result.data, result.errors):
             await persisted.register(resolved.register, resolved.query)  # type: ignore[arg-type]
-        await self._store(request, context, request_data, result)
+        await self._store(request, context, replace(request_data, query=resolved.query), result)
         return result
 
     async def _store(
         self, request: web.Request, context: Context, data: GraphQLRequestData, result: ExecutionResult
     ) -> None:
         key = request.get(RESPONSE_KEY)
-        if key is None or result.errors or result.data is None or context.principal is None:
+        if key is None or result.errors or result.data is None or context.principal is None or data.query is None:
             return
-        question = Request(data.query or "", data.variables, data.operation_name)
-        if context.operation == "query" and storable(context.principal, question, context.loaders.reads):
+        if context.operation == "query" and storable(context.principal, data.query, data.operation_name, context.loaders.reads):
             await request.app[appkeys.RESPONSES].put(key, result.data, context.cost, context.loaders.reads)
 
     async def process_result(self, request: web.Request, result: ExecutionResult) -> GraphQLHTTPResponse:

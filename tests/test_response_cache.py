@@ -3,6 +3,7 @@ and works on Redis and without it."""
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from pathlib import Path
 from typing import Any
@@ -135,3 +136,20 @@ async def test_on_redis_and_when_redis_is_down(aiohttp_client: Any, sqlite_demo_
     for _ in range(2):
         assert (await _ok(down, DASHBOARD, variables, token))["data"] == expected
     assert CACHE_ERRORS.labels("response")._value.get() > errors
+
+
+async def test_a_persisted_query_hash_finds_the_full_documents_answer(aiohttp_client: Any, sqlite_demo_url: str) -> None:
+    client = await aiohttp_client(create_app(_settings(sqlite_demo_url)))
+    tenant_id = await _first_tenant(sqlite_demo_url)
+    headers = {"Authorization": f"Bearer {make_token([tenant_id])}"}
+    variables = {"id": tenant_id, "from": "2025-12-01", "to": "2026-01-31"}
+    persisted = {"persistedQuery": {"version": 1, "sha256Hash": hashlib.sha256(DASHBOARD.encode()).hexdigest()}}
+    full = await client.post("/graphql", json={"query": DASHBOARD, "variables": variables, "extensions": persisted},
+                             headers=headers)
+    hits = _hits()
+    hashed = await client.post("/graphql", json={"variables": variables, "extensions": persisted}, headers=headers)
+    assert _hits() == hits + 1
+    assert (await hashed.json())["data"] == (await full.json())["data"]
+    dry = await client.post("/graphql", json={"query": DASHBOARD, "variables": variables,
+                                              "extensions": {"costDryRun": True}}, headers=headers)
+    assert (await dry.json())["data"] is None and _hits() == hits + 1  # a dry run is never answered from the cache
