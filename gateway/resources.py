@@ -109,7 +109,8 @@ def _redis(settings: Settings) -> Redis | None:
 
 def _cache(settings: Settings, redis: Redis | None) -> BaseCache:
     if redis is None or settings.redis_url is None:
-        return SimpleMemoryCache()
+        # no timeout: memory cannot hang, and aiocache's timeout is a task per call (wait_for)
+        return SimpleMemoryCache(timeout=None)
     url = urlsplit(settings.redis_url)
     cache = RedisCache(
         endpoint=url.hostname or "127.0.0.1",
