@@ -6,7 +6,7 @@ import json
 import time
 from collections.abc import Mapping
 from dataclasses import replace
-from typing import Any
+from typing import Any, TypeGuard
 
 from aiohttp import web
 from cross_web import HTTPException
@@ -194,6 +194,13 @@ class View(GraphQLView):
         extensions = "" if block is None else ',"extensions":' + self.encode_json({"cost": block})
         request[OUTCOME] = "ok"
         return web.Response(text='{"data":' + entry.data + extensions + "}", content_type=request[MEDIA])
+
+    def is_websocket_request(self, request: web.Request) -> TypeGuard[web.Request]:
+        # strawberry builds a WebSocketResponse and checks a handshake to tell, on every request
+        # (twice): a request without `Upgrade: websocket` is no handshake, whatever else it holds
+        if "websocket" not in request.headers.get("Upgrade", "").lower():
+            return False
+        return super().is_websocket_request(request)
 
     async def _websocket(self, request: web.Request) -> web.StreamResponse:
         try:
