@@ -15,12 +15,13 @@ from datetime import UTC, datetime
 from typing import TypeVar
 
 from limits import RateLimitItem, RateLimitItemPerSecond
-from limits.aio.storage import MemoryStorage, RedisStorage, Storage
+from limits.aio.storage import RedisStorage, Storage
 from limits.aio.strategies import MovingWindowRateLimiter, SlidingWindowCounterRateLimiter
 from redis.asyncio import Redis
 
 from auth.principal import Principal
 from auth.tiers import TierTable
+from auth.windows import MemoryWindows
 from core.errors import RateLimited
 
 log = logging.getLogger("gateway.limits")
@@ -40,25 +41,6 @@ class Budget:
     @property
     def retry_after(self) -> int:
         return max(1, int(self.reset_at.timestamp() - time.time() + 0.999))
-
-
-class MemoryWindows(MemoryStorage):
-    """limits' in-process storage, pruning expired entries at most once a second.
-
-    The library starts a pruning pass (a thread hop per key, holding the key's lock) on nearly
-    every hit: under load that was the largest cost of a cached answer. Pruning later changes no
-    decision: the moving window only looks at entries inside the window, and the sliding window's
-    counters are read (which drops expired ones) before they are incremented.
-    """
-
-    PRUNE_SECONDS = 1.0
-    _next_prune = 0.0
-
-    async def _MemoryStorage__schedule_expiry(self) -> None:  # the library's private hook
-        now = time.monotonic()
-        if now >= self._next_prune:
-            self._next_prune = now + self.PRUNE_SECONDS
-            await super()._MemoryStorage__schedule_expiry()  # type: ignore[misc]
 
 
 def principal_key(principal: Principal) -> str:
