@@ -15,12 +15,13 @@ from datetime import UTC, datetime
 from typing import TypeVar
 
 from limits import RateLimitItem, RateLimitItemPerSecond
-from limits.aio.storage import MemoryStorage, RedisStorage, Storage
+from limits.aio.storage import RedisStorage, Storage
 from limits.aio.strategies import MovingWindowRateLimiter, SlidingWindowCounterRateLimiter
 from redis.asyncio import Redis
 
 from auth.principal import Principal
 from auth.tiers import TierTable
+from auth.windows import MemoryWindows
 from core.errors import RateLimited
 
 log = logging.getLogger("gateway.limits")
@@ -54,7 +55,7 @@ class RateLimits:
         self.window = window_seconds  # the tiers' "per minute" figures apply to this window
         self.ip_item = self._item(ip_per_minute, "gateway-ip")
         self.primary = MovingWindowRateLimiter(storage) if storage is not None else None
-        self.fallback = MovingWindowRateLimiter(MemoryStorage())
+        self.fallback = MovingWindowRateLimiter(MemoryWindows())
         # Rows written: a moving window keeps one entry per unit (a million rows a minute would
         # be a million list entries), the sliding-window counter two numbers per window.
         fallback_storage = self.fallback.storage

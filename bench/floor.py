@@ -3,10 +3,12 @@
     .venv/bin/python bench/floor.py [--db URL] [--requests 400] [--concurrency 1 10 100]
 
 Without --db it seeds a temporary SQLite demo store. Both servers run as their own process
-on local ports (the gateway through `analytics-gateway serve`, with the result cache in
-memory and the rate limits raised out of the way); this process is the client. For each
-concurrency it prints requests per second, p50 and p99 of both, and the gateway's share of
-the floor's throughput. The client is the same for both, so its own cost cancels in ratios.
+on local ports (the gateway through `analytics-gateway serve`, with its default caches in
+memory and the rate limits raised out of the way, but still counted and charged); this
+process is the client. For each concurrency it alternates rounds of both servers (so a burst
+of other work on the machine hits both alike) and prints requests per second, p50 and p99 of
+both, and the gateway's share of the floor's throughput. The client is the same for both, so
+its own cost cancels in ratios. Last, the gateway's longest event-loop stall (from /metrics).
 """
 
 from __future__ import annotations
@@ -85,6 +87,29 @@ async def load(url: str, body: bytes, headers: dict[str, str], requests: int, co
         return requests / (time.perf_counter() - started), latencies
 
 
+async def interleaved(
+    floor_url: str, gateway_url: str, body: bytes, headers: dict[str, str], requests: int, concurrency: int, rounds: int
+) -> tuple[float, list[float], float, list[float]]:
+    """Alternating rounds of both servers, so a burst of other work on the machine hits both alike."""
+    spent = {floor_url: 0.0, gateway_url: 0.0}
+    latencies: dict[str, list[float]] = {floor_url: [], gateway_url: []}
+    share = max(1, requests // rounds)
+    for _ in range(rounds):
+        for url in (floor_url, gateway_url):
+            rate, lat = await load(url, body, headers, share, concurrency)
+            spent[url] += share / rate
+            latencies[url] += lat
+    total = share * rounds
+    return total / spent[floor_url], latencies[floor_url], total / spent[gateway_url], latencies[gateway_url]
+
+
+async def loop_stall(url: str) -> tuple[float, float]:
+    """The longest event-loop stall since start, and the part of it the loop thread computed."""
+    async with aiohttp.ClientSession() as session, session.get(url + "/metrics") as response:
+        values = dict(line.split()[:2] for line in (await response.text()).splitlines() if line.startswith("gateway_loop"))
+    return float(values["gateway_loop_stall_max_seconds"]), float(values["gateway_loop_stall_cpu_max_seconds"])
+
+
 async def run(db: str, args: argparse.Namespace, workdir: Path) -> None:
     engine = create_engine(Settings(database_url=db))
     tenant_id = await first_tenant_id(engine)
@@ -120,11 +145,15 @@ async def run(db: str, args: argparse.Namespace, workdir: Path) -> None:
               f"{'floor p50/p99 ms':>18} {'gateway p50/p99 ms':>20}")
         for concurrency in args.concurrency:
             await load(gateway_url, body, headers, min(50, args.requests), concurrency)  # warm connections
-            floor_rate, floor_lat = await load(floor_url, body, headers, args.requests, concurrency)
-            gw_rate, gw_lat = await load(gateway_url, body, headers, args.requests, concurrency)
+            floor_rate, floor_lat, gw_rate, gw_lat = await interleaved(
+                floor_url, gateway_url, body, headers, args.requests, concurrency, args.rounds
+            )
             print(f"{concurrency:>8} {floor_rate:>12.0f} {gw_rate:>14.0f} {gw_rate / floor_rate:>6.2f} "
                   f"{percentile(floor_lat, .5) * 1000:>8.2f}/{percentile(floor_lat, .99) * 1000:<9.2f} "
                   f"{percentile(gw_lat, .5) * 1000:>10.2f}/{percentile(gw_lat, .99) * 1000:<9.2f}")
+        wall, cpu = await loop_stall(gateway_url)
+        print(f"gateway's longest event-loop stall since start: {wall * 1000:.1f} ms, of which it computed "
+              f"{cpu * 1000:.1f} ms (gateway_loop_stall_max_seconds, gateway_loop_stall_cpu_max_seconds)")
     finally:
         for process in (gateway, floor):
             if process is not None:
@@ -152,4 +181,5 @@ if __name__ == "__main__":
     parser.add_argument("--days", type=int, default=400)
     parser.add_argument("--requests", type=int, default=400)
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 10, 100])
+    parser.add_argument("--rounds", type=int, default=10, help="alternating rounds per concurrency")
     asyncio.run(main(parser.parse_args()))

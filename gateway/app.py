@@ -31,7 +31,7 @@ def create_app(settings: Settings) -> web.Application:
     body_limit = max(256 * 1024, settings.ingest_max_batch * 600)
     app = web.Application(middlewares=[request_meta], client_max_size=body_limit)
     app[appkeys.SETTINGS] = settings
-    app[appkeys.AUTHENTICATOR] = Authenticator(build_verifier(settings))
+    app[appkeys.AUTHENTICATOR] = Authenticator(build_verifier(settings), token_ttl=settings.jwt_verified_ttl_seconds)
     schema = build_schema(settings.query_limits)
     app[appkeys.TIERS] = load_tiers(settings.tiers_file, gated_fields(schema))
     # cleanup runs in reverse: the authenticator drains before the data service closes

@@ -10,6 +10,7 @@ from auth.authenticator import Authenticator
 from auth.limits import RateLimits
 from auth.tiers import TierTable
 from gateway.credential_watch import CredentialWatch
+from gateway.responses import ResponseCache
 from gateway.settings import Settings
 from live.service import Live
 from ingest.notify import WriteListeners
@@ -32,3 +33,5 @@ ALERT_EVALUATIONS = web.AppKey("alert_evaluations", EvaluationQueue)
 # writes: the shared write path and the listeners told of every committed write (ingest/notify.py)
 INGEST = web.AppKey("ingest", Ingestor)
 WRITE_LISTENERS = web.AppKey("write_listeners", WriteListeners)
+# the whole-response cache; absent when RESPONSE_CACHE (or CACHE) is off
+RESPONSES = web.AppKey("responses", ResponseCache)

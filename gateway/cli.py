@@ -105,6 +105,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
 
 
+async def _freeze_heap(_app: web.Application) -> None:
+    """What start-up built (engine, pools, brokers, workers) also lives as long as the process;
+    collected once here, then frozen, so no full collection walks it during requests."""
+    gc.collect()
+    gc.freeze()
+
+
 def _serve(settings: Settings, _args: argparse.Namespace) -> int:
     # a store without tables would answer /ready and fail every query: say what to run instead
     asyncio.run(with_engine(settings, require_tables))
@@ -113,6 +120,7 @@ def _serve(settings: Settings, _args: argparse.Namespace) -> int:
     # everything alive now lives as long as the process: keep it out of every GC pass
     # (full collections over the imported libraries otherwise stall the loop 100+ ms)
     gc.freeze()
+    app.on_startup.append(_freeze_heap)  # after the cleanup contexts: their resources too
     print(f"GraphiQL: {base_url(settings)}/graphql   Dashboard: {base_url(settings)}/dashboard", flush=True)
     try:
         # SIGTERM: stop accepting, let requests under way finish (up to SHUTDOWN_TIMEOUT), exit 0

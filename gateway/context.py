@@ -44,7 +44,7 @@ def build_context(
         assert engine is not None, "pass the app's DataService or an engine"
         data = DataService(engine, rollups=settings.rollups, caching=settings.cache)
     context = Context(
-        data, data.loaders(), principal, tiers or default_tiers(), options(settings), limits, request, response,
+        data, principal, tiers or default_tiers(), options(settings), limits, request, response,
         forecaster=forecaster,
     )
     # direct schema use (tests, scripts) gets a write path of its own

@@ -16,12 +16,14 @@ from sqlalchemy.engine import make_url
 
 from alerts.triggers import EvaluationQueue, run_schedule
 from alerts.webhooks import DeliveryPolicy, WebhookWorker
+from cache.results import ResultCache
 from auth.limits import RateLimits, redis_storage
 from auth.push_meter import PushMeter
 from gateway import appkeys
 from gateway.credential_watch import CredentialWatch
 from gateway.database import create_engine
 from gateway.live_writes import publisher
+from gateway.responses import ResponseCache
 from gateway.settings import Settings
 from ingest.queue import WriteQueue
 from ingest.service import Ingestor
@@ -53,6 +55,9 @@ async def data_ctx(app: web.Application) -> AsyncIterator[None]:
         ttl=Ttl(closed=settings.cache_ttl_closed_seconds, open=settings.cache_ttl_open_seconds),
     )
     app[appkeys.DATA] = service
+    if settings.cache and settings.response_cache:
+        # its own layer in the cache metrics, over the same backend
+        app[appkeys.RESPONSES] = ResponseCache(ResultCache(service.cache, "response"), service.versions, service.ttl)
     yield
     await service.close()
 
@@ -107,7 +112,8 @@ def _redis(settings: Settings) -> Redis | None:
 
 def _cache(settings: Settings, redis: Redis | None) -> BaseCache:
     if redis is None or settings.redis_url is None:
-        return SimpleMemoryCache()
+        # no timeout: memory cannot hang, and aiocache's timeout is a task per call (wait_for)
+        return SimpleMemoryCache(timeout=None)
     url = urlsplit(settings.redis_url)
     cache = RedisCache(
         endpoint=url.hostname or "127.0.0.1",

@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     jwt_issuer: str | None = None
     jwt_audience: str | None = None
     jwt_leeway_seconds: int = Field(30, ge=0, le=600)
+    # a verified token is remembered this long (never past its expiry); 0 checks every request
+    jwt_verified_ttl_seconds: float = Field(30, ge=0, le=300)
 
     max_range_days: int = Field(3700, ge=1, le=36600)
     tiers_file: Path | None = None
@@ -96,6 +98,8 @@ class Settings(BaseSettings):
     rollup_check_seconds: float = Field(60, ge=0, le=86_400)
     # the result cache (docs/performance.md): in memory, or in Redis when REDIS_URL is set
     cache: bool = True
+    # whole answers of repeated queries (gateway/responses.py); only with CACHE on
+    response_cache: bool = True
     cache_ttl_closed_seconds: float = Field(3600, gt=0, le=30 * 86_400)
     cache_ttl_open_seconds: float = Field(30, gt=0, le=86_400)
     # prefix of every cache key in Redis

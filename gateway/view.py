@@ -6,7 +6,7 @@ import json
 import time
 from collections.abc import Mapping
 from dataclasses import replace
-from typing import Any
+from typing import Any, TypeGuard
 
 from aiohttp import web
 from cross_web import HTTPException
@@ -17,7 +17,7 @@ from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET, UnsetType
 
-from auth.metering import cost_block, count_request, points_budget
+from auth.metering import cost_block, count_request, points_budget, rate_limited
 from auth.permissions import IsAuthenticated
 from auth.principal import Principal
 from core.errors import (
@@ -31,6 +31,7 @@ from gateway import appkeys
 from gateway import status as http_status
 from gateway.context import build_context
 from gateway.media import negotiate
+from gateway.responses import Entry, Request, document_of, storable
 from gateway.web import graphiql_page
 from gateway.websocket import LegacyHandler, Sockets, TransportHandler, close_at, reject
 from schema.context import Context
@@ -40,6 +41,7 @@ CONTEXT = web.RequestKey("graphql_context", Context)
 MEDIA = web.RequestKey("graphql_media_type", str)
 RESPONSE_MEDIA = web.ResponseKey("graphql_media_type", str)
 OUTCOME = web.RequestKey("graphql_outcome", str)  # ok or error; absent: refused before execution
+RESPONSE_KEY = web.RequestKey("response_cache_key", str)  # looked up and missed: store the answer here
 
 
 def error_response(
@@ -150,6 +152,9 @@ class View(GraphQLView):
                     request, BadUserInput("POST bodies must be application/json"), status=415,
                     cost=await cost_block(context),
                 )
+            cached = await self._cached(request, context)
+            if cached is not None:
+                return cached
             # run(), not super().__call__(), which would turn HTTPException into plain text
             return await self.run(request=request)
         except RateLimited as error:
@@ -159,6 +164,44 @@ class View(GraphQLView):
             return error_response(request, error, status=503, cost=await cost_block(context))
         except HTTPException as error:
             return _http_error(request, error, await cost_block(context))
+
+    async def _cached(self, request: web.Request, context: Context) -> web.StreamResponse | None:
+        """A stored answer to the same question from the same scope (gateway/responses.py)."""
+        responses = request.app.get(appkeys.RESPONSES)
+        if responses is None or context.principal is None:
+            return None
+        try:
+            data = await self.parse_http_body(self.request_adapter_class(request))
+        except HTTPException:
+            return None  # run() answers it
+        document = document_of(data.query, data.extensions) if isinstance(data, GraphQLRequestData) else None
+        if document is None:
+            return None  # batches, dry runs, no document: executed
+        key = await responses.key(context.principal, Request(document, data.variables, data.operation_name))
+        entry = await responses.get(key)
+        if entry is None:
+            request[RESPONSE_KEY] = key
+            return None
+        return await self._replay(request, context, entry)
+
+    async def _replay(self, request: web.Request, context: Context, entry: Entry) -> web.StreamResponse:
+        """Charged the points its execution was charged; RateLimited past the budget."""
+        context.cost, context.operation = entry.cost, "query"
+        if context.limits is not None and context.principal is not None:
+            context.budget = await context.limits.charge_points(context.principal, entry.cost)
+            if not context.budget.admitted:
+                raise rate_limited(context.budget, "points")
+        block = await cost_block(context)
+        extensions = "" if block is None else ',"extensions":' + self.encode_json({"cost": block})
+        request[OUTCOME] = "ok"
+        return web.Response(text='{"data":' + entry.data + extensions + "}", content_type=request[MEDIA])
+
+    def is_websocket_request(self, request: web.Request) -> TypeGuard[web.Request]:
+        # strawberry builds a WebSocketResponse and checks a handshake to tell, on every request
+        # (twice): a request without `Upgrade: websocket` is no handshake, whatever else it holds
+        if "websocket" not in request.headers.get("Upgrade", "").lower():
+            return False
+        return super().is_websocket_request(request)
 
     async def _websocket(self, request: web.Request) -> web.StreamResponse:
         try:
@@ -249,7 +292,17 @@ class View(GraphQLView):
         )
         if resolved.register is not None and not http_status.is_request_error(result.data, result.errors):
             await persisted.register(resolved.register, resolved.query)  # type: ignore[arg-type]
+        await self._store(request, context, replace(request_data, query=resolved.query), result)
         return result
+
+    async def _store(
+        self, request: web.Request, context: Context, data: GraphQLRequestData, result: ExecutionResult
+    ) -> None:
+        key = request.get(RESPONSE_KEY)
+        if key is None or result.errors or result.data is None or context.principal is None or data.query is None:
+            return
+        if context.operation == "query" and storable(context.principal, data.query, data.operation_name, context.loaders.reads):
+            await request.app[appkeys.RESPONSES].put(key, result.data, context.cost, context.loaders.reads)
 
     async def process_result(self, request: web.Request, result: ExecutionResult) -> GraphQLHTTPResponse:
         response = await super().process_result(request, result)

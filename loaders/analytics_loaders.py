@@ -17,6 +17,7 @@ from loaders.facts import BookingDay
 from core.calendar import DayRange
 from core.vocabulary import AttributionModel, Dimension, Granularity
 from loaders.periods import as_date
+from loaders.reads import Reads
 from loaders.segments import attribution_query, funnel_by_query, retention_query
 
 Rows = Callable[[Any], Awaitable[Sequence[Any]]]
@@ -35,8 +36,9 @@ class CohortVisit:
 
 
 class AnalyticsLoaders:
-    def __init__(self, rows: Rows) -> None:
+    def __init__(self, rows: Rows, reads: Reads | None = None) -> None:
         self._rows = rows
+        self.reads = reads or Reads()
         self.funnel_by: DataLoader[FunnelByKey, dict[str, tuple[int, ...]]] = DataLoader(self._funnel_by)
         self.attribution: DataLoader[AttributionKey, list[BookingDay]] = DataLoader(self._attribution)
         self.retention: DataLoader[RetentionKey, list[CohortVisit]] = DataLoader(self._retention)
@@ -46,6 +48,7 @@ class AnalyticsLoaders:
     async def _funnel_by(self, keys: list[FunnelByKey]) -> list[dict[str, tuple[int, ...]]]:
         async def fetch(ids: list[str], rest: tuple[Any, ...]) -> dict[str, dict[str, tuple[int, ...]]]:
             days, by = rest
+            self.reads.touch(ids, days.end)
             out: dict[str, dict[str, tuple[int, ...]]] = defaultdict(dict)
             for tenant_id, segment, *steps in await self._rows(funnel_by_query(ids, days, by)):
                 out[tenant_id][str(segment)] = tuple(int(n) for n in steps)
@@ -57,6 +60,7 @@ class AnalyticsLoaders:
         """Rows as BookingDay with `channel` = the credited key, so revenue sums as everywhere."""
         async def fetch(ids: list[str], rest: tuple[Any, ...]) -> dict[str, list[BookingDay]]:
             days, by, model, lookback = rest
+            self.reads.touch(ids, days.end)
             out: dict[str, list[BookingDay]] = defaultdict(list)
             for tenant_id, key, day, currency, count, cents in await self._rows(
                 attribution_query(ids, days, by, model, lookback)
@@ -70,6 +74,7 @@ class AnalyticsLoaders:
     async def _retention(self, keys: list[RetentionKey]) -> list[list[CohortVisit]]:
         async def fetch(ids: list[str], rest: tuple[Any, ...]) -> dict[str, list[CohortVisit]]:
             days, granularity = rest
+            self.reads.touch(ids, days.end)
             out: dict[str, list[CohortVisit]] = defaultdict(list)
             for tenant_id, customer_id, cohort, period in await self._rows(retention_query(ids, days, granularity)):
                 out[tenant_id].append(CohortVisit(customer_id, as_date(cohort), as_date(period)))
@@ -78,6 +83,7 @@ class AnalyticsLoaders:
         return await by_tenant(keys, fetch, list)
 
     async def _alert_rules(self, ids: list[str]) -> list[list[RuleRecord]]:
+        self.reads.outside_versions()  # rules change through mutations that bump no data version
         found: dict[str, list[RuleRecord]] = defaultdict(list)
         for row in await self._rows(rules_query(sorted(set(ids)))):
             rule = rule_of(row)
@@ -85,6 +91,7 @@ class AnalyticsLoaders:
         return [found.get(tenant_id, []) for tenant_id in ids]
 
     async def _alert_events(self, keys: list[tuple[str, DayRange]]) -> list[list[EventRecord]]:
+        self.reads.outside_versions()
         async def fetch(ids: list[str], rest: tuple[Any, ...]) -> dict[str, list[EventRecord]]:
             (days,) = rest
             out: dict[str, list[EventRecord]] = defaultdict(list)

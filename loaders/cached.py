@@ -16,9 +16,10 @@ import json
 from collections.abc import Awaitable, Callable, Hashable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from cache.flights import Flights
+from cache.replicas import ReplicaFlights
 from cache.results import ResultCache
 from core.calendar import DayRange
 
@@ -65,8 +66,18 @@ def month_range(first: date, last: date) -> DayRange:
 
 
 class CachedFacts:
-    def __init__(self, cache: ResultCache, versions: Versions, ttl: Ttl, flights: Flights) -> None:
+    def __init__(
+        self, cache: ResultCache, versions: Versions, ttl: Ttl, flights: Flights, replicas: ReplicaFlights | None = None
+    ) -> None:
         self.cache, self.versions, self.ttl, self.flights = cache, versions, ttl, flights
+        self.replicas = replicas  # with a shared Redis: one replica computes, the others wait
+
+    async def _fill(
+        self, flight: Hashable, keys: list[str], compute: Callable[[], Awaitable[list[Any]]]
+    ) -> list[Any]:
+        """Missing entries: computed (and stored) once per process, and once across replicas."""
+        shared = compute if self.replicas is None else (lambda: self.replicas.run(keys, compute))  # type: ignore[union-attr]
+        return await self.flights.run(flight, shared)
 
     async def exact(
         self,
@@ -89,10 +100,15 @@ class CachedFacts:
         missing = [tid for tid in ids if found[tid] is None]
         if missing:
             flight = (kind, tuple(missing), tuple(versions.get(t, 0) for t in missing), rest)
-            loaded = await self.flights.run(flight, lambda: load(missing))
-            fresh = {tid: loaded.get(tid, empty()) for tid in missing}
-            await self.cache.set_many([(keys[tid], value) for tid, value in fresh.items()], self.ttl.of(last_day))
-            found.update(fresh)
+            wanted = [keys[tid] for tid in missing]
+
+            async def compute() -> list[V]:
+                loaded = await load(missing)
+                fresh = [loaded.get(tid, empty()) for tid in missing]
+                await self.cache.set_many(list(zip(wanted, fresh)), self.ttl.of(last_day))
+                return fresh
+
+            found.update(zip(missing, await self._fill(flight, wanted, compute)))
         return found
 
     async def monthly(
@@ -114,15 +130,21 @@ class CachedFacts:
             need = sorted({t for (t, m), rows in chunks.items() if rows is None})
             span = month_range(missing[0], missing[-1])
             flight = (kind, tuple(need), tuple(versions.get(t, 0) for t in need), span, extra)
-            loaded = await self.flights.run(flight, lambda: load(need, span))
-            fresh = self._split(need, span, loaded, day_of)
-            by_ttl: dict[float, list[tuple[str, list[Row]]]] = {}
-            for (t, month), rows in fresh.items():
-                ttl = self.ttl.of(month_range(month, month).end)
-                by_ttl.setdefault(ttl, []).append((_key(kind, t, versions.get(t, 0), month, _shape(extra)), rows))
-            for ttl, pairs in by_ttl.items():
-                await self.cache.set_many(pairs, ttl)
-            chunks.update({k: v for k, v in fresh.items() if k in chunks})
+            filled = [(t, m) for t in need for m in months(span)]
+
+            async def compute() -> list[list[Row]]:
+                fresh = self._split(need, span, await load(need, span), day_of)
+                by_ttl: dict[float, list[tuple[str, list[Row]]]] = {}
+                for (t, month), rows in fresh.items():
+                    ttl = self.ttl.of(month_range(month, month).end)
+                    by_ttl.setdefault(ttl, []).append((_key(kind, t, versions.get(t, 0), month, _shape(extra)), rows))
+                for ttl, pairs in by_ttl.items():
+                    await self.cache.set_many(pairs, ttl)
+                return [fresh[k] for k in filled]
+
+            entries = [_key(kind, t, versions.get(t, 0), m, _shape(extra)) for t, m in filled]
+            values = await self._fill(flight, entries, compute)
+            chunks.update({k: v for k, v in zip(filled, values) if k in chunks})
         return {
             t: [row for m in wanted for row in chunks[(t, m)] if day_of(row) in days] for t in ids
         }

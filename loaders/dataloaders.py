@@ -23,6 +23,7 @@ from loaders.facts import BookingDay, Rate, SurveyDay, TenantRow, Traffic, Traff
 from loaders.fingerprint import fingerprint_query
 from loaders.peers import active_query, segment_members_query
 from loaders.periods import as_date
+from loaders.reads import Reads
 from loaders.retention import cutoffs_query, first_kept_day
 from loaders.rollup_tables import FX_VERSION
 
@@ -40,6 +41,7 @@ class Loaders:
     def __init__(self, engine: AsyncEngine, rollups: bool = True, cached: CachedFacts | None = None) -> None:
         self.engine = engine
         self.cached = cached  # None: every load goes to SQL
+        self.reads = Reads()  # what this request read (for the whole-response cache)
         # facts from the exact rollups (loaders/rollup_queries.py) or from the raw rows
         self.facts: Any = rollup_queries if rollups else queries
         self.rollups = rollups
@@ -56,7 +58,7 @@ class Loaders:
         self.active: DataLoader[ActiveKey, bool] = DataLoader(self._active)
         self.fingerprints: DataLoader[FingerprintKey, str] = DataLoader(self._fingerprints)
         # segmented funnel, attribution, retention cohorts, alert rules and events
-        self.analytics = AnalyticsLoaders(self._rows)
+        self.analytics = AnalyticsLoaders(self._rows, self.reads)
         # first day whose raw pageviews and survey answers are kept (retention), per tenant
         self.kept_from: DataLoader[str, date | None] = DataLoader(self._kept_from)
 
@@ -78,11 +80,13 @@ class Loaders:
             await asyncio.wait(set(self._inflight))
 
     async def _tenants(self, ids: list[str]) -> list[TenantRow | None]:
+        self.reads.touch(ids)
         rows = await self._rows(queries.tenants_query(sorted(set(ids))))
         found = {row.id: TenantRow(row.id, row.name, row.segment, row.country, row.currency) for row in rows}
         return [found.get(tenant_id) for tenant_id in ids]
 
     async def _data_ranges(self, ids: list[str]) -> list[tuple[date, date] | None]:
+        self.reads.touch(ids)
         spans: dict[str, tuple[date, date]] = {}
         for row in await self._rows(queries.data_range_query(sorted(set(ids)), self.rollups)):
             first, last = _day(row.first), _day(row.last)
@@ -95,6 +99,7 @@ class Loaders:
     async def _traffic(self, keys: list[TrafficKey]) -> list[dict[Any, Traffic]]:
         async def fetch(ids: list[str], rest: tuple[Any, ...]) -> dict[str, dict[Any, Traffic]]:
             days, shape = rest
+            self.reads.touch(ids, days.end)
             if self.cached is None:
                 return await self._traffic_sql(ids, days, shape)
             return await self.cached.exact(
@@ -120,6 +125,7 @@ class Loaders:
     async def _bookings(self, keys: list[BookingsKey]) -> list[list[BookingDay]]:
         async def fetch(ids: list[str], rest: tuple[Any, ...]) -> dict[str, list[BookingDay]]:
             days, by_channel = rest
+            self.reads.touch(ids, days.end)
             if self.cached is None:
                 return await self._bookings_sql(ids, days, by_channel)
             return await self.cached.monthly(
@@ -144,6 +150,7 @@ class Loaders:
     async def _surveys(self, keys: list[SurveysKey]) -> list[list[SurveyDay]]:
         async def fetch(ids: list[str], rest: tuple[Any, ...]) -> dict[str, list[SurveyDay]]:
             (days,) = rest
+            self.reads.touch(ids, days.end)
             if self.cached is None:
                 return await self._surveys_sql(ids, days)
             return await self.cached.monthly("surveys", ids, days, (), self._surveys_sql, attrgetter("day"))
@@ -151,6 +158,7 @@ class Loaders:
         return await by_tenant(keys, fetch, list)
 
     async def _kept_from(self, ids: list[str]) -> list[date | None]:
+        self.reads.touch(ids)
         try:
             rows = await self._rows(cutoffs_query(sorted(set(ids))))
         except DBAPIError as error:
@@ -174,6 +182,7 @@ class Loaders:
         return out
 
     async def _segment_members(self, segments: list[str]) -> list[list[str]]:
+        self.reads.outside_versions()  # benchmark peers: other tenants' data
         members: dict[str, list[str]] = defaultdict(list)
         for segment, tenant_id in await self._rows(segment_members_query(sorted(set(segments)))):
             members[segment].append(tenant_id)
@@ -181,6 +190,7 @@ class Loaders:
 
     async def _active(self, keys: list[ActiveKey]) -> list[bool]:
         """Whether each tenant has a pageview or booking in the range: one statement per range."""
+        self.reads.outside_versions()
         async def fetch(ids: list[str], rest: tuple[Any, ...]) -> dict[str, bool]:
             (days,) = rest
             return {tenant_id: True for (tenant_id,) in await self._rows(active_query(ids, days, self.rollups))}
@@ -188,6 +198,7 @@ class Loaders:
         return await by_tenant(keys, fetch, bool)
 
     async def _fingerprints(self, keys: list[FingerprintKey]) -> list[str]:
+        self.reads.outside_versions()  # forecasts: fits and readiness live in the forecaster
         async def fetch(ids: list[str], rest: tuple[Any, ...]) -> dict[str, str]:
             (sources,) = rest
             parts: dict[str | None, list[str]] = defaultdict(list)

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from cache.flights import Flights
+from cache.replicas import ReplicaFlights
 from cache.results import ResultCache
 from loaders.cached import CachedFacts, Ttl
 from loaders.dataloaders import Loaders
@@ -43,7 +44,11 @@ class DataService:
         self.health = DatabaseHealth(self.engine)
         self.results = ResultCache(self.cache, "redis" if isinstance(self.cache, RedisCache) else "memory")
         self.flights = Flights()
-        self.cached = CachedFacts(self.results, self.versions, self.ttl, self.flights) if self.caching else None
+        replicas = None
+        if self.redis is not None and isinstance(self.cache, RedisCache):
+            # one replica computes a missing entry, the others wait for it (cache/replicas.py)
+            replicas = ReplicaFlights(self.results, self.redis, self.cache.namespace or "")
+        self.cached = CachedFacts(self.results, self.versions, self.ttl, self.flights, replicas) if self.caching else None
         self._stored_versions: dict[str, int] | None = None
 
     def loaders(self) -> Loaders:

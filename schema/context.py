@@ -32,7 +32,6 @@ class Options:
 @dataclass
 class Context:
     data: DataService
-    loaders: Loaders
     principal: Principal | None
     tiers: TierTable = field(default_factory=default_tiers)
     options: Options = field(default_factory=Options)
@@ -52,9 +51,18 @@ class Context:
     connection_params: dict[str, object] | None = None
     expiry: asyncio.TimerHandle | None = None
 
+    # built on first use: an answer from the whole-response cache needs none
+    _loaders: Loaders | None = field(default=None, repr=False)
+
+    @property
+    def loaders(self) -> Loaders:
+        if self._loaders is None:
+            self._loaders = self.data.loaders()
+        return self._loaders
+
     def refresh_loaders(self) -> None:
         """New loaders for the next push of a subscription: DataLoaders cache what they read."""
-        self.loaders = self.data.loaders()
+        self._loaders = self.data.loaders()
 
     async def charge_writes(self, rows: int) -> None:
         """Charges `rows` to the write budget; RATE_LIMITED (nothing written) when it is spent."""

@@ -25,6 +25,11 @@ CACHE_ERRORS = Counter("gateway_cache_errors_total", "Result cache backend failu
 RATE_LIMITED = Counter("gateway_rate_limited_total", "Requests refused by a rate limit or budget", ["limit"])
 POOL_IN_USE = Gauge("gateway_db_pool_in_use", "Database connections checked out of the pool")
 LOOP_STALL_MAX = Gauge("gateway_loop_stall_max_seconds", "Longest event-loop stall seen since start")
+# the part of a stall the loop's own thread spent computing (the rest: the OS ran something else,
+# or other threads held the GIL), so a busy machine does not pass for a CPU-heavy step
+LOOP_STALL_CPU_MAX = Gauge(
+    "gateway_loop_stall_cpu_max_seconds", "Longest event-loop stall seen since start, counting the loop thread's CPU time only"
+)
 ROLLUP_REFRESHES = Counter(
     "gateway_rollup_refreshes_total", "Tenants whose rollups were rebuilt, by trigger", ["trigger"]
 )

@@ -207,7 +207,10 @@ def _settings(url: str, **extra: Any) -> Settings:
 
 async def test_http_answers_equal_with_and_without_cache_on_real_redis(aiohttp_client: Any, sqlite_demo_url: str) -> None:
     namespace = f"test-{uuid.uuid4().hex}:"
-    cached = await aiohttp_client(create_app(_settings(sqlite_demo_url, redis_url=redis_url(), cache_namespace=namespace)))
+    # the loader-level cache at work: no whole-response cache in front of it
+    cached = await aiohttp_client(create_app(_settings(
+        sqlite_demo_url, redis_url=redis_url(), cache_namespace=namespace, response_cache=False
+    )))
     plain = await aiohttp_client(create_app(_settings(sqlite_demo_url, cache=False, rollups=False)))
     tenant_id = await _first_tenant(sqlite_demo_url)
     hits = CACHE_HITS.labels("redis")._value.get()

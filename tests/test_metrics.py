@@ -48,10 +48,11 @@ async def test_metrics_show_requests_sql_and_the_cache_working(aiohttp_client: A
     assert grew("gateway_requests_total", operation="unknown", outcome="error") == 1
     assert grew("gateway_request_seconds_count", operation="query", outcome="ok") == 3
     assert grew("gateway_sql_statements_total") > 0
-    assert grew("gateway_cache_hits_total", layer="memory") > 0  # the 2nd and 3rd request
-    assert grew("gateway_cache_misses_total", layer="memory") > 0  # the 1st
+    assert grew("gateway_cache_hits_total", layer="response") == 2  # the 2nd and 3rd request, whole
+    assert grew("gateway_cache_misses_total", layer="memory") > 0  # the 1st, per load
     assert ("gateway_db_pool_in_use", ()) in after
     assert ("gateway_loop_stall_max_seconds", ()) in after
+    assert ("gateway_loop_stall_cpu_max_seconds", ()) in after
     assert tenant_id not in text and "tester" not in text
 
 
