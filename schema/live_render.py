@@ -50,7 +50,7 @@ class Renderer:
     async def render(self, root: object) -> str:
         """The `payload` of a `next` message for `root` (a BookingEvent, KeyMetrics)."""
         # fresh loaders: DataLoaders cache what they read, and a push must read what is stored now
-        context = replace(self.context, loaders=self.context.data.loaders())
+        context = replace(self.context, _loaders=None)  # built on first use
         result = execute(
             self.schema._schema, self.document, root_value=root, context_value=context,
             variable_values=self.variables, operation_name=self.operation_name,
