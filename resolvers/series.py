@@ -36,7 +36,7 @@ async def series(
 
     traffic, bookings, surveys = {}, {}, {}
     if metric in NEEDS_TRAFFIC:
-        by_period = await traffic_by(loaders, tenant.id, days, granularity)
+        by_period = await traffic_by(loaders, tenant.id, days, granularity, *traffic_measures(metric))
         traffic = {start_of(as_date(period)): stats for period, stats in by_period.items()}
     if metric in NEEDS_BOOKINGS:
         bookings = await bookings_by(

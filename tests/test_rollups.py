@@ -21,12 +21,14 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from loaders.dataloaders import Loaders
+from loaders.facts import Traffic, TrafficMeasure
 from core.calendar import DayRange
 from core.vocabulary import Dimension, Granularity
 from loaders.rollup_tables import customer_firsts, rollup_bookings, rollup_surveys, rollup_traffic
 from loaders.rollups import check_changes, refresh_all
 from loaders.bulk_insert import insert_rows
 from loaders.tables import bookings, pageviews, surveys
+from resolvers.money import FxTable
 from tests import datagen
 from tests.oracle import Oracle, read_raw
 from tests.services import fresh_store
@@ -213,3 +215,71 @@ async def _snapshot(engine: AsyncEngine) -> list[Any]:
             rows = (await conn.execute(select(table))).all()
             out.append(sorted(map(repr, rows)))
         return out
+
+
+def test_traffic_computes_only_the_measures_asked_for(store_url: str) -> None:
+    """Any subset of measures (alone, or merged with other keys of the same batch) gives the
+    values of a full load for those measures, through the rollups and the raw rows."""
+    rng = random.Random(23)
+    keys = random_keys(rng, 30)
+    subsets = [frozenset(rng.sample(list(TrafficMeasure), rng.randint(1, len(TrafficMeasure)))) for _ in keys]
+
+    def picked(traffic: dict[Any, Traffic], measures: frozenset[TrafficMeasure]) -> dict[Any, tuple[Any, ...]]:
+        fields = {TrafficMeasure.VISITORS: "visitors", TrafficMeasure.SESSIONS: "sessions",
+                  TrafficMeasure.PAGEVIEWS: "pageviews", TrafficMeasure.LOGGED_IN: "logged_in_visitors",
+                  TrafficMeasure.FUNNEL: "funnel_sessions"}
+        return _normal({k: tuple(getattr(v, fields[m]) for m in sorted(measures)) for k, v in traffic.items()})
+
+    async def scenario(engine: AsyncEngine) -> list[str]:
+        found = []
+        for rollups in (True, False):
+            whole, alone = Loaders(engine, rollups=rollups), Loaders(engine, rollups=rollups)
+            for (tenant_id, days, shape), measures in zip(keys, subsets):
+                want = await whole.traffic.load((tenant_id, days, shape))
+                got = await alone.traffic.load((tenant_id, days, shape, measures))
+                if picked(got, measures) != picked(want, measures):
+                    found.append(f"rollups={rollups} {tenant_id} {days} {shape} {sorted(measures)}")
+            # two keys of one batch asking different measures of the same range and shape
+            tenant_id, days, shape = keys[0]
+            both = Loaders(engine, rollups=rollups)
+            a, b = await asyncio.gather(
+                both.traffic.load((tenant_id, days, shape, frozenset({TrafficMeasure.VISITORS}))),
+                both.traffic.load((tenant_id, days, shape, frozenset({TrafficMeasure.FUNNEL}))),
+            )
+            want = await whole.traffic.load((tenant_id, days, shape))
+            if picked(a, frozenset({TrafficMeasure.VISITORS})) != picked(want, frozenset({TrafficMeasure.VISITORS})) \
+                    or picked(b, frozenset({TrafficMeasure.FUNNEL})) != picked(want, frozenset({TrafficMeasure.FUNNEL})):
+                found.append(f"rollups={rollups} merged batch")
+        return found
+
+    assert run(store_url, scenario) == []
+
+
+def test_rates_of_a_range_convert_like_all_rates(store_url: str) -> None:
+    """Loading only the rates a range can use (no result cache) converts every day of the range
+    as the whole table does: ranges before, across and after each currency's rates, and
+    currencies whose rates start late (the earliest-after rule) or skip days."""
+    rng = random.Random(31)
+    codes = ["EUR", "GBP", "CHF", "SEK", "USD"]
+    ranges = [DayRange(date(2024, 1, 1), date(2024, 1, 5)), DayRange(date(2024, 8, 1), date(2025, 4, 1)),
+              DayRange(date(2026, 5, 1), date(2026, 5, 3))]
+    for _ in range(20):
+        start = date(2024, 6, 1) + timedelta(days=rng.randrange(700))
+        ranges.append(DayRange(start, start + timedelta(days=rng.choice([0, 3, 40, 200]))))
+
+    async def scenario(engine: AsyncEngine) -> list[str]:
+        everything = FxTable(await Loaders(engine).rates(codes))
+        found = []
+        for days in ranges:
+            part = await Loaders(engine).rates(codes, days)  # no result cache: only the range's rates
+            assert 0 < len(part) <= len(codes)
+            table = FxTable(part)
+            day = days.start
+            while day <= days.end:
+                for code in codes:
+                    if table.usd_per_unit(code, day) != everything.usd_per_unit(code, day):
+                        found.append(f"{code} {day} in {days}")
+                day += timedelta(days=1)
+        return found
+
+    assert run(store_url, scenario) == []
