@@ -11,7 +11,6 @@ from core.metrics import spec
 from core.vocabulary import Dimension, Metric
 from loaders.dataloaders import Loaders
 from loaders.facts import TenantRow
-from resolvers.money import USD
 
 CURRENCY_CODE = re.compile(r"[A-Z]{3}")
 

@@ -17,6 +17,7 @@ from resolvers.measures import (
     NEEDS_TRAFFIC,
     BookingSums,
     SurveySums,
+    traffic_measures,
     value_of,
 )
 from resolvers.sources import bookings_by, surveys_by, traffic_by

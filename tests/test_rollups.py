@@ -24,7 +24,14 @@ from loaders.dataloaders import Loaders
 from loaders.facts import Traffic, TrafficMeasure
 from core.calendar import DayRange
 from core.vocabulary import Dimension, Granularity
-from loaders.rollup_tables import customer_firsts, rollup_bookings, rollup_surveys, rollup_traffic
+from loaders.rollup_tables import (
+    VISITOR,
+    customer_firsts,
+    rollup_bookings,
+    rollup_members,
+    rollup_surveys,
+    rollup_traffic,
+)
 from loaders.rollups import check_changes, refresh_all
 from loaders.bulk_insert import insert_rows
 from loaders.tables import bookings, pageviews, surveys
@@ -101,11 +108,12 @@ def test_rollups_are_not_trivially_empty(store_url: str) -> None:
         async with engine.connect() as conn:
             return [
                 (await conn.execute(select(func.count()).select_from(table))).scalar_one()
-                for table in (rollup_traffic, rollup_bookings, customer_firsts, rollup_surveys)
+                for table in (rollup_traffic, rollup_bookings, customer_firsts, rollup_surveys, rollup_members)
             ]
 
-    traffic, booking_rows, firsts, survey_days = run(store_url, counts)
+    traffic, booking_rows, firsts, survey_days, members = run(store_url, counts)
     assert 0 < traffic < len(DATA.pageviews)  # deduplicated: fewer rows than pageviews
+    assert 0 < members <= traffic * 2
     assert 0 < booking_rows and 0 < firsts and 0 < survey_days
 
 
@@ -145,6 +153,10 @@ async def _write(engine: AsyncEngine, maintain: bool) -> None:
         _pageview(datetime(2025, 3, 3, 23, 59), visitor, session, "confirmation"),
         _pageview(datetime(2025, 3, 4, 0, 1), visitor, session, "landing", None),
         _pageview(datetime(2026, 1, 2, 8), f"{tag}-v", f"{tag}-s", "booking_form"),
+        # ids differing only in case: one member on MariaDB (its collation), two on SQLite,
+        # exactly as the raw rows count them
+        _pageview(datetime(2025, 3, 5, 10), visitor.upper(), session.upper(), "search"),
+        _pageview(datetime(2025, 3, 5, 11), f"{tag}-V", f"{tag}-S", "landing"),
     ]
     answers = [{"tenant_id": TENANT, "ts": datetime(2025, 3, 4, 12), "score": 10, "booking_ref": None}]
     await insert_rows(engine, bookings, rows, rollups=maintain)
@@ -211,7 +223,7 @@ def test_refresh_is_rerunnable_and_in_place_updates_need_it(store_url: str) -> N
 async def _snapshot(engine: AsyncEngine) -> list[Any]:
     async with engine.connect() as conn:
         out = []
-        for table in (rollup_traffic, rollup_bookings, customer_firsts, rollup_surveys):
+        for table in (rollup_traffic, rollup_bookings, customer_firsts, rollup_surveys, rollup_members):
             rows = (await conn.execute(select(table))).all()
             out.append(sorted(map(repr, rows)))
         return out
@@ -283,3 +295,29 @@ def test_rates_of_a_range_convert_like_all_rates(store_url: str) -> None:
         return found
 
     assert run(store_url, scenario) == []
+
+
+def test_full_refresh_drops_numbers_of_ids_no_longer_seen(store_url: str) -> None:
+    """rollup_members holds visitor and session ids (personal data): once a visitor's pageviews
+    are gone (erasure), a full refresh removes the visitor's number; every number kept is used."""
+    async def scenario(engine: AsyncEngine) -> tuple[int, int, int]:
+        async with engine.connect() as conn:
+            (visitor,) = (await conn.execute(
+                select(pageviews.c.visitor_id).where(pageviews.c.tenant_id == TENANT).limit(1))).one()
+        m, r = rollup_members.c, rollup_traffic.c
+        numbered = select(func.count()).where(m.tenant_id == TENANT, m.kind == VISITOR, m.member == visitor)
+        async with engine.connect() as conn:
+            before = (await conn.execute(numbered)).scalar_one()
+        async with engine.begin() as conn:
+            await conn.execute(delete(pageviews).where(pageviews.c.tenant_id == TENANT, pageviews.c.visitor_id == visitor))
+        await refresh_all(engine, TENANT)
+        async with engine.connect() as conn:
+            after = (await conn.execute(numbered)).scalar_one()
+            unused = (await conn.execute(select(func.count()).where(
+                m.tenant_id == TENANT,
+                ~select(r.n).where(r.tenant_id == TENANT, (r.visitor_num == m.num) | (r.session_num == m.num)).exists(),
+            ))).scalar_one()
+        return before, after, unused
+
+    before, after, unused = run(store_url, scenario)
+    assert (before, after, unused) == (1, 0, 0)
