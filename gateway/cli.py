@@ -203,7 +203,7 @@ def _rollup(settings: Settings, args: argparse.Namespace) -> int:
         return await refresh_all(engine, args.tenant, args.since)
 
     started = time.perf_counter()
-    changed = asyncio.run(_with_engine(settings, run))
+    changed = asyncio.run(with_engine(settings, run))
     if settings.redis_url and changed:
         asyncio.run(_bump_versions(settings.redis_url, changed))
     tenants = changed - {""}
