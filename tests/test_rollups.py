@@ -321,3 +321,29 @@ def test_full_refresh_drops_numbers_of_ids_no_longer_seen(store_url: str) -> Non
 
     before, after, unused = run(store_url, scenario)
     assert (before, after, unused) == (1, 0, 0)
+
+
+def test_a_rollup_traffic_of_the_old_shape_is_dropped_and_rebuilt(tmp_path: Any) -> None:
+    """A store whose rollup_traffic held the ids themselves (no member numbers) gets the new table
+    at schema creation, and the change check then rebuilds it from the raw rows."""
+    from loaders.store import create_schema
+
+    url = f"sqlite+aiosqlite:///{tmp_path}/old.db"
+
+    async def scenario(engine: AsyncEngine) -> tuple[int, list[str]]:
+        await create_schema(engine)
+        await insert_rows(engine, pageviews, [_pageview(datetime(2025, 3, 3, 9), "v1", "s1")])
+        async with engine.begin() as conn:  # the earlier shape, as an older release left it
+            await conn.exec_driver_sql("DROP TABLE rollup_traffic")
+            await conn.exec_driver_sql(
+                "CREATE TABLE rollup_traffic (tenant_id VARCHAR(64), day DATE, n INTEGER, session_id VARCHAR(64),"
+                " visitor_id VARCHAR(64), channel VARCHAR(32), device VARCHAR(16), country CHAR(2), logged_in BOOLEAN,"
+                " steps INTEGER, pageviews INTEGER, PRIMARY KEY (tenant_id, day, n))")
+        await create_schema(engine)
+        await check_changes(engine)
+        async with engine.connect() as conn:
+            rows = (await conn.execute(select(func.count()).select_from(rollup_traffic))).scalar_one()
+        return rows, await differences(engine, [(TENANT, DayRange(date(2025, 3, 1), date(2025, 3, 31)), None)])
+
+    rows, found = run(url, scenario)
+    assert rows == 1 and found == []
