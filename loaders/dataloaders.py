@@ -15,11 +15,21 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from strawberry.dataloader import DataLoader
 
 from core.calendar import DayRange
+from core.vocabulary import FUNNEL_STEPS
 from loaders import queries, rollup_queries
 from loaders.analytics_loaders import AnalyticsLoaders
 from loaders.batching import by_tenant
 from loaders.cached import CachedFacts
-from loaders.facts import BookingDay, Rate, SurveyDay, TenantRow, Traffic, TrafficShape
+from loaders.facts import (
+    ALL_MEASURES,
+    BookingDay,
+    Rate,
+    SurveyDay,
+    TenantRow,
+    Traffic,
+    TrafficMeasure,
+    TrafficShape,
+)
 from loaders.fingerprint import fingerprint_query
 from loaders.peers import active_query, segment_members_query
 from loaders.periods import as_date
@@ -27,10 +37,12 @@ from loaders.reads import Reads
 from loaders.retention import cutoffs_query, first_kept_day
 from loaders.rollup_tables import FX_VERSION
 
-TrafficKey = tuple[str, DayRange, TrafficShape]
+# tenant, range, shape and (optionally; all without) the measures wanted
+TrafficKey = tuple[str, DayRange, TrafficShape] | tuple[str, DayRange, TrafficShape, frozenset[TrafficMeasure]]
 BookingsKey = tuple[str, DayRange, bool]
 SurveysKey = tuple[str, DayRange]
 ActiveKey = tuple[str, DayRange]
+RatesKey = tuple[str, DayRange | None]  # currency, the days converted (None: every rate)
 FingerprintKey = tuple[str, tuple[str, ...]]  # tenant, the tables to fingerprint
 USD = "USD"
 
@@ -51,7 +63,8 @@ class Loaders:
         self.bookings: DataLoader[BookingsKey, list[BookingDay]] = DataLoader(self._bookings)
         self.surveys: DataLoader[SurveysKey, list[SurveyDay]] = DataLoader(self._surveys)
         self._inflight: set[asyncio.Task[Sequence[Any]]] = set()
-        self.currency_rates: DataLoader[str, list[Rate]] = DataLoader(self._currency_rates)
+        self.currency_rates: DataLoader[RatesKey, list[Rate]] = DataLoader(self._currency_rates)
+        self.known_currencies: DataLoader[str, bool] = DataLoader(self._known_currencies)
         self._derived: dict[str, DataLoader[Any, Any]] = {}
         # intelligence: benchmark peers and the forecast cache's data fingerprint
         self.segment_members: DataLoader[str, list[str]] = DataLoader(self._segment_members)
@@ -97,29 +110,41 @@ class Loaders:
         return [spans.get(tenant_id) for tenant_id in ids]
 
     async def _traffic(self, keys: list[TrafficKey]) -> list[dict[Any, Traffic]]:
+        """One statement per (range, shape) of the batch, computing the union of the measures
+        its keys ask for (a key without measures, or with none, asks for all)."""
+        union: dict[tuple[DayRange, TrafficShape], set[TrafficMeasure]] = defaultdict(set)
+        for key in keys:
+            union[(key[1], key[2])] |= set(key[3]) if len(key) > 3 and key[3] else ALL_MEASURES
+        merged = [(key[0], key[1], key[2], _measures_key(union[(key[1], key[2])])) for key in keys]
+
         async def fetch(ids: list[str], rest: tuple[Any, ...]) -> dict[str, dict[Any, Traffic]]:
-            days, shape = rest
+            days, shape, names = rest
             self.reads.touch(ids, days.end)
+            measures = {TrafficMeasure(name) for name in names.split(",")}
             if self.cached is None:
-                return await self._traffic_sql(ids, days, shape)
+                return await self._traffic_sql(ids, days, shape, measures)
             return await self.cached.exact(
-                "traffic", ids, rest, days.end, lambda missing: self._traffic_sql(missing, days, shape), dict
+                "traffic", ids, rest, days.end, lambda missing: self._traffic_sql(missing, days, shape, measures), dict
             )
 
-        return await by_tenant(keys, fetch, dict)
+        return await by_tenant(merged, fetch, dict)
 
-    async def _traffic_sql(self, ids: list[str], days: DayRange, shape: TrafficShape) -> dict[str, dict[Any, Traffic]]:
+    async def _traffic_sql(
+        self, ids: list[str], days: DayRange, shape: TrafficShape, measures: set[TrafficMeasure]
+    ) -> dict[str, dict[Any, Traffic]]:
         out: dict[str, dict[Any, Traffic]] = defaultdict(dict)
         # the rollups hold the dimensions of the dashboard; UTM splits are read from the raw rows
         facts = self.facts if rollup_queries.covers(shape) else queries
-        for row in await self._rows(facts.traffic_query(ids, days, shape)):
-            tenant_id, key, visitors, sessions, views, *extra = row
-            # SUM() of the rollups comes back as a DECIMAL on MariaDB
-            traffic = Traffic(int(visitors), int(sessions), int(views or 0))
-            if extra:
-                traffic = Traffic(traffic.visitors, traffic.sessions, traffic.pageviews, int(extra[0]),
-                                  tuple(map(int, extra[1:])))
-            out[tenant_id][key] = traffic
+        for row in await self._rows(facts.traffic_query(ids, days, shape, measures)):
+            values = row._mapping
+            # SUM() of the rollups comes back as a DECIMAL on MariaDB; NULL for no rows
+            out[row.tenant_id][row.key] = Traffic(
+                int(values.get("visitors") or 0),
+                int(values.get("sessions") or 0),
+                int(values.get("pageviews") or 0),
+                int(values.get("logged_in") or 0),
+                tuple(int(values.get(f"funnel{i}") or 0) for i in range(len(FUNNEL_STEPS))),
+            )
         return out
 
     async def _bookings(self, keys: list[BookingsKey]) -> list[list[BookingDay]]:
@@ -219,36 +244,61 @@ class Loaders:
             self._derived[name] = DataLoader(batch)
         return self._derived[name]
 
-    async def rates(self, currencies: Iterable[str]) -> dict[str, list[Rate]]:
+    async def rates(self, currencies: Iterable[str], days: DayRange | None = None) -> dict[str, list[Rate]]:
         """The fx rates of these currencies only (none for USD): one statement per batch.
 
-        USD goes through the loader too (without SQL): every caller then waits for the same
-        batch, so the resolvers of a portfolio reach their next loads in the same tick.
+        With `days`, at least the rates a conversion over those days uses (queries.rates_query);
+        without, all of them. USD goes through the loader too (without SQL): every caller then
+        waits for the same batch, so the resolvers of a portfolio reach their next loads in the
+        same tick.
         """
         wanted = sorted(set(currencies))
-        found = await self.currency_rates.load_many(wanted)
+        found = await self.currency_rates.load_many([(code, days) for code in wanted])
         return {code: rows for code, rows in zip(wanted, found) if rows}
 
-    async def _currency_rates(self, codes: list[str]) -> list[list[Rate]]:
+    async def known_currency(self, code: str) -> bool:
+        """Whether `code` has any fx rate (USD always), without loading its rates."""
+        return await self.known_currencies.load(code)
+
+    async def _currency_rates(self, keys: list[RatesKey]) -> list[list[Rate]]:
+        codes = sorted({code for code, _ in keys})
         if self.cached is None:
-            found = await self._rates_sql([code for code in codes if code != USD])
-            return [found.get(code, []) for code in codes]
+            spans = [days for _, days in keys]
+            # one statement for the batch: the span covering every range asked (a wider span
+            # holds every rate a narrower one uses)
+            span = None if None in spans else DayRange(min(d.start for d in spans), max(d.end for d in spans))
+            found = await self._rates_sql([code for code in codes if code != USD], span)
+            return [found.get(code, []) for code, _ in keys]
+        # cached: whole currencies under the fx version, shared by every range and request
         loaded = await self.cached.exact(
             "fx", codes, (), date.min, lambda missing: self._rates_sql([c for c in missing if c != USD]), list,
             versions_of=FX_VERSION,
         )
-        return [loaded[code] for code in codes]
+        return [loaded[code] for code, _ in keys]
 
-    async def _rates_sql(self, codes: list[str]) -> dict[str, list[Rate]]:
+    async def _rates_sql(self, codes: list[str], days: DayRange | None = None) -> dict[str, list[Rate]]:
         out: dict[str, list[Rate]] = defaultdict(list)
         if codes:
-            for currency, day, usd_per_unit in await self._rows(queries.rates_query(codes)):
+            for currency, day, usd_per_unit in await self._rows(queries.rates_query(codes, days)):
                 out[currency].append(Rate(as_date(day), Decimal(usd_per_unit)))
         return dict(out)
+
+    async def _known_currencies(self, codes: list[str]) -> list[bool]:
+        if self.cached is not None:  # the cached rates answer it without SQL once loaded
+            found = await self.rates(codes)
+            return [code == USD or code in found for code in codes]
+        others = sorted({code for code in codes if code != USD})
+        known = {row[0] for row in await self._rows(queries.known_currencies_query(others))} if others else set()
+        return [code == USD or code in known for code in codes]
 
     async def latest_rates(self) -> list[tuple[str, Rate]]:
         rows = await self._rows(queries.latest_rates_query())
         return [(currency, Rate(as_date(day), Decimal(rate))) for currency, day, rate in rows]
+
+
+def _measures_key(measures: set[TrafficMeasure]) -> str:
+    """Measures as a stable string: part of the batch key and of the cache key."""
+    return ",".join(sorted(measure.value for measure in measures))
 
 
 def _day(value: object) -> date:

@@ -6,8 +6,8 @@ pageviews of every visitor id their bookings name; a visitor's person spans thei
 and their bookings lose the link to the visitor (the booking itself belongs to a customer,
 whose erasure is `--customer`).
 
-The person's rows of `rollup_traffic` (which holds visitor and session ids) are deleted here
-too, on every day: on days whose raw pageviews a retention policy dropped, no rebuild can
+The person's rows of `rollup_traffic` (which holds the numbers `rollup_members` gives visitor
+and session ids) are deleted here too, on every day, and so is the visitor's number: on days whose raw pageviews a retention policy dropped, no rebuild can
 remove them (rebuilds stop at the cutoff). Deleting a visitor's rows is exact: the day's
 distinct visitors, sessions and funnel steps are counted over the remaining rows, and its
 pageviews summed over them, just as a rebuild from the remaining raw rows would. Later days
@@ -23,7 +23,7 @@ from datetime import datetime
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from loaders.rollup_tables import rollup_traffic
+from loaders.rollup_tables import VISITOR, rollup_members, rollup_traffic
 from loaders.tables import bookings, pageviews, surveys, tenants
 
 Report = dict[str, int]
@@ -45,7 +45,7 @@ async def erase_customer(engine: AsyncEngine, tenant_id: str, customer_id: str) 
         report = {
             "surveys": await _delete_in(conn, surveys, tenant_id, surveys.c.booking_ref, refs),
             "pageviews": await _delete_in(conn, pageviews, tenant_id, pageviews.c.visitor_id, visitors),
-            "rollup_traffic": await _delete_in(conn, rollup_traffic, tenant_id, rollup_traffic.c.visitor_id, visitors),
+            "rollup_traffic": await _forget_visitors(conn, tenant_id, visitors),
             "bookings": (await conn.execute(
                 delete(bookings).where(b.tenant_id == tenant_id, b.customer_id == customer_id)
             )).rowcount,
@@ -59,13 +59,28 @@ async def erase_visitor(engine: AsyncEngine, tenant_id: str, visitor_id: str) ->
         views = await conn.execute(
             delete(pageviews).where(pageviews.c.tenant_id == tenant_id, pageviews.c.visitor_id == visitor_id)
         )
-        rolled = await conn.execute(
-            delete(rollup_traffic).where(rollup_traffic.c.tenant_id == tenant_id, rollup_traffic.c.visitor_id == visitor_id)
-        )
+        rolled = await _forget_visitors(conn, tenant_id, [visitor_id])
         unlinked = await conn.execute(
             update(bookings).where(b.tenant_id == tenant_id, b.visitor_id == visitor_id).values(visitor_id=None)
         )
-    return {"pageviews": views.rowcount, "rollup_traffic": rolled.rowcount, "bookings_unlinked": unlinked.rowcount}
+    return {"pageviews": views.rowcount, "rollup_traffic": rolled, "bookings_unlinked": unlinked.rowcount}
+
+
+async def _forget_visitors(conn: AsyncConnection, tenant_id: str, visitors: Sequence[str]) -> int:
+    """Deletes the visitors' rollup rows on every day, then their numbers; returns the rows.
+
+    Their sessions' numbers go with the caller's full rebuild, which drops unused numbers."""
+    m = rollup_members.c
+    removed = 0
+    for start in range(0, len(visitors), 500):  # bounded IN lists
+        chunk = list(visitors[start : start + 500])
+        numbers = select(m.num).where(m.tenant_id == tenant_id, m.kind == VISITOR, m.member.in_(chunk))
+        result = await conn.execute(
+            delete(rollup_traffic).where(rollup_traffic.c.tenant_id == tenant_id, rollup_traffic.c.visitor_num.in_(numbers))
+        )
+        removed += result.rowcount
+        await conn.execute(delete(rollup_members).where(m.tenant_id == tenant_id, m.kind == VISITOR, m.member.in_(chunk)))
+    return removed
 
 
 async def _delete_in(conn: AsyncConnection, table: object, tenant_id: str, column: object, values: Sequence[str]) -> int:

@@ -2,14 +2,41 @@
 
 from __future__ import annotations
 
+from collections.abc import Set
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from enum import Enum
+from typing import Any
 
 from core.vocabulary import Dimension, Granularity
 
 # what a traffic load is grouped by: nothing (totals), a period, or a dimension
 TrafficShape = Granularity | Dimension | None
+
+
+class TrafficMeasure(str, Enum):
+    """What a traffic load computes: a statement computes only the measures asked for."""
+
+    VISITORS = "visitors"
+    SESSIONS = "sessions"
+    PAGEVIEWS = "pageviews"
+    LOGGED_IN = "logged_in"  # distinct logged-in visitors
+    FUNNEL = "funnel"  # distinct sessions of each funnel step
+
+
+ALL_MEASURES = frozenset(TrafficMeasure)
+
+
+def measure_columns(columns: dict[TrafficMeasure, list[Any]], measures: Set[TrafficMeasure]) -> list[Any]:
+    """The asked-for measures' columns, labelled by measure (`funnel0`.. for the funnel steps)."""
+    out = []
+    for measure in TrafficMeasure:
+        if measure in measures:
+            parts = columns[measure]
+            names = [measure.value] if len(parts) == 1 else [f"{measure.value}{i}" for i in range(len(parts))]
+            out += [part.label(name) for part, name in zip(parts, names)]
+    return out
 
 
 @dataclass(frozen=True)
@@ -23,7 +50,10 @@ class TenantRow:
 
 @dataclass(frozen=True)
 class Traffic:
-    """Distinct counts over one group of pageviews (a range, a period or a dimension value)."""
+    """Distinct counts over one group of pageviews (a range, a period or a dimension value).
+
+    A measure the load was not asked for (TrafficMeasure) is 0: read only what you asked for.
+    """
 
     visitors: int
     sessions: int

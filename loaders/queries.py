@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Sequence, Set
 from typing import Any
 
 from sqlalchemy import (
@@ -13,6 +13,7 @@ from sqlalchemy import (
     exists,
     func,
     literal,
+    or_,
     select,
     true,
     union_all,
@@ -20,7 +21,7 @@ from sqlalchemy import (
 
 from core.calendar import DayRange
 from core.vocabulary import FUNNEL_STEPS, Dimension, Granularity
-from loaders.facts import TrafficShape
+from loaders.facts import ALL_MEASURES, TrafficMeasure, TrafficShape, measure_columns
 from loaders.periods import period_start
 from loaders.segments import UTM_COLUMNS, dimension_label
 from loaders.rollup_tables import rollup_surveys, rollup_traffic
@@ -44,8 +45,11 @@ def tenants_query(ids: Sequence[str]) -> Select:
     return select(tenants).where(tenants.c.id.in_(ids))
 
 
-def traffic_query(ids: Sequence[str], days: DayRange, shape: TrafficShape) -> Select:
-    """Distinct visitors/sessions and pageviews per tenant, and per period or dimension value."""
+def traffic_query(
+    ids: Sequence[str], days: DayRange, shape: TrafficShape, measures: Set[TrafficMeasure] = ALL_MEASURES
+) -> Select:
+    """Distinct visitors/sessions and pageviews per tenant, and per period or dimension value:
+    only the measures asked for."""
     pv = pageviews.c
     start, end = days.bounds()
     if isinstance(shape, Granularity):
@@ -54,11 +58,14 @@ def traffic_query(ids: Sequence[str], days: DayRange, shape: TrafficShape) -> Se
         key = DIMENSION_COLUMNS[shape]
     else:
         key = literal(None)
-    measures = [_count_distinct(pv.visitor_id), _count_distinct(pv.session_id), func.count()]
-    if shape is None:
-        measures.append(_count_distinct(pv.visitor_id, pv.logged_in == true()))
-        measures += [_count_distinct(pv.session_id, pv.step == step) for step in FUNNEL_STEPS]
-    query = select(pv.tenant_id, key.label("key"), *measures).where(
+    columns = {
+        TrafficMeasure.VISITORS: [_count_distinct(pv.visitor_id)],
+        TrafficMeasure.SESSIONS: [_count_distinct(pv.session_id)],
+        TrafficMeasure.PAGEVIEWS: [func.count()],
+        TrafficMeasure.LOGGED_IN: [_count_distinct(pv.visitor_id, pv.logged_in == true())],
+        TrafficMeasure.FUNNEL: [_count_distinct(pv.session_id, pv.step == step) for step in FUNNEL_STEPS],
+    }
+    query = select(pv.tenant_id, key.label("key"), *measure_columns(columns, measures)).where(
         pv.tenant_id.in_(ids), pv.ts >= start, pv.ts < end
     )
     group = [pv.tenant_id] if shape is None else [pv.tenant_id, key]
@@ -115,9 +122,32 @@ def surveys_query(ids: Sequence[str], days: DayRange) -> Select:
     )
 
 
-def rates_query(currencies: Sequence[str]) -> Select:
+def rates_query(currencies: Sequence[str], days: DayRange | None = None) -> Select:
+    """The rates of these currencies, all of them or only those a conversion over `days` can use.
+
+    A day converts at the latest rate on or before it, else at the earliest rate after it
+    (resolvers/money.py): so per currency the rows from the latest on or before `days.start`
+    (else the earliest) up to `days.end`, and that first row even when it lies after the end.
+    """
     f = fx_rates.c
-    return select(f.currency, f.day, f.usd_per_unit).where(f.currency.in_(currencies)).order_by(f.currency, f.day)
+    query = select(f.currency, f.day, f.usd_per_unit).where(f.currency.in_(currencies))
+    if days is not None:
+        g = fx_rates.alias("g").c
+        lo = (
+            select(g.currency, func.coalesce(func.max(case((g.day <= days.start, g.day))), func.min(g.day)).label("lo"))
+            .where(g.currency.in_(currencies))
+            .group_by(g.currency)
+            .subquery()
+        )
+        query = query.join(lo, and_(lo.c.currency == f.currency, f.day >= lo.c.lo,
+                                    or_(f.day <= days.end, f.day == lo.c.lo)))
+    return query.order_by(f.currency, f.day)
+
+
+def known_currencies_query(currencies: Sequence[str]) -> Select:
+    """Which of these currencies have a rate at all (a primary key scan, no rate read)."""
+    f = fx_rates.c
+    return select(f.currency).where(f.currency.in_(currencies)).group_by(f.currency)
 
 
 def latest_rates_query() -> Select:

@@ -8,25 +8,43 @@ session ids), never estimated.
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Boolean, Column, Date, DateTime, Index, Integer, String, Table
+from sqlalchemy import BigInteger, Boolean, Column, Date, DateTime, Index, Integer, String, Table, UniqueConstraint
 
-from loaders.tables import MYSQL_OPTS, Char2, Char3, metadata
+from loaders.tables import MYSQL_OPTS, Char2, Char3, Id, metadata
+
+# Every visitor and session id of a tenant's pageviews, numbered: the rollups hold these numbers
+# instead of the ids, so a distinct count is COUNT(DISTINCT <integer>) over a narrow index, several
+# times cheaper than over the strings. The unique key compares ids with the fact tables'
+# collation, so two ids the raw rows count as one (on MariaDB: "Ab" and "ab") get one number and
+# the counts stay exactly those of the raw rows. Numbers no rollup row uses are removed by full
+# rebuilds (`rollup refresh`, erasure): the ids are personal data.
+rollup_members = Table(
+    "rollup_members",
+    metadata,
+    Column("num", Id, primary_key=True, autoincrement=True),
+    Column("tenant_id", String(64), nullable=False),
+    Column("kind", String(1), nullable=False),  # VISITOR or SESSION
+    Column("member", String(64), nullable=False),
+    UniqueConstraint("tenant_id", "kind", "member", name="uq_rollup_members"),
+    **MYSQL_OPTS,
+)
+VISITOR, SESSION = "v", "s"
 
 # One row per tenant, day, session, visitor and dimension values seen together (normally one
 # per session and day): the distinct visitors, sessions and funnel steps of any range and any
-# grouping are COUNT(DISTINCT ...) over these rows, and `pageviews` sums to the pageview count.
-# The primary key clusters the rows by tenant and day (InnoDB, and SQLite WITHOUT ROWID), so a
-# range is one sequential read; `n` numbers the rows of a day (the natural key cannot be the
-# primary key: country is nullable, NULL being its own group, "unknown" in the API). Rows are
-# only ever replaced by whole (tenant, day) slices, never updated one by one.
+# grouping are COUNT(DISTINCT ...) of the members' numbers over these rows, and `pageviews` sums
+# to the pageview count. The primary key clusters the rows by tenant and day (InnoDB, and SQLite
+# WITHOUT ROWID), so a range is one sequential read; `n` numbers the rows of a day (the natural
+# key cannot be the primary key: country is nullable, NULL being its own group, "unknown" in the
+# API). Rows are only ever replaced by whole (tenant, day) slices, never updated one by one.
 rollup_traffic = Table(
     "rollup_traffic",
     metadata,
     Column("tenant_id", String(64), primary_key=True),
     Column("day", Date, primary_key=True),
     Column("n", Integer, primary_key=True, autoincrement=False),
-    Column("session_id", String(64), nullable=False),
-    Column("visitor_id", String(64), nullable=False),
+    Column("session_num", BigInteger, nullable=False),  # rollup_members.num
+    Column("visitor_num", BigInteger, nullable=False),
     Column("channel", String(32), nullable=False),
     Column("device", String(16), nullable=False),
     Column("country", Char2, nullable=True),
@@ -36,8 +54,8 @@ rollup_traffic = Table(
     Column("pageviews", Integer, nullable=False),
     # covering indexes: a year's distinct visitors (and logged-in visitors) read only the
     # first, distinct sessions and the funnel only the second
-    Index("ix_rollup_traffic_visitors", "tenant_id", "day", "visitor_id", "logged_in"),
-    Index("ix_rollup_traffic_sessions", "tenant_id", "day", "session_id", "steps"),
+    Index("ix_rollup_traffic_visitor_nums", "tenant_id", "day", "visitor_num", "logged_in"),
+    Index("ix_rollup_traffic_session_nums", "tenant_id", "day", "session_num", "steps"),
     sqlite_with_rowid=False,
     **MYSQL_OPTS,
 )
@@ -109,4 +127,4 @@ data_versions = Table(
 )
 FX_VERSION = ""
 
-ROLLUP_TABLES = (rollup_traffic, rollup_bookings, customer_firsts, rollup_surveys, rollup_state, data_versions)
+ROLLUP_TABLES = (rollup_members, rollup_traffic, rollup_bookings, customer_firsts, rollup_surveys, rollup_state, data_versions)

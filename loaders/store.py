@@ -17,8 +17,22 @@ LATER_COLUMNS = (
 
 async def create_schema(engine: AsyncEngine) -> None:
     async with engine.begin() as conn:
+        await conn.run_sync(_drop_old_rollups)
         await conn.run_sync(metadata.create_all)
         await conn.run_sync(_add_later_columns)
+
+
+def _drop_old_rollups(conn: Connection) -> None:
+    """A rollup table of an earlier shape is dropped (create_all makes the new one), and its
+    recorded state with it, so the next change check (or `rollup refresh`) rebuilds it."""
+    inspector = inspect(conn)
+    if "rollup_traffic" not in inspector.get_table_names():
+        return
+    if "visitor_num" in {column["name"] for column in inspector.get_columns("rollup_traffic")}:
+        return
+    conn.exec_driver_sql("DROP TABLE rollup_traffic")
+    if "rollup_state" in inspector.get_table_names():
+        conn.exec_driver_sql("DELETE FROM rollup_state WHERE source = 'pageviews'")
 
 
 def _add_later_columns(conn: Connection) -> None:

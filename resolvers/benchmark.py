@@ -25,6 +25,7 @@ from resolvers.measures import (
     NEEDS_TRAFFIC,
     BookingSums,
     SurveySums,
+    traffic_measures,
     value_of,
 )
 from resolvers.sources import bookings_total, surveys_total, traffic_total
@@ -70,7 +71,9 @@ def quantile(sorted_values: Sequence[float], p: float) -> float:
 
 async def metric_value(loaders: Loaders, tenant_id: str, metric: Metric, days: DayRange, currency: str) -> float | None:
     """The metric over the range for one tenant; gathered over peers, each load is one batch."""
-    traffic = await traffic_total(loaders, tenant_id, days) if metric in NEEDS_TRAFFIC else EMPTY_TRAFFIC
+    traffic = EMPTY_TRAFFIC
+    if metric in NEEDS_TRAFFIC:
+        traffic = await traffic_total(loaders, tenant_id, days, *traffic_measures(metric))
     bookings = (
         await bookings_total(loaders, tenant_id, days, currency, money=metric in NEEDS_MONEY)
         if metric in NEEDS_BOOKINGS

@@ -9,7 +9,7 @@ from core.vocabulary import Dimension, Metric
 from loaders.dataloaders import Loaders
 from loaders.facts import EMPTY_TRAFFIC, TenantRow
 from resolvers.inputs import check_dimension
-from resolvers.measures import NEEDS_BOOKINGS, NEEDS_MONEY, NEEDS_TRAFFIC, BookingSums, value_of
+from resolvers.measures import NEEDS_BOOKINGS, NEEDS_MONEY, NEEDS_TRAFFIC, BookingSums, traffic_measures, value_of
 from resolvers.sources import bookings_by, traffic_by
 
 UNKNOWN_COUNTRY = "unknown"
@@ -45,7 +45,7 @@ async def breakdown(
     check_dimension(metric, by)
     traffic, bookings = {}, {}
     if metric in NEEDS_TRAFFIC:
-        by_key = await traffic_by(loaders, tenant.id, days, by)
+        by_key = await traffic_by(loaders, tenant.id, days, by, *traffic_measures(metric))
         traffic = {dimension_key(by, raw): stats for raw, stats in by_key.items()}
     if metric in NEEDS_BOOKINGS:
         bookings = await bookings_by(

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from core.calendar import DayRange
 from core.vocabulary import FUNNEL_STEPS
 from loaders.dataloaders import Loaders
+from loaders.facts import TrafficMeasure
 from resolvers.breakdown import Row, ranked
 from resolvers.measures import ratio
 from resolvers.sources import traffic_total
@@ -20,7 +21,7 @@ class Step:
 
 
 async def funnel(loaders: Loaders, tenant_id: str, days: DayRange) -> list[Step]:
-    return steps_of((await traffic_total(loaders, tenant_id, days)).funnel_sessions)
+    return steps_of((await traffic_total(loaders, tenant_id, days, TrafficMeasure.FUNNEL)).funnel_sessions)
 
 
 def steps_of(sessions: tuple[int, ...]) -> list[Step]:
@@ -32,6 +33,6 @@ def steps_of(sessions: tuple[int, ...]) -> list[Step]:
 
 
 async def login_status(loaders: Loaders, tenant_id: str, days: DayRange) -> list[Row]:
-    traffic = await traffic_total(loaders, tenant_id, days)
+    traffic = await traffic_total(loaders, tenant_id, days, TrafficMeasure.VISITORS, TrafficMeasure.LOGGED_IN)
     logged_in = traffic.logged_in_visitors
     return ranked({"logged_in": logged_in, "logged_out": traffic.visitors - logged_in})

@@ -11,7 +11,6 @@ from core.metrics import spec
 from core.vocabulary import Dimension, Metric
 from loaders.dataloaders import Loaders
 from loaders.facts import TenantRow
-from resolvers.money import USD
 
 CURRENCY_CODE = re.compile(r"[A-Z]{3}")
 
@@ -40,8 +39,7 @@ async def target_currency(loaders: Loaders, requested: str | None, tenant: Tenan
         raise BadUserInput(f"currency {shown(requested)} is not an ISO 4217 code", "currency")
     # awaited for USD too: every tenant's resolver then reaches its loads in the same tick,
     # which keeps a portfolio's loads in one batch
-    rates = await loaders.rates([code])
-    if code != USD and code not in rates:
+    if not await loaders.known_currency(code):
         if requested is None:
             raise BadUserInput(f"the tenant's currency {code} has no exchange rate; pass `currency`", "currency")
         raise BadUserInput(f"unknown currency {code}: it has no exchange rate", "currency")

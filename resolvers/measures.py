@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from core.metrics import REGISTRY, Source, reading, spec
 from core.vocabulary import Metric
-from loaders.facts import EMPTY_TRAFFIC, BookingDay, SurveyDay, Traffic
+from loaders.facts import EMPTY_TRAFFIC, BookingDay, SurveyDay, Traffic, TrafficMeasure
 from resolvers.money import FxTable, average, revenue
 
 # which loads a metric needs, from the registry
@@ -68,6 +68,19 @@ def sum_surveys(rows: Iterable[SurveyDay]) -> SurveySums:
 
 def ratio(numerator: int, denominator: int) -> float | None:
     return None if denominator == 0 else numerator / denominator
+
+
+# the traffic measures value_of reads for each metric (those it computes from traffic)
+TRAFFIC_MEASURES = {
+    Metric.UNIQUE_VISITORS: (TrafficMeasure.VISITORS,),
+    Metric.SESSIONS: (TrafficMeasure.SESSIONS,),
+    Metric.PAGEVIEWS: (TrafficMeasure.PAGEVIEWS,),
+    Metric.CONVERSION_RATE: (TrafficMeasure.VISITORS,),
+}
+
+
+def traffic_measures(metric: Metric) -> tuple[TrafficMeasure, ...]:
+    return TRAFFIC_MEASURES.get(metric, ())
 
 
 def value_of(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import bisect
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Context, Decimal
 from fractions import Fraction
 
 from loaders.facts import BookingDay, Rate
@@ -40,11 +40,14 @@ class FxTable:
 
 
 def revenue(rows: Iterable[BookingDay], target: str, fx: FxTable) -> Decimal:
-    """Sum of amount x rate(currency, day) / rate(target, day), rounded once.
+    """Sum of amount x rate(currency, day) / rate(target, day), rounded once (half to even).
 
-    Amounts already in the target currency are added as they are (their rates cancel
-    exactly); the others are summed in USD per day and divided by that day's target rate
-    once, which is the same sum regrouped.
+    Amounts already in the target currency are added as they are, in whole cents (their rates
+    cancel exactly); the others are summed in USD per day and divided by that day's target rate
+    once, which is the same sum regrouped. Adding a year of those daily quotients as Fractions
+    makes denominators of thousands of digits, so they are added as 60-digit decimals instead,
+    with a bound on the error: when the bound cannot tell on which side of a half cent the exact
+    sum lies, the exact Fraction sum decides. Either way the result is the exact sum's rounding.
     """
     cents = 0
     usd_by_day: dict[date, Fraction] = {}
@@ -56,10 +59,33 @@ def revenue(rows: Iterable[BookingDay], target: str, fx: FxTable) -> Decimal:
         else:
             usd = Fraction(row.amount) * fx.usd_per_unit(row.currency, row.day)
             usd_by_day[row.day] = usd_by_day.get(row.day, 0) + usd
-    total = Fraction(cents, 100)
-    for day, usd in usd_by_day.items():
-        total += usd / fx.usd_per_unit(target, day)
-    return round_cents(total)
+    quotients = [usd / fx.usd_per_unit(target, day) for day, usd in usd_by_day.items()]
+    return _round_sum(cents, quotients)
+
+
+_WIDE = Context(prec=60, rounding=ROUND_HALF_EVEN)
+# relative error of one 60-digit operation, and a margin for how many of them add up
+_EPSILON = Decimal("1e-50")
+
+
+def _round_sum(cents: int, quotients: list[Fraction]) -> Decimal:
+    """round_cents(cents / 100 + sum(quotients)), without adding the Fractions when it can."""
+    if not quotients:
+        return Decimal(cents).scaleb(-2)
+    approx = Decimal(cents)  # in cents
+    size = Decimal(abs(cents))
+    for q in quotients:
+        term = _WIDE.divide(Decimal(q.numerator * 100), Decimal(q.denominator))
+        approx = _WIDE.add(approx, term)
+        size = _WIDE.add(size, abs(term))
+    # each division and addition is off by at most 1e-59 relative: 1e-50 of everything summed
+    # covers any number of terms a request can hold (less than 1e8)
+    error = _WIDE.multiply(size, _EPSILON) + _EPSILON
+    low = _WIDE.to_integral_value(_WIDE.subtract(approx, error))  # half to even
+    high = _WIDE.to_integral_value(_WIDE.add(approx, error))
+    if low == high:  # the whole error interval rounds to one cent
+        return Decimal(int(low)).scaleb(-2)
+    return round_cents(Fraction(cents, 100) + sum(quotients, Fraction(0)))
 
 
 def round_cents(value: Fraction) -> Decimal:

@@ -17,6 +17,7 @@ from resolvers.measures import (
     NEEDS_TRAFFIC,
     BookingSums,
     SurveySums,
+    traffic_measures,
     value_of,
 )
 from resolvers.sources import bookings_by, surveys_by, traffic_by
@@ -36,7 +37,7 @@ async def series(
 
     traffic, bookings, surveys = {}, {}, {}
     if metric in NEEDS_TRAFFIC:
-        by_period = await traffic_by(loaders, tenant.id, days, granularity)
+        by_period = await traffic_by(loaders, tenant.id, days, granularity, *traffic_measures(metric))
         traffic = {start_of(as_date(period)): stats for period, stats in by_period.items()}
     if metric in NEEDS_BOOKINGS:
         bookings = await bookings_by(

@@ -12,16 +12,16 @@ from typing import TypeVar
 from core.calendar import DayRange
 from core.errors import BadUserInput
 from loaders.dataloaders import Loaders
-from loaders.facts import EMPTY_TRAFFIC, BookingDay, SurveyDay, Traffic, TrafficShape
+from loaders.facts import EMPTY_TRAFFIC, BookingDay, SurveyDay, Traffic, TrafficMeasure, TrafficShape
 from resolvers.measures import BookingSums, SurveySums, sum_bookings, sum_surveys
 from resolvers.money import FxTable, MissingRate
 
 K = TypeVar("K", bound=Hashable)
 
 
-async def fx_table(loaders: Loaders, currencies: Iterable[str]) -> FxTable:
-    """The rates of the currencies involved only, not the whole table."""
-    return FxTable(await loaders.rates(currencies))
+async def fx_table(loaders: Loaders, currencies: Iterable[str], days: DayRange | None = None) -> FxTable:
+    """The rates of the currencies involved only (and of the days involved), not the whole table."""
+    return FxTable(await loaders.rates(currencies, days))
 
 
 async def bookings_by(
@@ -35,7 +35,7 @@ async def bookings_by(
 ) -> dict[K, BookingSums]:
     """`money=False`: revenue is left at 0 and no fx rate is loaded (counts and rates only)."""
     rows = await loaders.bookings.load((tenant_id, days, by_channel))
-    fx = await fx_table(loaders, {row.currency for row in rows if row.amount} | {currency}) if money else None
+    fx = await fx_table(loaders, {row.currency for row in rows if row.amount} | {currency}, days) if money else None
     groups: dict[K, list[BookingDay]] = defaultdict(list)
     for row in rows:
         groups[group(row)].append(row)
@@ -94,11 +94,15 @@ async def surveys_total(loaders: Loaders, tenant_id: str, days: DayRange) -> Sur
     return (await surveys_by(loaders, tenant_id, days, lambda _row: None)).get(None, SurveySums())
 
 
-async def traffic_by(loaders: Loaders, tenant_id: str, days: DayRange, shape: TrafficShape) -> dict[object, Traffic]:
+async def traffic_by(
+    loaders: Loaders, tenant_id: str, days: DayRange, shape: TrafficShape, *measures: TrafficMeasure
+) -> dict[object, Traffic]:
+    """Only `measures` are computed (the fields of one request asking for different measures
+    of the same range and shape still share one statement)."""
     if loaders.reads_raw("pageviews", shape):
         await check_retained(loaders, tenant_id, days.start)
-    return await loaders.traffic.load((tenant_id, days, shape))
+    return await loaders.traffic.load((tenant_id, days, shape, frozenset(measures)))
 
 
-async def traffic_total(loaders: Loaders, tenant_id: str, days: DayRange) -> Traffic:
-    return (await traffic_by(loaders, tenant_id, days, None)).get(None, EMPTY_TRAFFIC)
+async def traffic_total(loaders: Loaders, tenant_id: str, days: DayRange, *measures: TrafficMeasure) -> Traffic:
+    return (await traffic_by(loaders, tenant_id, days, None, *measures)).get(None, EMPTY_TRAFFIC)

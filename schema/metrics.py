@@ -11,7 +11,7 @@ from strawberry.types import Info
 
 from core.calendar import DayRange
 from core.vocabulary import FunnelStep, Metric
-from loaders.facts import TenantRow
+from loaders.facts import TenantRow, TrafficMeasure
 from resolvers.breakdown import Row
 from resolvers.funnel import Step
 from resolvers.measures import BookingSums, value_of
@@ -82,15 +82,15 @@ class KeyMetrics:
 
     @strawberry.field(description="Distinct visitors with a pageview in the range.")
     async def unique_visitors(self, info: Info[Context, None]) -> int:
-        return (await traffic_total(info.context.loaders, self.tenant.id, self.days)).visitors
+        return (await traffic_total(info.context.loaders, self.tenant.id, self.days, TrafficMeasure.VISITORS)).visitors
 
     @strawberry.field(description="Distinct sessions with a pageview in the range.")
     async def sessions(self, info: Info[Context, None]) -> int:
-        return (await traffic_total(info.context.loaders, self.tenant.id, self.days)).sessions
+        return (await traffic_total(info.context.loaders, self.tenant.id, self.days, TrafficMeasure.SESSIONS)).sessions
 
     @strawberry.field(description="Pageviews in the range.")
     async def pageviews(self, info: Info[Context, None]) -> int:
-        return (await traffic_total(info.context.loaders, self.tenant.id, self.days)).pageviews
+        return (await traffic_total(info.context.loaders, self.tenant.id, self.days, TrafficMeasure.PAGEVIEWS)).pageviews
 
     @strawberry.field(description="Confirmed bookings made in the range.")
     async def bookings(self, info: Info[Context, None]) -> int:
@@ -115,7 +115,7 @@ class KeyMetrics:
 
     @strawberry.field(description="Null when there are no visitors.")
     async def conversion_rate(self, info: Info[Context, None]) -> float | None:
-        traffic = await traffic_total(info.context.loaders, self.tenant.id, self.days)
+        traffic = await traffic_total(info.context.loaders, self.tenant.id, self.days, TrafficMeasure.VISITORS)
         return value_of(Metric.CONVERSION_RATE, traffic, await self._bookings(info))
 
     @strawberry.field(description="Null when there are neither bookings nor cancellations.")

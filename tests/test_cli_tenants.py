@@ -79,3 +79,12 @@ async def test_demo_first_query_is_dated_inside_the_data(sqlite_demo_url: str) -
     assert tenant["series"][-1]["start"] <= "2026-02-10" and len(tenant["series"]) == 5
     text = banner(span, "TOKEN", "http://127.0.0.1:8000/graphql")
     assert first_query(span) in text and "Bearer TOKEN" in text
+
+
+def test_rollup_refresh_and_check_run(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """`rollup refresh` and `rollup check` run end to end (they once failed on a missing helper)."""
+    url = f"sqlite+aiosqlite:///{tmp_path}/store.db"
+    refreshed = cli("rollup", "refresh", DATABASE_URL=url)
+    checked = cli("rollup", "check", DATABASE_URL=url)
+    assert refreshed.returncode == 0 and "rollups rebuilt for 0 tenant(s)" in refreshed.stdout, refreshed.stderr
+    assert checked.returncode == 0 and "rollups rebuilt" in checked.stdout, checked.stderr

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from decimal import Decimal
+from fractions import Fraction
 
+from loaders.facts import BookingDay, Rate
+from resolvers.money import FxTable, revenue
 from tests.gql import execute, tenant_ids
 
 RANGE = '{from: "2025-10-01", to: "2026-02-10"}'
@@ -92,3 +96,38 @@ async def test_intelligence_names_the_currency_of_money(sqlite_demo_url: str) ->
         found = await _field(sqlite_demo_url, tenant_id, f"benchmark(metric: {metric}, range: {months}) {{ currency }}")
         if found is not None:  # too few peers in the small demo is an error, not a currency
             assert found["benchmark"]["currency"] == expected
+
+
+def _exact_revenue(rows: list[BookingDay], target: str, fx: FxTable) -> Decimal:
+    """The definition, term by term in Fractions, rounded once half to even."""
+    total = sum((Fraction(r.amount) * fx.usd_per_unit(r.currency, r.day) / fx.usd_per_unit(target, r.day)
+                 for r in rows), Fraction(0))
+    return Decimal(round(total * 100)).scaleb(-2)
+
+
+def test_revenue_equals_the_exact_fraction_sum_including_half_cent_ties() -> None:
+    """revenue() adds daily quotients as wide decimals with an error bound; whatever the input,
+    including sums that land exactly on a half cent, it equals the exact Fraction sum's rounding."""
+    import random
+
+    rng = random.Random(7)
+    start = date(2025, 1, 1)
+    days = [start + timedelta(days=i) for i in range(400)]
+    rates = {code: [Rate(d, Decimal(rng.randrange(50_000_000, 200_000_000)).scaleb(-8)) for d in days]
+             for code in ("EUR", "CHF", "GBP")}
+    fx = FxTable(rates)
+    for trial in range(40):
+        rows = [BookingDay(rng.choice(days), rng.choice(["EUR", "CHF", "GBP", "USD"]), None, 1, 0, 1,
+                           Decimal(rng.randrange(-5_000, 900_000)).scaleb(-2), 0)
+                for _ in range(rng.choice([1, 5, 300, 700]))]
+        for target in ("CHF", "USD"):
+            assert revenue(rows, target, fx) == _exact_revenue(rows, target, fx), (trial, target)
+    # exact half cents: 1 USD is 0.5 CHF, so 0.01 / 0.03 / 0.05 USD are 0.5 / 1.5 / 2.5 CHF cents
+    tie = FxTable({"CHF": [Rate(start, Decimal("2"))]})
+    for amount, want in (("0.01", "0.00"), ("0.03", "0.02"), ("0.05", "0.02")):
+        rows = [BookingDay(start, "USD", None, 1, 0, 1, Decimal(amount), 0)]
+        assert revenue(rows, "CHF", tie) == _exact_revenue(rows, "CHF", tie) == Decimal(want)
+    halves = FxTable({"CHF": [Rate(start, Decimal("4"))]})  # 0.01 USD = 0.0025 CHF: a quarter cent
+    for n, want in ((2, "0.00"), (6, "0.02"), (10, "0.02")):  # 0.5 -> 0, 1.5 -> 2, 2.5 -> 2 cents
+        rows = [BookingDay(start + timedelta(days=i), "USD", None, 1, 0, 1, Decimal("0.01"), 0) for i in range(n)]
+        assert revenue(rows, "CHF", halves) == _exact_revenue(rows, "CHF", halves) == Decimal(want)

@@ -268,8 +268,13 @@ def test_erasure_after_retention_leaves_no_trace(backend: str, tmp_path, monkeyp
     fields = TRAFFIC if who[0] == "--customer" else TRAFFIC + SURVEYS
     after = _answers(erased_later, fields)
     assert after == {k: {f: expected[k][f] for f in after[k]} for k in expected}
-    assert _sql(erased_later, f"SELECT COUNT(*) FROM rollup_traffic WHERE tenant_id = '{T}' AND visitor_id = 'v1'") == [(0,)]
-    assert _sql(erased_later, f"SELECT COUNT(*) FROM rollup_traffic WHERE tenant_id = '{OTHER}' AND visitor_id = 'v1'") != [(0,)]
+    # the rollups hold visitor numbers: the person's number and every row that used it are gone
+    assert _sql(erased_later, f"SELECT COUNT(*) FROM rollup_members WHERE tenant_id = '{T}' AND member = 'v1'") == [(0,)]
+    assert _sql(erased_later, "SELECT COUNT(*) FROM rollup_traffic t LEFT JOIN rollup_members m "
+                "ON m.num = t.visitor_num WHERE m.num IS NULL") == [(0,)]
+    others = (f"SELECT COUNT(*) FROM rollup_traffic t JOIN rollup_members m ON m.num = t.visitor_num "
+              f"WHERE t.tenant_id = '{OTHER}' AND m.member = 'v1'")
+    assert _sql(erased_later, others) != [(0,)]
     assert _sql(erased_later, f"SELECT COUNT(*) FROM pageviews WHERE tenant_id = '{T}' AND visitor_id = 'v1'") == [(0,)]
     if who[0] == "--customer":
         for table in ("bookings", "rollup_customer_firsts"):

@@ -21,12 +21,21 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from loaders.dataloaders import Loaders
+from loaders.facts import Traffic, TrafficMeasure
 from core.calendar import DayRange
 from core.vocabulary import Dimension, Granularity
-from loaders.rollup_tables import customer_firsts, rollup_bookings, rollup_surveys, rollup_traffic
+from loaders.rollup_tables import (
+    VISITOR,
+    customer_firsts,
+    rollup_bookings,
+    rollup_members,
+    rollup_surveys,
+    rollup_traffic,
+)
 from loaders.rollups import check_changes, refresh_all
 from loaders.bulk_insert import insert_rows
 from loaders.tables import bookings, pageviews, surveys
+from resolvers.money import FxTable
 from tests import datagen
 from tests.oracle import Oracle, read_raw
 from tests.services import fresh_store
@@ -99,11 +108,12 @@ def test_rollups_are_not_trivially_empty(store_url: str) -> None:
         async with engine.connect() as conn:
             return [
                 (await conn.execute(select(func.count()).select_from(table))).scalar_one()
-                for table in (rollup_traffic, rollup_bookings, customer_firsts, rollup_surveys)
+                for table in (rollup_traffic, rollup_bookings, customer_firsts, rollup_surveys, rollup_members)
             ]
 
-    traffic, booking_rows, firsts, survey_days = run(store_url, counts)
+    traffic, booking_rows, firsts, survey_days, members = run(store_url, counts)
     assert 0 < traffic < len(DATA.pageviews)  # deduplicated: fewer rows than pageviews
+    assert 0 < members <= traffic * 2
     assert 0 < booking_rows and 0 < firsts and 0 < survey_days
 
 
@@ -143,6 +153,10 @@ async def _write(engine: AsyncEngine, maintain: bool) -> None:
         _pageview(datetime(2025, 3, 3, 23, 59), visitor, session, "confirmation"),
         _pageview(datetime(2025, 3, 4, 0, 1), visitor, session, "landing", None),
         _pageview(datetime(2026, 1, 2, 8), f"{tag}-v", f"{tag}-s", "booking_form"),
+        # ids differing only in case: one member on MariaDB (its collation), two on SQLite,
+        # exactly as the raw rows count them
+        _pageview(datetime(2025, 3, 5, 10), visitor.upper(), session.upper(), "search"),
+        _pageview(datetime(2025, 3, 5, 11), f"{tag}-V", f"{tag}-S", "landing"),
     ]
     answers = [{"tenant_id": TENANT, "ts": datetime(2025, 3, 4, 12), "score": 10, "booking_ref": None}]
     await insert_rows(engine, bookings, rows, rollups=maintain)
@@ -209,7 +223,127 @@ def test_refresh_is_rerunnable_and_in_place_updates_need_it(store_url: str) -> N
 async def _snapshot(engine: AsyncEngine) -> list[Any]:
     async with engine.connect() as conn:
         out = []
-        for table in (rollup_traffic, rollup_bookings, customer_firsts, rollup_surveys):
+        for table in (rollup_traffic, rollup_bookings, customer_firsts, rollup_surveys, rollup_members):
             rows = (await conn.execute(select(table))).all()
             out.append(sorted(map(repr, rows)))
         return out
+
+
+def test_traffic_computes_only_the_measures_asked_for(store_url: str) -> None:
+    """Any subset of measures (alone, or merged with other keys of the same batch) gives the
+    values of a full load for those measures, through the rollups and the raw rows."""
+    rng = random.Random(23)
+    keys = random_keys(rng, 30)
+    subsets = [frozenset(rng.sample(list(TrafficMeasure), rng.randint(1, len(TrafficMeasure)))) for _ in keys]
+
+    def picked(traffic: dict[Any, Traffic], measures: frozenset[TrafficMeasure]) -> dict[Any, tuple[Any, ...]]:
+        fields = {TrafficMeasure.VISITORS: "visitors", TrafficMeasure.SESSIONS: "sessions",
+                  TrafficMeasure.PAGEVIEWS: "pageviews", TrafficMeasure.LOGGED_IN: "logged_in_visitors",
+                  TrafficMeasure.FUNNEL: "funnel_sessions"}
+        return _normal({k: tuple(getattr(v, fields[m]) for m in sorted(measures)) for k, v in traffic.items()})
+
+    async def scenario(engine: AsyncEngine) -> list[str]:
+        found = []
+        for rollups in (True, False):
+            whole, alone = Loaders(engine, rollups=rollups), Loaders(engine, rollups=rollups)
+            for (tenant_id, days, shape), measures in zip(keys, subsets):
+                want = await whole.traffic.load((tenant_id, days, shape))
+                got = await alone.traffic.load((tenant_id, days, shape, measures))
+                if picked(got, measures) != picked(want, measures):
+                    found.append(f"rollups={rollups} {tenant_id} {days} {shape} {sorted(measures)}")
+            # two keys of one batch asking different measures of the same range and shape
+            tenant_id, days, shape = keys[0]
+            both = Loaders(engine, rollups=rollups)
+            a, b = await asyncio.gather(
+                both.traffic.load((tenant_id, days, shape, frozenset({TrafficMeasure.VISITORS}))),
+                both.traffic.load((tenant_id, days, shape, frozenset({TrafficMeasure.FUNNEL}))),
+            )
+            want = await whole.traffic.load((tenant_id, days, shape))
+            if picked(a, frozenset({TrafficMeasure.VISITORS})) != picked(want, frozenset({TrafficMeasure.VISITORS})) \
+                    or picked(b, frozenset({TrafficMeasure.FUNNEL})) != picked(want, frozenset({TrafficMeasure.FUNNEL})):
+                found.append(f"rollups={rollups} merged batch")
+        return found
+
+    assert run(store_url, scenario) == []
+
+
+def test_rates_of_a_range_convert_like_all_rates(store_url: str) -> None:
+    """Loading only the rates a range can use (no result cache) converts every day of the range
+    as the whole table does: ranges before, across and after each currency's rates, and
+    currencies whose rates start late (the earliest-after rule) or skip days."""
+    rng = random.Random(31)
+    codes = ["EUR", "GBP", "CHF", "SEK", "USD"]
+    ranges = [DayRange(date(2024, 1, 1), date(2024, 1, 5)), DayRange(date(2024, 8, 1), date(2025, 4, 1)),
+              DayRange(date(2026, 5, 1), date(2026, 5, 3))]
+    for _ in range(20):
+        start = date(2024, 6, 1) + timedelta(days=rng.randrange(700))
+        ranges.append(DayRange(start, start + timedelta(days=rng.choice([0, 3, 40, 200]))))
+
+    async def scenario(engine: AsyncEngine) -> list[str]:
+        everything = FxTable(await Loaders(engine).rates(codes))
+        found = []
+        for days in ranges:
+            part = await Loaders(engine).rates(codes, days)  # no result cache: only the range's rates
+            assert 0 < len(part) <= len(codes)
+            table = FxTable(part)
+            day = days.start
+            while day <= days.end:
+                for code in codes:
+                    if table.usd_per_unit(code, day) != everything.usd_per_unit(code, day):
+                        found.append(f"{code} {day} in {days}")
+                day += timedelta(days=1)
+        return found
+
+    assert run(store_url, scenario) == []
+
+
+def test_full_refresh_drops_numbers_of_ids_no_longer_seen(store_url: str) -> None:
+    """rollup_members holds visitor and session ids (personal data): once a visitor's pageviews
+    are gone (erasure), a full refresh removes the visitor's number; every number kept is used."""
+    async def scenario(engine: AsyncEngine) -> tuple[int, int, int]:
+        async with engine.connect() as conn:
+            (visitor,) = (await conn.execute(
+                select(pageviews.c.visitor_id).where(pageviews.c.tenant_id == TENANT).limit(1))).one()
+        m, r = rollup_members.c, rollup_traffic.c
+        numbered = select(func.count()).where(m.tenant_id == TENANT, m.kind == VISITOR, m.member == visitor)
+        async with engine.connect() as conn:
+            before = (await conn.execute(numbered)).scalar_one()
+        async with engine.begin() as conn:
+            await conn.execute(delete(pageviews).where(pageviews.c.tenant_id == TENANT, pageviews.c.visitor_id == visitor))
+        await refresh_all(engine, TENANT)
+        async with engine.connect() as conn:
+            after = (await conn.execute(numbered)).scalar_one()
+            unused = (await conn.execute(select(func.count()).where(
+                m.tenant_id == TENANT,
+                ~select(r.n).where(r.tenant_id == TENANT, (r.visitor_num == m.num) | (r.session_num == m.num)).exists(),
+            ))).scalar_one()
+        return before, after, unused
+
+    before, after, unused = run(store_url, scenario)
+    assert (before, after, unused) == (1, 0, 0)
+
+
+def test_a_rollup_traffic_of_the_old_shape_is_dropped_and_rebuilt(tmp_path: Any) -> None:
+    """A store whose rollup_traffic held the ids themselves (no member numbers) gets the new table
+    at schema creation, and the change check then rebuilds it from the raw rows."""
+    from loaders.store import create_schema
+
+    url = f"sqlite+aiosqlite:///{tmp_path}/old.db"
+
+    async def scenario(engine: AsyncEngine) -> tuple[int, list[str]]:
+        await create_schema(engine)
+        await insert_rows(engine, pageviews, [_pageview(datetime(2025, 3, 3, 9), "v1", "s1")])
+        async with engine.begin() as conn:  # the earlier shape, as an older release left it
+            await conn.exec_driver_sql("DROP TABLE rollup_traffic")
+            await conn.exec_driver_sql(
+                "CREATE TABLE rollup_traffic (tenant_id VARCHAR(64), day DATE, n INTEGER, session_id VARCHAR(64),"
+                " visitor_id VARCHAR(64), channel VARCHAR(32), device VARCHAR(16), country CHAR(2), logged_in BOOLEAN,"
+                " steps INTEGER, pageviews INTEGER, PRIMARY KEY (tenant_id, day, n))")
+        await create_schema(engine)
+        await check_changes(engine)
+        async with engine.connect() as conn:
+            rows = (await conn.execute(select(func.count()).select_from(rollup_traffic))).scalar_one()
+        return rows, await differences(engine, [(TENANT, DayRange(date(2025, 3, 1), date(2025, 3, 31)), None)])
+
+    rows, found = run(url, scenario)
+    assert rows == 1 and found == []
