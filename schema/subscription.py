@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncGenerator
-from contextlib import suppress
+from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
+from contextlib import aclosing, suppress
 from datetime import UTC, datetime
+from typing import TypeVar
 
 import strawberry
 from strawberry.types import Info
@@ -33,6 +34,7 @@ from schema.query import TenantIdArg
 from schema.tenant import CurrencyArg, RangeArg, _days
 
 GATED = [CanRead, TierGate]
+T = TypeVar("T")
 # a subscription converting foreign-currency bookings rereads the rates this often at most
 RATES_MAX_AGE_SECONDS = 300.0
 
@@ -99,6 +101,38 @@ def _overflowed(error: Overflowed) -> ServiceUnavailable:
     )
 
 
+async def _each_event(
+    info: Info[Context, None], field: str, tenant: TenantRow, convert: Callable[[LiveEvent], Awaitable[Sequence[T]]]
+) -> AsyncGenerator[T, None]:
+    """One result per booking or firing each event carries, from now on: on a WebSocket the
+    renderings are shared by the group asking the same, elsewhere this subscriber executes."""
+    outlet = CURRENT.get()
+    if outlet is not None:
+        renderer = Renderer(info, outlet)
+
+        async def render(item: Item | None) -> list[str]:
+            if not isinstance(item, LiveEvent):
+                return []
+            return [await renderer.render(result) for result in await convert(item)]
+
+        async with open_member(info, outlet, field, tenant.id, render) as member:
+            try:
+                await member.run()
+            except Ended:
+                return
+            except Overflowed as error:
+                raise _overflowed(error) from error
+        return
+    async with open_inbox(info.context, tenant.id, coalesce=False) as inbox:
+        try:
+            async for item in inbox:
+                if isinstance(item, LiveEvent):
+                    for result in await convert(item):
+                        yield result
+        except Overflowed as error:
+            raise _overflowed(error) from error
+
+
 @strawberry.type(description="Live updates over WebSocket on /graphql (graphql-transport-ws or graphql-ws); PROFESSIONAL and up.")
 class Subscription:
     @strawberry.subscription(
@@ -147,30 +181,13 @@ class Subscription:
     ) -> AsyncGenerator[BookingEvent, None]:
         tenant = await _tenant(info, tenant_id)
         rates = _Rates(info)
-        outlet = CURRENT.get()
-        if outlet is not None:
-            renderer = Renderer(info, outlet)
 
-            async def render(item: Item | None) -> list[str]:
-                if not isinstance(item, LiveEvent):
-                    return []
-                return [await renderer.render(await _booking_event(change, tenant, rates)) for change in item.bookings]
+        async def events(item: LiveEvent) -> list[BookingEvent]:
+            return [await _booking_event(change, tenant, rates) for change in item.bookings]
 
-            async with open_member(info, outlet, "bookingEvents", tenant.id, render) as member:
-                try:
-                    await member.run()
-                except Ended:
-                    return
-                except Overflowed as error:
-                    raise _overflowed(error) from error
-        async with open_inbox(info.context, tenant.id, coalesce=False) as inbox:
-            try:
-                async for item in inbox:
-                    if isinstance(item, LiveEvent):
-                        for change in item.bookings:
-                            yield await _booking_event(change, tenant, rates)
-            except Overflowed as error:
-                raise _overflowed(error) from error
+        async with aclosing(_each_event(info, "bookingEvents", tenant, events)) as stream:
+            async for event in stream:
+                yield event
 
     @strawberry.subscription(
         permission_classes=GATED,
@@ -183,28 +200,10 @@ class Subscription:
         self, info: Info[Context, None], tenant_id: TenantIdArg = None
     ) -> AsyncGenerator[AlertEvent, None]:
         tenant = await _tenant(info, tenant_id)
-        outlet = CURRENT.get()
-        if outlet is not None:
-            renderer = Renderer(info, outlet)
 
-            async def render(item: Item | None) -> list[str]:
-                if not isinstance(item, LiveEvent):
-                    return []
-                return [await renderer.render(_alert_event(firing)) for firing in item.alerts]
+        async def events(item: LiveEvent) -> list[AlertEvent]:
+            return [_alert_event(firing) for firing in item.alerts]
 
-            async with open_member(info, outlet, "alertFired", tenant.id, render) as member:
-                try:
-                    await member.run()
-                except Ended:
-                    return
-                except Overflowed as error:
-                    raise _overflowed(error) from error
-            return
-        async with open_inbox(info.context, tenant.id, coalesce=False) as inbox:
-            try:
-                async for item in inbox:
-                    if isinstance(item, LiveEvent):
-                        for firing in item.alerts:
-                            yield _alert_event(firing)
-            except Overflowed as error:
-                raise _overflowed(error) from error
+        async with aclosing(_each_event(info, "alertFired", tenant, events)) as stream:
+            async for event in stream:
+                yield event
