@@ -19,6 +19,7 @@ from ingest.notify import BookingChange, WriteListeners, Written
 from ingest.queue import WriteQueue
 from ingest.result import ErrorList, ItemError, Outcome
 from ingest.validation import Checks, validate
+from loaders.rollup_delta import add_pageviews_in
 from loaders.rollup_refresh import refresh_days_in
 from loaders.rollup_tables import FX_VERSION
 from loaders.versions import DataVersions
@@ -114,6 +115,7 @@ class Ingestor:
         outcome = Outcome()
         days: set[date] = set()
         changes: list[BookingChange] = []
+        added: list[str] | None = [] if kind is Kind.PAGEVIEWS else None  # new events: a delta suffices
         async with self.engine.connect() as conn:
             transaction = await conn.begin()
             try:
@@ -130,12 +132,19 @@ class Ingestor:
                         for position, column in result.conflicts
                     ]
                     _collect(kind, result.written, days, changes)
+                    if added is not None:
+                        added += [row["event_id"] for row, before in result.written if before is None]
+                        if len(added) < outcome.inserted or any(before is not None for _, before in result.written):
+                            added = None  # not only new events: rebuild the days
                 if outcome.errors and not partial:
                     await transaction.rollback()
                     return Outcome(errors=outcome.errors), None
                 if kind.per_tenant and days:
                     # the rollups change with the rows, in the same transaction: never one without the other
-                    await refresh_days_in(conn, str(tenant_id), days, [kind.value])
+                    if added is not None:
+                        await add_pageviews_in(conn, str(tenant_id), added)
+                    else:
+                        await refresh_days_in(conn, str(tenant_id), days, [kind.value])
                 await transaction.commit()
             except BaseException:
                 # also on cancellation (shutdown, a killed request): nothing is half-written

@@ -86,6 +86,11 @@ def _rollup_where(source: str, tenant_id: str, span: Span) -> list[Any]:
 
 
 def _traffic_select(tenant_id: str, span: Span) -> Any:
+    return traffic_rows(_raw_where("pageviews", tenant_id, span))
+
+
+def traffic_rows(where: Sequence[Any], numbered: bool = True) -> Any:
+    """The rollup_traffic rows of the pageviews `where` selects (`n` first unless not `numbered`)."""
     pv = pageviews.c
     visitors, sessions = rollup_members.alias("mv"), rollup_members.alias("ms")
     visitor, session = visitors.c, sessions.c
@@ -100,9 +105,9 @@ def _traffic_select(tenant_id: str, span: Span) -> Any:
         sessions, and_(session.tenant_id == pv.tenant_id, session.kind == SESSION, session.member == pv.session_id)
     )
     return (
-        select(pv.tenant_id, day, n, *dims, func.sum(distinct(bit)), func.count())
+        select(pv.tenant_id, day, *([n] if numbered else []), *dims, func.sum(distinct(bit)), func.count())
         .select_from(joined)
-        .where(*_raw_where("pageviews", tenant_id, span))
+        .where(*where)
         .group_by(pv.tenant_id, day, *dims)
         # pageviews first, then one unique-key lookup per id: statistics taken while the numbers
         # table was empty (or rows it got in this very transaction) made MariaDB start from the
@@ -113,13 +118,18 @@ def _traffic_select(tenant_id: str, span: Span) -> Any:
 
 
 async def _number_members(conn: AsyncConnection, tenant_id: str, span: Span) -> None:
-    """Give every visitor and session id of the span's pageviews a number (rollup_members), once.
+    await number_members(conn, _raw_where("pageviews", tenant_id, span))
+
+
+async def number_members(conn: AsyncConnection, where: Sequence[Any]) -> None:
+    """Give every visitor and session id of the pageviews `where` selects a number
+    (rollup_members), once.
 
     INSERT IGNORE / OR IGNORE against the unique key: ids numbered before keep their number.
     """
     pv = pageviews.c
     for kind, column in ((VISITOR, pv.visitor_id), (SESSION, pv.session_id)):
-        ids = select(pv.tenant_id, literal(kind), column).where(*_raw_where("pageviews", tenant_id, span)).distinct()
+        ids = select(pv.tenant_id, literal(kind), column).where(*where).distinct()
         statement = (
             insert(rollup_members)
             .from_select(["tenant_id", "kind", "member"], ids)
