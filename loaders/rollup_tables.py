@@ -36,7 +36,8 @@ VISITOR, SESSION = "v", "s"
 # to the pageview count. The primary key clusters the rows by tenant and day (InnoDB, and SQLite
 # WITHOUT ROWID), so a range is one sequential read; `n` numbers the rows of a day (the natural
 # key cannot be the primary key: country is nullable, NULL being its own group, "unknown" in the
-# API). Rows are only ever replaced by whole (tenant, day) slices, never updated one by one.
+# API). Rows are replaced by whole (tenant, day) slices and never updated one by one; ingested
+# pageviews append rows (loaders/rollup_delta.py), which the next rebuild of the day merges.
 rollup_traffic = Table(
     "rollup_traffic",
     metadata,
