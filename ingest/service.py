@@ -133,9 +133,10 @@ class Ingestor:
                     ]
                     _collect(kind, result.written, days, changes)
                     if added is not None:
-                        added += [row["event_id"] for row, before in result.written if before is None]
-                        if len(added) < outcome.inserted or any(before is not None for _, before in result.written):
+                        if any(before is not None for _, before in result.written):
                             added = None  # not only new events: rebuild the days
+                        else:
+                            added += [row["event_id"] for row, _ in result.written]
                 if outcome.errors and not partial:
                     await transaction.rollback()
                     return Outcome(errors=outcome.errors), None

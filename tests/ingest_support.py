@@ -39,6 +39,20 @@ async def prepare(url: str) -> None:
         await engine.dispose()
 
 
+async def fill(url: str, tenant_ids: tuple[str, ...], fx_day: date, rows: dict[str, list[dict[str, Any]]]) -> None:
+    """A new store of EUR tenants, one EUR rate on `fx_day`, and `rows` by fact table name."""
+    engine = create_engine(Settings(database_url=url))
+    try:
+        await create_schema(engine)
+        await insert_rows(engine, tables.tenants, [
+            {"id": t, "name": t, "segment": "city_hotel", "country": "DE", "currency": "EUR"} for t in tenant_ids])
+        await insert_rows(engine, tables.fx_rates, [{"currency": "EUR", "day": fx_day, "usd_per_unit": Decimal("1.1")}])
+        for name, batch in rows.items():
+            await insert_rows(engine, getattr(tables, name), batch)
+    finally:
+        await engine.dispose()
+
+
 async def count(url: str, table: str, tenant_id: str | None = None) -> int:
     engine = create_engine(Settings(database_url=url))
     try:

@@ -14,6 +14,7 @@ from sqlalchemy import text
 
 from gateway.cli import main
 from tests.gql import execute
+from tests.ingest_support import fill
 from tests.services import fresh_store
 
 T, OTHER = "pv-hotel", "pv-other"
@@ -44,22 +45,7 @@ def _rows() -> dict[str, list[dict[str, Any]]]:
 
 
 async def _fill(url: str) -> None:
-    from sqlalchemy.ext.asyncio import create_async_engine
-
-    from loaders import tables
-    from loaders.bulk_insert import insert_rows
-    from loaders.store import create_schema
-
-    engine = create_async_engine(url)
-    try:
-        await create_schema(engine)
-        await insert_rows(engine, tables.tenants, [
-            {"id": t, "name": t, "segment": "city_hotel", "country": "DE", "currency": "EUR"} for t in (T, OTHER)])
-        await insert_rows(engine, tables.fx_rates, [{"currency": "EUR", "day": OLD, "usd_per_unit": Decimal("1.1")}])
-        for name, rows in _rows().items():
-            await insert_rows(engine, getattr(tables, name), rows)
-    finally:
-        await engine.dispose()
+    await fill(url, (T, OTHER), OLD, _rows())
 
 
 async def _query(url: str, sql: str) -> list[tuple[Any, ...]]:

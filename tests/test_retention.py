@@ -16,6 +16,7 @@ import pytest
 
 from gateway.cli import main
 from tests.gql import execute
+from tests.ingest_support import fill
 from tests.services import fresh_store
 
 T, OTHER = "rt-hotel", "rt-other"
@@ -62,24 +63,11 @@ def _rows(tenant: str) -> dict[str, list[dict[str, Any]]]:
 
 
 async def _fill(url: str) -> None:
-    from sqlalchemy.ext.asyncio import create_async_engine
-
-    from loaders import tables
-    from loaders.bulk_insert import insert_rows
-    from loaders.store import create_schema
-
-    engine = create_async_engine(url)
-    try:
-        await create_schema(engine)
-        await insert_rows(engine, tables.tenants, [
-            {"id": t, "name": t, "segment": "city_hotel", "country": "DE", "currency": "EUR"} for t in (T, OTHER)])
-        await insert_rows(engine, tables.fx_rates, [{"currency": "EUR", "day": OLD - timedelta(days=5),
-                                                     "usd_per_unit": Decimal("1.1")}])
-        for tenant in (T, OTHER):
-            for name, rows in _rows(tenant).items():
-                await insert_rows(engine, getattr(tables, name), rows)
-    finally:
-        await engine.dispose()
+    rows: dict[str, list[dict[str, Any]]] = {}
+    for tenant in (T, OTHER):
+        for name, batch in _rows(tenant).items():
+            rows.setdefault(name, []).extend(batch)
+    await fill(url, (T, OTHER), OLD - timedelta(days=5), rows)
 
 
 async def _sql_async(url: str, statement: str, write: bool) -> list[tuple[Any, ...]]:
