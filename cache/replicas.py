@@ -18,7 +18,7 @@ from typing import Any
 from redis.asyncio import Redis
 
 from cache.results import ResultCache
-from telemetry.metrics import CACHE_ERRORS
+from telemetry.metrics import CACHE_ERRORS, CACHE_SHARED
 
 
 class ReplicaFlights:
@@ -58,6 +58,7 @@ class ReplicaFlights:
             found = await self._stored(keys)
             if found is not None:
                 self.waited += 1
+                CACHE_SHARED.labels(self.cache.layer).inc()
                 return found
             try:
                 if not await self.redis.exists(lock):

@@ -32,6 +32,7 @@ from live.groups import Groups
 from live.redis_broker import RedisBroker
 from live.service import Live
 from live.slots import SubscriptionSlots
+from cache.flights import Flights
 from loaders.cached import Ttl
 from loaders.service import DataService
 from loaders.versions import DataVersions
@@ -57,7 +58,10 @@ async def data_ctx(app: web.Application) -> AsyncIterator[None]:
     app[appkeys.DATA] = service
     if settings.cache and settings.response_cache:
         # its own layer in the cache metrics, over the same backend
-        app[appkeys.RESPONSES] = ResponseCache(ResultCache(service.cache, "response"), service.versions, service.ttl)
+        responses = ResultCache(service.cache, "response")
+        app[appkeys.RESPONSES] = ResponseCache(
+            responses, service.versions, service.ttl, Flights(responses.layer), service.replica_flights(responses)
+        )
     yield
     await service.close()
 

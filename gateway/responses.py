@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -21,6 +21,8 @@ from typing import Any
 from graphql import FieldNode, GraphQLError, get_operation_ast, parse
 
 from auth.principal import Principal
+from cache.flights import Flights
+from cache.replicas import ReplicaFlights
 from cache.results import ResultCache
 from loaders.cached import Ttl
 from loaders.reads import Reads
@@ -65,8 +67,25 @@ def document_of(query: object, extensions: Mapping[str, Any] | None) -> str | No
 
 
 class ResponseCache:
-    def __init__(self, results: ResultCache, versions: DataVersions, ttl: Ttl) -> None:
+    def __init__(
+        self, results: ResultCache, versions: DataVersions, ttl: Ttl, flights: Flights,
+        replicas: ReplicaFlights | None = None,
+    ) -> None:
         self.results, self.versions, self.ttl = results, versions, ttl
+        self.flights, self.replicas = flights, replicas
+
+    async def once(self, key: str, execute: Callable[[], Awaitable[Entry | None]]) -> Entry | None:
+        """Single flight of a miss: identical concurrent misses (within the process, and across
+        replicas with Redis) execute once; the others get the entry it stored. None: nothing was
+        stored (an error, or an answer that may not be), so each executes on its own."""
+        async def listed() -> list[Entry | None]:
+            return [await execute()]
+
+        async def lead() -> list[Entry | None]:
+            return await (listed() if self.replicas is None else self.replicas.run([key], listed))
+
+        (entry,) = await self.flights.run(key, lead)
+        return entry if isinstance(entry, Entry) else None
 
     async def key(self, principal: Principal, request: Request) -> str:
         """Read before execution: versions bumped meanwhile make this key unreachable, never stale."""
@@ -85,9 +104,11 @@ class ResponseCache:
         (entry,) = await self.results.get_many([key])
         return entry if isinstance(entry, Entry) else None
 
-    async def put(self, key: str, data: Mapping[str, Any], cost: int, reads: Reads) -> None:
+    async def put(self, key: str, data: Mapping[str, Any], cost: int, reads: Reads) -> Entry:
         ttl = self.ttl.open if reads.last_day is None else self.ttl.of(reads.last_day)
-        await self.results.set_many([(key, Entry(json.dumps(data, separators=(",", ":")), cost))], ttl)
+        entry = Entry(json.dumps(data, separators=(",", ":")), cost)
+        await self.results.set_many([(key, entry)], ttl)
+        return entry
 
 
 def storable(principal: Principal, query: str, operation_name: str | None, reads: Reads) -> bool:

@@ -31,7 +31,7 @@ from gateway import appkeys
 from gateway import status as http_status
 from gateway.context import build_context
 from gateway.media import negotiate
-from gateway.responses import Entry, Request, document_of, storable
+from gateway.responses import Entry, Request, ResponseCache, document_of, storable
 from gateway.web import graphiql_page
 from gateway.websocket import LegacyHandler, Sockets, TransportHandler, close_at, reject
 from schema.context import Context
@@ -42,6 +42,7 @@ MEDIA = web.RequestKey("graphql_media_type", str)
 RESPONSE_MEDIA = web.ResponseKey("graphql_media_type", str)
 OUTCOME = web.RequestKey("graphql_outcome", str)  # ok or error; absent: refused before execution
 RESPONSE_KEY = web.RequestKey("response_cache_key", str)  # looked up and missed: store the answer here
+STORED = web.RequestKey("response_cache_entry", Entry)  # what this request's execution stored
 
 
 def error_response(
@@ -152,9 +153,9 @@ class View(GraphQLView):
                     request, BadUserInput("POST bodies must be application/json"), status=415,
                     cost=await cost_block(context),
                 )
-            cached = await self._cached(request, context)
-            if cached is not None:
-                return cached
+            answered = await self._cached(request, context)
+            if answered is not None:
+                return answered
             # run(), not super().__call__(), which would turn HTTPException into plain text
             return await self.run(request=request)
         except RateLimited as error:
@@ -166,7 +167,8 @@ class View(GraphQLView):
             return _http_error(request, error, await cost_block(context))
 
     async def _cached(self, request: web.Request, context: Context) -> web.StreamResponse | None:
-        """A stored answer to the same question from the same scope (gateway/responses.py)."""
+        """A stored answer to the same question from the same scope (gateway/responses.py), or
+        the answer of a single flight on a miss; None: not a question for this cache."""
         responses = request.app.get(appkeys.RESPONSES)
         if responses is None or context.principal is None:
             return None
@@ -179,10 +181,28 @@ class View(GraphQLView):
             return None  # batches, dry runs, no document: executed
         key = await responses.key(context.principal, Request(document, data.variables, data.operation_name))
         entry = await responses.get(key)
-        if entry is None:
-            request[RESPONSE_KEY] = key
-            return None
-        return await self._replay(request, context, entry)
+        if entry is not None:
+            return await self._replay(request, context, entry)
+        request[RESPONSE_KEY] = key
+        return await self._single_flight(request, context, responses, key)
+
+    async def _single_flight(
+        self, request: web.Request, context: Context, responses: ResponseCache, key: str
+    ) -> web.StreamResponse:
+        """Identical concurrent misses execute once; the others replay what it stored (charged
+        like any hit), or execute themselves when it stored nothing."""
+        own: list[web.StreamResponse] = []
+
+        async def execute() -> Entry | None:
+            own.append(await self.run(request=request))
+            return request.get(STORED)
+
+        entry = await responses.once(key, execute)
+        if own:
+            return own[0]
+        if entry is not None:
+            return await self._replay(request, context, entry)
+        return await self.run(request=request)
 
     async def _replay(self, request: web.Request, context: Context, entry: Entry) -> web.StreamResponse:
         """Charged the points its execution was charged; RateLimited past the budget."""
@@ -302,7 +322,7 @@ class View(GraphQLView):
         if key is None or result.errors or result.data is None or context.principal is None or data.query is None:
             return
         if context.operation == "query" and storable(context.principal, data.query, data.operation_name, context.loaders.reads):
-            await request.app[appkeys.RESPONSES].put(key, result.data, context.cost, context.loaders.reads)
+            request[STORED] = await request.app[appkeys.RESPONSES].put(key, result.data, context.cost, context.loaders.reads)
 
     async def process_result(self, request: web.Request, result: ExecutionResult) -> GraphQLHTTPResponse:
         response = await super().process_result(request, result)

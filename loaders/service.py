@@ -43,13 +43,17 @@ class DataService:
     def __post_init__(self) -> None:
         self.health = DatabaseHealth(self.engine)
         self.results = ResultCache(self.cache, "redis" if isinstance(self.cache, RedisCache) else "memory")
-        self.flights = Flights()
-        replicas = None
-        if self.redis is not None and isinstance(self.cache, RedisCache):
-            # one replica computes a missing entry, the others wait for it (cache/replicas.py)
-            replicas = ReplicaFlights(self.results, self.redis, self.cache.namespace or "")
+        self.flights = Flights(self.results.layer)
+        replicas = self.replica_flights(self.results)
         self.cached = CachedFacts(self.results, self.versions, self.ttl, self.flights, replicas) if self.caching else None
         self._stored_versions: dict[str, int] | None = None
+
+    def replica_flights(self, results: ResultCache) -> ReplicaFlights | None:
+        """With the cache in Redis, one replica computes a missing entry of `results` and the
+        others wait for it (cache/replicas.py); else None."""
+        if self.redis is None or not isinstance(self.cache, RedisCache):
+            return None
+        return ReplicaFlights(results, self.redis, f"{self.cache.namespace or ''}{results.layer}:")
 
     def loaders(self) -> Loaders:
         return Loaders(self.engine, rollups=self.rollups, cached=self.cached)

@@ -21,6 +21,10 @@ SQL_SECONDS = Histogram(
 )
 CACHE_HITS = Counter("gateway_cache_hits_total", "Result cache hits", ["layer"])
 CACHE_MISSES = Counter("gateway_cache_misses_total", "Result cache misses", ["layer"])
+# single flight: misses answered by an identical request's computation already under way
+CACHE_SHARED = Counter(
+    "gateway_cache_shared_total", "Misses answered by an identical computation already under way (single flight)", ["layer"]
+)
 CACHE_ERRORS = Counter("gateway_cache_errors_total", "Result cache backend failures and bypasses", ["layer"])
 RATE_LIMITED = Counter("gateway_rate_limited_total", "Requests refused by a rate limit or budget", ["limit"])
 POOL_IN_USE = Gauge("gateway_db_pool_in_use", "Database connections checked out of the pool")
