@@ -11,6 +11,7 @@ from auth.tiers import TierTable, default_tiers
 from gateway.settings import Settings
 from ingest.service import Ingestor
 from live.service import Live
+from resolvers.forecaster import Forecaster
 from loaders.service import DataService
 from schema.context import Context, Options
 

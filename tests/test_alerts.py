@@ -242,7 +242,7 @@ async def test_alert_mutations_need_admin_scope_and_professional_tier(aiohttp_cl
     assert answer["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
     # another tenant's rule cannot be deleted, nor can a rule be created for it
     other = '{ tenantId: "someone-else", rule: {metric: BOOKINGS, condition: ABOVE, threshold: 1} }'
-    answer = await _post(client, f"mutation {{ createAlertRule(tenantId: \"someone-else\", rule: {{metric: BOOKINGS, condition: ABOVE, threshold: 1}}) {{ id }} }}")
+    answer = await _post(client, "mutation { createAlertRule(tenantId: \"someone-else\", rule: {metric: BOOKINGS, condition: ABOVE, threshold: 1}) { id } }")
     assert answer["errors"][0]["extensions"]["code"] == "FORBIDDEN", other
     assert (await _post(client, 'mutation { deleteAlertRule(id: "999999") }'))["data"]["deleteAlertRule"] is False
 

@@ -111,7 +111,7 @@ async def test_portfolio_needs_enterprise(sqlite_demo_url: str) -> None:
 async def test_budget_exhaustion_then_rate_limited(sqlite_demo_url: str) -> None:
     ids = await tenant_ids(sqlite_demo_url)
     limits = RateLimits(default_tiers())
-    query = f'query($id: ID!) {{ tenant(id: $id) {{ series(metric: SESSIONS, range: {{from: "2025-11-01", to: "2026-01-31"}}) {{ value }} }} }}'
+    query = 'query($id: ID!) { tenant(id: $id) { series(metric: SESSIONS, range: {from: "2025-11-01", to: "2026-01-31"}) { value } } }'
     limit = default_tiers()[Tier.FREE].points_per_minute
     admitted = 0
     for _ in range(limit // 93 + 2):
