@@ -53,6 +53,7 @@ class RateLimits:
     ) -> None:
         self.tiers = tiers
         self.window = window_seconds  # the tiers' "per minute" figures apply to this window
+        self._items: dict[tuple[int, str], RateLimitItem] = {}
         self.ip_item = self._item(ip_per_minute, "gateway-ip")
         self.primary = MovingWindowRateLimiter(storage) if storage is not None else None
         self.fallback = MovingWindowRateLimiter(MemoryWindows())
@@ -70,23 +71,17 @@ class RateLimits:
     async def spend_points(self, principal: Principal, cost: int) -> Budget | None:
         """Charges `cost` points like `charge_points`, without reading the window's stats when
         they are admitted (None); refused, nothing is charged and the budget says why."""
-        item, key = self._points(principal), principal_key(principal)
-
-        async def run(limiter: Limiter) -> Budget | None:
-            if await limiter.hit(item, key, cost=cost):
-                return None
-            return await self._stats(limiter, item, key, cost, False)
-
-        return await self._guarded(run)
+        return await self._spend(self._points(principal), principal_key(principal), cost)
 
     async def charge_rows(self, principal: Principal, rows: int) -> Budget:
         """Rows written: their own budget, so a big import does not starve the dashboards' reads."""
         item = self._item(self.tiers[principal.tier].write_rows_per_minute, "gateway-writes")
         return await self._hit(item, principal_key(principal), rows, writes=True)
 
-    async def count_request(self, principal: Principal) -> Budget:
+    async def count_request(self, principal: Principal) -> Budget | None:
+        """One request: None when admitted (the stats are read only for a refusal)."""
         item = self._item(self.tiers[principal.tier].requests_per_minute, "gateway-requests")
-        return await self._hit(item, principal_key(principal), 1)
+        return await self._spend(item, principal_key(principal), 1)
 
     async def points_left(self, principal: Principal) -> Budget:
         item = self._points(principal)
@@ -100,7 +95,19 @@ class RateLimits:
         return self._item(self.tiers[principal.tier].points_per_minute, "gateway-points")
 
     def _item(self, amount: int, namespace: str) -> RateLimitItem:
-        return RateLimitItemPerSecond(amount, multiples=self.window, namespace=namespace)
+        # made once per (amount, namespace): every request needs two of them
+        found = self._items.get((amount, namespace))
+        if found is None:
+            found = self._items[(amount, namespace)] = RateLimitItemPerSecond(amount, multiples=self.window, namespace=namespace)
+        return found
+
+    async def _spend(self, item: RateLimitItem, key: str, cost: int) -> Budget | None:
+        async def run(limiter: Limiter) -> Budget | None:
+            if await limiter.hit(item, key, cost=cost):
+                return None
+            return await self._stats(limiter, item, key, cost, False)
+
+        return await self._guarded(run)
 
     async def _hit(self, item: RateLimitItem, key: str, cost: int, writes: bool = False) -> Budget:
         async def run(limiter: Limiter) -> Budget:

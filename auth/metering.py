@@ -38,10 +38,10 @@ async def count_request(context: Metered) -> None:
     """One request of the context's credential; RATE_LIMITED past the tier's requests per minute."""
     if context.principal is None or context.limits is None:
         return
-    requests = await context.limits.count_request(context.principal)
-    if not requests.admitted:
+    refused = await context.limits.count_request(context.principal)
+    if refused is not None:
         context.budget = await context.limits.points_left(context.principal)
-        raise rate_limited(requests, "requests")
+        raise rate_limited(refused, "requests")
 
 
 async def points_budget(context: Metered) -> Budget | None:

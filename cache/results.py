@@ -25,6 +25,9 @@ class ResultCache:
         self.retry_seconds = retry_seconds
         self._down_until = 0.0
         self._failing = False
+        # the layer's counters, resolved once (a labels() lookup per call shows in a cached answer's time)
+        self._hits, self._misses = CACHE_HITS.labels(layer), CACHE_MISSES.labels(layer)
+        self._errors = CACHE_ERRORS.labels(layer)
 
     @property
     def available(self) -> bool:
@@ -34,19 +37,19 @@ class ResultCache:
         if not keys:
             return []
         if not self.available:
-            CACHE_ERRORS.labels(self.layer).inc()
-            CACHE_MISSES.labels(self.layer).inc(len(keys))
+            self._errors.inc()
+            self._misses.inc(len(keys))
             return [None] * len(keys)
         try:
             values = list(await self.backend.multi_get(list(keys)))
         except Exception as error:  # noqa: BLE001 - any backend failure means: serve without it
             self._failed(error)
-            CACHE_MISSES.labels(self.layer).inc(len(keys))
+            self._misses.inc(len(keys))
             return [None] * len(keys)
         self._recovered()
         hits = sum(value is not None for value in values)
-        CACHE_HITS.labels(self.layer).inc(hits)
-        CACHE_MISSES.labels(self.layer).inc(len(keys) - hits)
+        self._hits.inc(hits)
+        self._misses.inc(len(keys) - hits)
         return values
 
     async def set_many(self, pairs: Sequence[tuple[str, Any]], ttl: float) -> None:
@@ -66,7 +69,7 @@ class ResultCache:
             pass
 
     def _failed(self, error: BaseException) -> None:
-        CACHE_ERRORS.labels(self.layer).inc()
+        self._errors.inc()
         self._down_until = time.monotonic() + self.retry_seconds
         if not self._failing:
             self._failing = True

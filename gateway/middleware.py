@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import logging
 import re
+import os
 import time
-import uuid
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
@@ -20,7 +20,7 @@ SAFE_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 async def request_meta(request: web.Request, handler: Handler) -> web.StreamResponse:
     started = time.perf_counter()
     incoming = request.headers.get("X-Request-Id", "")
-    request_id = incoming if SAFE_ID.fullmatch(incoming) else uuid.uuid4().hex
+    request_id = incoming if SAFE_ID.fullmatch(incoming) else os.urandom(16).hex()  # a uuid4's size, cheaper
     request[REQUEST_ID] = request_id
     try:
         response = await handler(request)

@@ -11,11 +11,12 @@ the hit is metered and charged the same points as the execution it replaces (see
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from typing import Any
 
 from graphql import FieldNode, GraphQLError, get_operation_ast, parse
@@ -47,6 +48,15 @@ class Request:
     document: str  # the document's sha256: a full query and its persisted hash share entries
     variables: Mapping[str, Any] | None
     operation_name: str | None
+    # key digests by scope: a remembered request (gateway/view.py) is asked again and again
+    digests: dict[str, str] = field(default_factory=dict, compare=False, hash=False, repr=False)
+
+    @functools.cached_property
+    def text(self) -> str:
+        """The request's part of the key, canonical (the variables' key order does not matter)."""
+        return json.dumps(
+            [self.document, self.variables or {}, self.operation_name], sort_keys=True, separators=(",", ":"), default=str
+        )
 
 
 def document_of(query: object, extensions: Mapping[str, Any] | None) -> str | None:
@@ -66,6 +76,14 @@ def document_of(query: object, extensions: Mapping[str, Any] | None) -> str | No
     return claimed  # type: ignore[return-value]
 
 
+DIGESTS = 64  # scopes remembered per request
+
+
+@functools.lru_cache(maxsize=1024)
+def _scope(kind: str, tier: str, scopes: frozenset[str], day: date) -> str:
+    return json.dumps([kind, tier, sorted(scopes), day.isoformat()], separators=(",", ":"))
+
+
 class ResponseCache:
     def __init__(
         self, results: ResultCache, versions: DataVersions, ttl: Ttl, flights: Flights,
@@ -79,7 +97,8 @@ class ResponseCache:
         replicas with Redis) execute once; the others get the entry it stored. None: nothing was
         stored (an error, or an answer that may not be), so each executes on its own."""
         async def listed() -> list[Entry | None]:
-            return [await execute()]
+            # an identical request may have stored it between our miss and now
+            return [await self.get(key) or await execute()]
 
         async def lead() -> list[Entry | None]:
             return await (listed() if self.replicas is None else self.replicas.run([key], listed))
@@ -91,13 +110,13 @@ class ResponseCache:
         """Read before execution: versions bumped meanwhile make this key unreachable, never stale."""
         ids = principal.tenant_ids
         versions = await self.versions.get_many([*ids, FX_VERSION])
-        shape = json.dumps(
-            [principal.kind.value, principal.tier.value, sorted(principal.scopes), request.document,
-             request.variables or {}, request.operation_name, datetime.now(UTC).date().isoformat()],
-            sort_keys=True, separators=(",", ":"), default=str,
-        )
+        scope = _scope(principal.kind.value, principal.tier.value, principal.scopes, datetime.now(UTC).date())
+        digest = request.digests.get(scope)
+        if digest is None:
+            if len(request.digests) >= DIGESTS:
+                request.digests.clear()
+            digest = request.digests[scope] = hashlib.sha256(f"{scope}\n{request.text}".encode()).hexdigest()
         tenants = ",".join(f"{tenant_id}@{versions.get(tenant_id, 0)}" for tenant_id in ids)
-        digest = hashlib.sha256(shape.encode()).hexdigest()
         return json.dumps(["response", tenants, f"fx@{versions.get(FX_VERSION, 0)}", digest], separators=(",", ":"))
 
     async def get(self, key: str) -> Entry | None:
