@@ -119,7 +119,7 @@ class RateLimits:
     @staticmethod
     async def _stats(limiter: Limiter, item: RateLimitItem, key: str, cost: int, admitted: bool) -> Budget:
         stats = await limiter.get_window_stats(item, key)
-        reset = datetime.fromtimestamp(max(stats.reset_time, time.time()), UTC).replace(microsecond=0)
+        reset = datetime.fromtimestamp(int(max(stats.reset_time, time.time())), UTC)  # whole seconds
         return Budget(item.amount, stats.remaining, reset, cost, admitted)
 
     async def _guarded(self, action: Callable[[Limiter], Awaitable[T]], writes: bool = False) -> T:

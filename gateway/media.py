@@ -8,10 +8,13 @@ types we do not produce) gets `application/json`, which every client understands
 
 from __future__ import annotations
 
+import functools
+
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 JSON = "application/json"
 
 
+@functools.lru_cache(maxsize=256)  # clients send the same few Accept headers
 def negotiate(accept: str | None) -> str:
     """`application/graphql-response+json` when its quality is above 0 and not below JSON's.
 

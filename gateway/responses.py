@@ -39,7 +39,7 @@ CACHEABLE_ROOTS = frozenset({"tenant", "tenants", "currencies", "metricDefinitio
 
 @dataclass(frozen=True)
 class Entry:
-    data: str  # the JSON of the answer's `data`
+    data: bytes  # the JSON of the answer's `data`, encoded
     cost: int  # the points its execution was charged
 
 
@@ -125,7 +125,7 @@ class ResponseCache:
 
     async def put(self, key: str, data: Mapping[str, Any], cost: int, reads: Reads) -> Entry:
         ttl = self.ttl.open if reads.last_day is None else self.ttl.of(reads.last_day)
-        entry = Entry(json.dumps(data, separators=(",", ":")), cost)
+        entry = Entry(json.dumps(data, separators=(",", ":")).encode(), cost)
         await self.results.set_many([(key, entry)], ttl)
         return entry
 

@@ -239,9 +239,9 @@ class View(GraphQLView):
             if not context.budget.admitted:
                 raise rate_limited(context.budget, "points")
         block = await cost_block(context)
-        extensions = "" if block is None else ',"extensions":' + self.encode_json({"cost": block})
+        extensions = b"" if block is None else b',"extensions":' + self.encode_json({"cost": block}).encode()
         request[OUTCOME] = "ok"
-        return web.Response(text='{"data":' + entry.data + extensions + "}", content_type=request[MEDIA])
+        return web.Response(body=b'{"data":' + entry.data + extensions + b"}", content_type=request[MEDIA], charset="utf-8")
 
     def is_websocket_request(self, request: web.Request) -> TypeGuard[web.Request]:
         # strawberry builds a WebSocketResponse and checks a handshake to tell, on every request

@@ -40,8 +40,11 @@ def _page(path: Path) -> web.FileResponse:
     })
 
 
+VENDOR = f"{STATIC_PREFIX}/vendor/"
+
+
 async def _cache_vendor(request: web.Request, response: web.StreamResponse) -> None:
-    if request.path.startswith(f"{STATIC_PREFIX}/vendor/") and response.status == 200:
+    if response.status == 200 and request.path.startswith(VENDOR):
         response.headers["Cache-Control"] = IMMUTABLE
 
 
