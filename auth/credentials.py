@@ -11,6 +11,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import Enum
 
+from multidict import CIMultiDict, CIMultiDictProxy
+
 from core.errors import Unauthenticated
 
 AUTHORIZATION = "Authorization"
@@ -40,11 +42,14 @@ def find_credential(source: Mapping[str, object] | Iterable[tuple[str, object]])
     A client that sends two credentials (both kinds, or one twice) is confused, and whichever
     we preferred could silently read with the wrong scope.
     """
-    found: dict[str, list[object]] = {AUTHORIZATION.lower(): [], API_KEY_HEADER.lower(): []}
-    for name, value in pairs_of(source):
-        if name.lower() in found:
-            found[name.lower()].append(value)
-    bearer, key = found[AUTHORIZATION.lower()], found[API_KEY_HEADER.lower()]
+    if isinstance(source, CIMultiDictProxy | CIMultiDict):  # HTTP headers: looked up, not walked
+        bearer, key = source.getall(AUTHORIZATION, []), source.getall(API_KEY_HEADER, [])
+    else:
+        found: dict[str, list[object]] = {AUTHORIZATION.lower(): [], API_KEY_HEADER.lower(): []}
+        for name, value in pairs_of(source):
+            if name.lower() in found:
+                found[name.lower()].append(value)
+        bearer, key = found[AUTHORIZATION.lower()], found[API_KEY_HEADER.lower()]
     if len(bearer) + len(key) > 1:
         raise Unauthenticated(f"send one credential: either `{AUTHORIZATION}: Bearer <token>` or `{API_KEY_HEADER}`, once")
     if key:

@@ -83,7 +83,7 @@ async def principal_of(request: web.Request, source: Mapping[str, object] | None
     `source`: a WebSocket's connection_init payload; the request's headers without it."""
     try:
         app = request.app
-        pairs = request.headers.items() if source is None else source
+        pairs = request.headers if source is None else source
         data = app[appkeys.DATA]
         principal = await app[appkeys.AUTHENTICATOR].authenticate(data.engine, pairs, data.health)
     except Unauthenticated:

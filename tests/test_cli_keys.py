@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import re
 import subprocess
@@ -74,15 +75,17 @@ async def test_cli_key_works_on_the_app_until_revoked(aiohttp_client, empty_stor
         "kind": "API_KEY", "subject": "cli partner", "tier": "PROFESSIONAL", "tenantIds": ["t-a"]}}}
 
     prefix = key[:16]
-    revoked = keys(empty_store_url, "revoke", prefix)
+    # in a thread: the app keeps running meanwhile (its last-used write may still be committing),
+    # as it does while an operator revokes a key
+    revoked = await asyncio.to_thread(keys, empty_store_url, "revoke", prefix)
     assert revoked.returncode == 0 and revoked.stdout.strip() == f"revoked {prefix}", revoked.stderr
     response = await client.post("/graphql", json={"query": VIEWER}, headers={"X-API-Key": key})
     assert response.status == 401
     assert (await response.json())["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
 
-    again = keys(empty_store_url, "revoke", prefix)
+    again = await asyncio.to_thread(keys, empty_store_url, "revoke", prefix)
     assert again.returncode == 0 and "already revoked" in again.stdout
-    listed = keys(empty_store_url, "list").stdout
+    listed = (await asyncio.to_thread(keys, empty_store_url, "list")).stdout
     assert "revoked" in listed.splitlines()[1] and key not in listed
-    unknown = keys(empty_store_url, "revoke", "agw_000000000000")
+    unknown = await asyncio.to_thread(keys, empty_store_url, "revoke", "agw_000000000000")
     assert unknown.returncode == 1 and "no API key" in unknown.stderr
