@@ -16,27 +16,22 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from datetime import date, timedelta
 from pathlib import Path
 
 import aiohttp
-import jwt
 from common import machine, percentile
+from servers import ROOT, bearer, free_port, gateway_process, load, wait_ready
 
 from gateway.database import create_engine
 from demo.seeding import seed_store
 from gateway.settings import Settings
 from loaders.store import first_tenant_id
 
-ROOT = Path(__file__).resolve().parent.parent
-SECRET = "bench-secret-that-is-long-enough-for-hs256-0123456789"
 DASHBOARD = """query($id: ID!, $f: Date!, $t: Date!) { tenant(id: $id) {
   metrics(range: {from: $f, to: $t}) { uniqueVisitors sessions pageviews bookings cancellations roomNights
     revenue { amount currency } averageBookingValue { amount } conversionRate cancellationRate
@@ -44,48 +39,6 @@ DASHBOARD = """query($id: ID!, $f: Date!, $t: Date!) { tenant(id: $id) {
   charts(range: {from: $f, to: $t}) { visitorsByChannel { key value share } loginStatus { key value share }
     bookingFunnel { step sessions conversionFromPrevious } revenueTrend { start value }
     npsTrend { start value } rebookingTrend { start value } } } }"""
-TIERS = "[ENTERPRISE]\nrequests_per_minute = 100000000\npoints_per_minute = 1000000000\n"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-async def wait_ready(url: str) -> None:
-    async with aiohttp.ClientSession() as session:
-        for _ in range(300):
-            try:
-                async with session.get(url + "/health") as response:
-                    if response.status == 200:
-                        return
-            except aiohttp.ClientError:
-                pass
-            await asyncio.sleep(0.1)
-    raise SystemExit(f"{url} did not start")
-
-
-async def load(url: str, body: bytes, headers: dict[str, str], requests: int, concurrency: int) -> tuple[float, list[float]]:
-    latencies: list[float] = []
-    remaining = requests
-    connector = aiohttp.TCPConnector(limit=concurrency)
-    async with aiohttp.ClientSession(connector=connector) as session:
-
-        async def worker() -> None:
-            nonlocal remaining
-            while remaining > 0:
-                remaining -= 1
-                started = time.perf_counter()
-                async with session.post(url + "/graphql", data=body, headers=headers) as response:
-                    await response.read()
-                    if response.status != 200:
-                        raise SystemExit(f"status {response.status}")
-                latencies.append(time.perf_counter() - started)
-
-        started = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
-        return requests / (time.perf_counter() - started), latencies
 
 
 async def interleaved(
@@ -101,7 +54,7 @@ async def interleaved(
     share = max(concurrency, requests // rounds)
     for _ in range(rounds):
         for url in (floor_url, gateway_url):
-            rate, lat = await load(url, body, headers, share, concurrency)
+            rate, lat, _ = await load(url, [body] * share, headers, concurrency)
             rates[url].append(rate)
             latencies[url] += lat
     ratio = statistics.median(g / f for g, f in zip(rates[gateway_url], rates[floor_url], strict=True))
@@ -120,51 +73,40 @@ async def run(db: str, args: argparse.Namespace, workdir: Path) -> None:
     engine = create_engine(Settings(database_url=db))
     tenant_id = await first_tenant_id(engine)
     await engine.dispose()
-    (workdir / "tiers.toml").write_text(TIERS)
-    gateway_port, floor_port = free_port(), free_port()
-    env = {**os.environ, "DATABASE_URL": db, "JWT_SECRET": SECRET, "PORT": str(gateway_port),
-           "TIERS_FILE": str(workdir / "tiers.toml"), "LOG_LEVEL": "WARNING", "GRAPHIQL": "false"}
-    gateway = subprocess.Popen([sys.executable, "-m", "gateway.cli", "serve"], cwd=ROOT, env=env,
-                               stdout=subprocess.DEVNULL)
+    floor_port = free_port()
     floor = None
-    try:
-        gateway_url, floor_url = f"http://127.0.0.1:{gateway_port}", f"http://127.0.0.1:{floor_port}"
-        await wait_ready(gateway_url)
-        token = jwt.encode({"sub": "bench", "tier": "ENTERPRISE", "tenants": [tenant_id],
-                            "exp": int(time.time()) + 3600}, SECRET, algorithm="HS256")
-        end = args.end
-        variables = {"id": tenant_id, "f": (end - timedelta(days=364)).isoformat(), "t": end.isoformat()}
-        body = json.dumps({"query": DASHBOARD, "variables": variables}).encode()
-        headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
-        async with aiohttp.ClientSession() as session:
-            async with session.post(gateway_url + "/graphql", data=body, headers=headers) as response:
-                answer = await response.read()
-                assert response.status == 200 and b'"errors"' not in answer, answer[:300]
-        (workdir / "answer.json").write_bytes(answer)
-        floor = subprocess.Popen([sys.executable, str(ROOT / "bench" / "floor_server.py"), str(floor_port),
-                                  str(workdir / "answer.json")], stdout=subprocess.DEVNULL)
-        await wait_ready(floor_url)
-        print(f"machine: {machine()}")
-        print(f"one-tenant full-year dashboard (metrics + previousPeriod + six charts), {len(answer)} bytes, "
-              f"cached; {args.requests} requests per server and concurrency in {args.rounds} alternating rounds")
-        print(f"{'clients':>8} {'floor req/s':>12} {'gateway req/s':>14} {'share':>6} "
-              f"{'floor p50/p99 ms':>18} {'gateway p50/p99 ms':>20}")
-        for concurrency in args.concurrency:
-            await load(gateway_url, body, headers, min(50, args.requests), concurrency)  # warm connections
-            floor_rate, floor_lat, gw_rate, gw_lat, share = await interleaved(
-                floor_url, gateway_url, body, headers, args.requests, concurrency, args.rounds
-            )
-            print(f"{concurrency:>8} {floor_rate:>12.0f} {gw_rate:>14.0f} {share:>6.2f} "
-                  f"{percentile(floor_lat, .5) * 1000:>8.2f}/{percentile(floor_lat, .99) * 1000:<9.2f} "
-                  f"{percentile(gw_lat, .5) * 1000:>10.2f}/{percentile(gw_lat, .99) * 1000:<9.2f}")
-        wall, cpu = await loop_stall(gateway_url)
-        print(f"gateway's longest event-loop stall since start: {wall * 1000:.1f} ms, of which it computed "
-              f"{cpu * 1000:.1f} ms (gateway_loop_stall_max_seconds, gateway_loop_stall_cpu_max_seconds)")
-    finally:
-        for process in (gateway, floor):
-            if process is not None:
-                process.terminate()
-                process.wait(timeout=30)
+    async with gateway_process(db, workdir) as gateway_url:
+        try:
+            floor_url = f"http://127.0.0.1:{floor_port}"
+            headers = bearer([tenant_id])
+            end = args.end
+            variables = {"id": tenant_id, "f": (end - timedelta(days=364)).isoformat(), "t": end.isoformat()}
+            body = json.dumps({"query": DASHBOARD, "variables": variables}).encode()
+            _, _, (answer,) = await load(gateway_url, [body], headers, 1)
+            (workdir / "answer.json").write_bytes(answer)
+            floor = subprocess.Popen([sys.executable, str(ROOT / "bench" / "floor_server.py"), str(floor_port),
+                                      str(workdir / "answer.json")], stdout=subprocess.DEVNULL)
+            await wait_ready(floor_url)
+            print(f"machine: {machine()}")
+            print(f"one-tenant full-year dashboard (metrics + previousPeriod + six charts), {len(answer)} bytes, "
+                  f"cached; {args.requests} requests per server and concurrency in {args.rounds} alternating rounds")
+            print(f"{'clients':>8} {'floor req/s':>12} {'gateway req/s':>14} {'share':>6} "
+                  f"{'floor p50/p99 ms':>18} {'gateway p50/p99 ms':>20}")
+            for concurrency in args.concurrency:
+                await load(gateway_url, [body] * min(50, args.requests), headers, concurrency)  # warm connections
+                floor_rate, floor_lat, gw_rate, gw_lat, share = await interleaved(
+                    floor_url, gateway_url, body, headers, args.requests, concurrency, args.rounds
+                )
+                print(f"{concurrency:>8} {floor_rate:>12.0f} {gw_rate:>14.0f} {share:>6.2f} "
+                      f"{percentile(floor_lat, .5) * 1000:>8.2f}/{percentile(floor_lat, .99) * 1000:<9.2f} "
+                      f"{percentile(gw_lat, .5) * 1000:>10.2f}/{percentile(gw_lat, .99) * 1000:<9.2f}")
+            wall, cpu = await loop_stall(gateway_url)
+            print(f"gateway's longest event-loop stall since start: {wall * 1000:.1f} ms, of which it computed "
+                  f"{cpu * 1000:.1f} ms (gateway_loop_stall_max_seconds, gateway_loop_stall_cpu_max_seconds)")
+        finally:
+            if floor is not None:
+                floor.terminate()
+                floor.wait(timeout=30)
 
 
 async def main(args: argparse.Namespace) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from core.calendar import DayRange
@@ -32,7 +33,9 @@ def dimension_key(dimension: Dimension, raw: object) -> str:
 
 def ranked(values: dict[str, float | None]) -> list[Row]:
     """Largest value first (ties by key), nulls last; share = value / sum of values."""
-    total = sum(v for v in values.values() if v is not None)
+    # fsum: the correctly rounded total whatever the order, so every process (whose set order
+    # depends on its hash seed) gives the same shares to the last digit
+    total = math.fsum(v for v in values.values() if v is not None)
     order = sorted(values.items(), key=lambda item: (item[1] is None, -(item[1] or 0), item[0]))
     return [
         Row(key, value, None if value is None or total == 0 else value / total) for key, value in order
