@@ -35,6 +35,7 @@ bench: $(VENV)/.installed
 	$(BIN)/python bench/forecast.py
 	$(BIN)/python bench/work.py
 	$(BIN)/python bench/floor.py
+	$(BIN)/python bench/clients.py
 	$(BIN)/python bench/attribution.py
 
 # forecast accuracy and interval coverage on real and demo series (about half an hour on 2 cores)
