@@ -51,6 +51,18 @@ async def wait_ready(url: str) -> None:
     raise SystemExit(f"{url} did not start")
 
 
+async def _settled(url: str, seconds: float = 60.0) -> None:
+    """Until the start-up's background work is done (the forecast workers' warm-up runs in other
+    processes for a few seconds and would take CPU from the first rounds measured)."""
+    async with aiohttp.ClientSession() as session:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            async with session.get(url + "/ready") as response:
+                if (await response.json()).get("forecasts") in ("ready", "failed"):
+                    return
+            await asyncio.sleep(0.2)
+
+
 @contextlib.asynccontextmanager
 async def gateway_process(db: str, workdir: Path, **env: str) -> AsyncIterator[str]:
     """`analytics-gateway serve` on a free local port; yields its URL."""
@@ -65,6 +77,7 @@ async def gateway_process(db: str, workdir: Path, **env: str) -> AsyncIterator[s
     try:
         url = f"http://127.0.0.1:{port}"
         await wait_ready(url)
+        await _settled(url)
         yield url
     finally:
         process.terminate()
