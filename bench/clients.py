@@ -23,11 +23,10 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from common import machine, percentile
+from common import machine, percentile, seeded_store
 from servers import bearer, gateway_process, load
 from work import QUESTIONS
 
-from demo.seeding import seed_store
 from gateway.database import create_engine
 from gateway.settings import Settings
 from loaders.store import first_tenant_id
@@ -76,12 +75,7 @@ async def run(db: str, args: argparse.Namespace, workdir: Path) -> None:
 
 async def main(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        db = args.db
-        if db is None:
-            db = f"sqlite+aiosqlite:///{tmp}/bench.db"
-            engine = create_engine(Settings(database_url=db))
-            await seed_store(engine, tenants=args.tenants, days=args.days, end=args.end, progress=True)
-            await engine.dispose()
+        db = args.db or await seeded_store(tmp, args.tenants, args.days, args.end)
         await run(db, args, Path(tmp))
 
 

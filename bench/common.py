@@ -18,6 +18,9 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from aiocache import SimpleMemoryCache  # noqa: E402
+
+from demo.seeding import seed_store  # noqa: E402
+from gateway.database import create_engine  # noqa: E402
 from sqlalchemy import event  # noqa: E402
 from sqlalchemy.ext.asyncio import AsyncEngine  # noqa: E402
 
@@ -101,3 +104,12 @@ async def measure(counter: Counter, action: Callable[[int], Awaitable[Any]], rep
         sample.cpu_ms.append((time.process_time() - cpu) * 1000)
         sample.statements.append(counter.statements - before)
     return sample
+
+
+async def seeded_store(folder: str, tenants: int, days: int, end: Any, progress: bool = True) -> str:
+    """A demo store seeded in `folder` (SQLite): its DATABASE_URL."""
+    url = f"sqlite+aiosqlite:///{folder}/bench.db"
+    engine = create_engine(Settings(database_url=url))
+    await seed_store(engine, tenants=tenants, days=days, end=end, progress=progress)
+    await engine.dispose()
+    return url

@@ -24,11 +24,10 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import aiohttp
-from common import machine, percentile
+from common import machine, percentile, seeded_store
 from servers import ROOT, bearer, free_port, gateway_process, load, wait_ready
 
 from gateway.database import create_engine
-from demo.seeding import seed_store
 from gateway.settings import Settings
 from loaders.store import first_tenant_id
 
@@ -111,14 +110,8 @@ async def run(db: str, args: argparse.Namespace, workdir: Path) -> None:
 
 async def main(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        workdir = Path(tmp)
-        db = args.db
-        if db is None:
-            db = f"sqlite+aiosqlite:///{tmp}/bench.db"
-            engine = create_engine(Settings(database_url=db))
-            await seed_store(engine, tenants=args.tenants, days=args.days, end=args.end, progress=True)
-            await engine.dispose()
-        await run(db, args, workdir)
+        db = args.db or await seeded_store(tmp, args.tenants, args.days, args.end)
+        await run(db, args, Path(tmp))
 
 
 if __name__ == "__main__":

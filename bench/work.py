@@ -27,12 +27,11 @@ from typing import Any
 
 import jwt
 from aiohttp.test_utils import TestClient, TestServer
-from common import Counter, Sample, execute, machine, measure, service
+from common import Counter, Sample, execute, machine, measure, seeded_store, service
 
 from gateway import appkeys
 from gateway.app import create_app
 from gateway.database import create_engine
-from demo.seeding import seed_store
 from gateway.settings import Settings
 from loaders.store import first_tenant_id
 
@@ -126,11 +125,7 @@ async def main(args: argparse.Namespace) -> None:
         await run(args.db, args.repeat, args.end or end)
         return
     with tempfile.TemporaryDirectory() as tmp:
-        url = f"sqlite+aiosqlite:///{tmp}/bench.db"
-        engine = create_engine(Settings(database_url=url))
-        await seed_store(engine, tenants=args.tenants, days=args.days, end=end, progress=True)
-        await engine.dispose()
-        await run(url, args.repeat, end)
+        await run(await seeded_store(tmp, args.tenants, args.days, end), args.repeat, end)
 
 
 if __name__ == "__main__":
