@@ -18,12 +18,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import tempfile
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from common import machine, percentile, seeded_store
+from common import machine, on_store, percentile, store_parser
 from servers import bearer, gateway_process, load
 from work import QUESTIONS
 
@@ -73,19 +72,9 @@ async def run(db: str, args: argparse.Namespace, workdir: Path) -> None:
     print("identical numbers: yes (every distinct range, and the repeated request, against the raw rows)")
 
 
-async def main(args: argparse.Namespace) -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        db = args.db or await seeded_store(tmp, args.tenants, args.days, args.end)
-        await run(db, args, Path(tmp))
-
-
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--db", help="an existing store's DATABASE_URL (default: seed a temporary SQLite store)")
-    parser.add_argument("--end", type=date.fromisoformat, default=date(2026, 2, 28), help="last day of the year asked for")
-    parser.add_argument("--tenants", type=int, default=6)
-    parser.add_argument("--days", type=int, default=400)
+    parser = store_parser(tenants=6, end_help="last day of the year asked for")
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--same", type=int, default=1000, help="requests of the repeated question")
     parser.add_argument("--distinct", type=int, default=200, help="requests with distinct ranges")
-    asyncio.run(main(parser.parse_args()))
+    asyncio.run(on_store(parser.parse_args(), run))

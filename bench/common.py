@@ -5,12 +5,15 @@ Nothing here asserts a time: every benchmark prints figures and ratios measured 
 
 from __future__ import annotations
 
+import argparse
 import os
+import tempfile
 import platform
 import statistics
 import sys
 import time
 from collections.abc import Awaitable, Callable
+from datetime import date
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -113,3 +116,20 @@ async def seeded_store(folder: str, tenants: int, days: int, end: Any, progress:
     await seed_store(engine, tenants=tenants, days=days, end=end, progress=progress)
     await engine.dispose()
     return url
+
+
+def store_parser(tenants: int, end_help: str) -> argparse.ArgumentParser:
+    """The options of a bench on a store: an existing one (--db), or a demo store it seeds."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--db", help="an existing store's DATABASE_URL (default: seed a temporary SQLite store)")
+    parser.add_argument("--end", type=date.fromisoformat, default=date(2026, 2, 28), help=end_help)
+    parser.add_argument("--tenants", type=int, default=tenants)
+    parser.add_argument("--days", type=int, default=400)
+    return parser
+
+
+async def on_store(args: argparse.Namespace, run: Callable[[str, argparse.Namespace, Path], Awaitable[None]]) -> None:
+    """`run(store URL, args, a scratch folder)` on --db, or on a demo store seeded for it."""
+    with tempfile.TemporaryDirectory() as tmp:
+        db = args.db or await seeded_store(tmp, args.tenants, args.days, args.end)
+        await run(db, args, Path(tmp))

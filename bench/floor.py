@@ -19,12 +19,11 @@ import json
 import statistics
 import subprocess
 import sys
-import tempfile
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import aiohttp
-from common import machine, percentile, seeded_store
+from common import machine, on_store, percentile, store_parser
 from servers import ROOT, bearer, free_port, gateway_process, load, wait_ready
 
 from gateway.database import create_engine
@@ -108,19 +107,9 @@ async def run(db: str, args: argparse.Namespace, workdir: Path) -> None:
                 floor.wait(timeout=30)
 
 
-async def main(args: argparse.Namespace) -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        db = args.db or await seeded_store(tmp, args.tenants, args.days, args.end)
-        await run(db, args, Path(tmp))
-
-
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--db", help="an existing store's DATABASE_URL (default: seed a temporary SQLite store)")
-    parser.add_argument("--end", type=date.fromisoformat, default=date(2026, 2, 28), help="last day of the year")
-    parser.add_argument("--tenants", type=int, default=3)
-    parser.add_argument("--days", type=int, default=400)
+    parser = store_parser(tenants=3, end_help="last day of the year")
     parser.add_argument("--requests", type=int, default=3000, help="per server and concurrency, over all rounds")
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 10, 100])
     parser.add_argument("--rounds", type=int, default=10, help="alternating rounds per concurrency")
-    asyncio.run(main(parser.parse_args()))
+    asyncio.run(on_store(parser.parse_args(), run))
