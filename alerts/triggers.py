@@ -10,7 +10,6 @@ subscribers through the live broker, tenant by tenant.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from typing import Any
 
@@ -19,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from alerts.announce import BrokerOf, announce, no_broker
 from alerts.evaluation import evaluate_tenant
 from alerts.webhooks import WebhookWorker
+from core.tasks import cancelled
 from loaders.alerts import tenants_with_rules
 
 log = logging.getLogger(__name__)
@@ -57,9 +57,7 @@ class EvaluationQueue:
         try:
             await asyncio.wait_for(asyncio.shield(self._task), grace_seconds)
         except TimeoutError:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await cancelled(self._task)
 
     async def _drain(self) -> None:
         while self._pending:

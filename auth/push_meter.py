@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from contextlib import suppress
 from typing import Protocol
 
 from auth.limits import RateLimits, principal_key
 from auth.metering import rate_limited
 from auth.principal import Principal
+from core.tasks import cancelled
 
 log = logging.getLogger("gateway.live")
 FLUSH_SECONDS = 2.0
@@ -69,10 +69,7 @@ class PushMeter:
         self._task = asyncio.create_task(self._flush_forever(), name="live-push-meter")
 
     async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with suppress(asyncio.CancelledError):
-                await self._task
+        await cancelled(self._task)
         await self.flush()
 
     async def _flush_forever(self) -> None:

@@ -17,20 +17,6 @@ from schema.context import Context, Options
 
 
 def options(settings: Settings) -> Options:
-    """The settings' part of a request context, made once per Settings (every request needs it)."""
-    found = _OPTIONS.get(id(settings))
-    if found is not None and found[0] is settings:
-        return found[1]
-    if len(_OPTIONS) >= 64:
-        _OPTIONS.clear()
-    made = _OPTIONS[id(settings)] = (settings, _options(settings))
-    return made[1]
-
-
-_OPTIONS: dict[int, tuple[Settings, Options]] = {}
-
-
-def _options(settings: Settings) -> Options:
     return Options(
         max_range_days=settings.max_range_days,
         benchmark_min_peers=settings.benchmark_min_peers,

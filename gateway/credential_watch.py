@@ -14,13 +14,13 @@ import asyncio
 import logging
 import weakref
 from collections.abc import Mapping
-from contextlib import suppress
 
 from aiohttp import web
 
 from auth.authenticator import Authenticator
 from auth.credentials import Credential, find_credential
 from core.errors import ServiceUnavailable, Unauthenticated
+from core.tasks import cancelled
 from gateway.websocket import FORBIDDEN, close_reason
 from loaders.service import DataService
 
@@ -66,10 +66,7 @@ class CredentialWatch:
         self._task = asyncio.create_task(self._watch_forever(), name="credential-watch")
 
     async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with suppress(asyncio.CancelledError):
-                await self._task
+        await cancelled(self._task)
 
     async def _watch_forever(self) -> None:
         while True:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 from collections.abc import AsyncIterator
 from urllib.parse import urlsplit
@@ -19,6 +18,7 @@ from alerts.webhooks import DeliveryPolicy, WebhookWorker
 from cache.results import ResultCache
 from auth.limits import RateLimits, redis_storage
 from auth.push_meter import PushMeter
+from core.tasks import cancelled
 from gateway import appkeys
 from gateway.credential_watch import CredentialWatch
 from gateway.database import create_engine
@@ -192,10 +192,7 @@ async def alerts_ctx(app: web.Application) -> AsyncIterator[None]:
     if settings.alert_eval_interval_seconds:
         schedule = asyncio.create_task(run_schedule(queue, settings.alert_eval_interval_seconds), name="alert-schedule")
     yield
-    if schedule is not None:  # it only sleeps between requests
-        schedule.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await schedule
+    await cancelled(schedule)  # it only sleeps between requests
     # stop without cutting a statement or a post in half: a task cancelled mid-query leaves
     # its database thread answering an event loop that is gone
     await queue.close()
@@ -203,9 +200,7 @@ async def alerts_ctx(app: web.Application) -> AsyncIterator[None]:
     try:
         await asyncio.wait_for(asyncio.shield(delivering), WORKER_GRACE_SECONDS)
     except TimeoutError:
-        delivering.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await delivering
+        await cancelled(delivering)
 
 
 async def ingest_ctx(app: web.Application) -> AsyncIterator[None]:

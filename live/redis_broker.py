@@ -27,6 +27,7 @@ from contextlib import suppress
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from core.tasks import cancelled
 from live.events import LiveEvent
 from live.inbox import FanOut, Inbox
 
@@ -94,10 +95,7 @@ class RedisBroker:
 
     async def close(self) -> None:
         for task in (self._task, self._replaying):
-            if task is not None:
-                task.cancel()
-                with suppress(asyncio.CancelledError):
-                    await task
+            await cancelled(task)
         await self.listener.aclose()
         if self._owns_publisher:
             await self.publisher.aclose()

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from core.tasks import cancelled
+
 log = logging.getLogger("gateway.live")
 LEASE_SECONDS = 30.0
 
@@ -90,10 +92,7 @@ class SubscriptionSlots:
             self._renewer = asyncio.create_task(self._renew_forever(), name="live-slot-renewer")
 
     async def close(self) -> None:
-        if self._renewer is not None:
-            self._renewer.cancel()
-            with suppress(asyncio.CancelledError):
-                await self._renewer
+        await cancelled(self._renewer)
 
     async def _renew_forever(self) -> None:
         while True:

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from core.tasks import cancelled
 from telemetry.metrics import LOOP_STALL_CPU_MAX, LOOP_STALL_MAX, POOL_IN_USE, SQL_SECONDS, SQL_STATEMENTS
 
 _STARTED = "telemetry_started"
@@ -46,12 +47,7 @@ class LoopStallMonitor:
         self._task = asyncio.get_running_loop().create_task(self._watch())
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
+        await cancelled(self._task)
 
     async def _watch(self) -> None:
         while True:
