@@ -17,16 +17,26 @@ class MissingRate(LookupError):
     """A booking's currency has no fx rate at all: a data error, never silently 1.0."""
 
 
+# Rates hold at most 8 decimals (fx_rates.usd_per_unit is NUMERIC(18, 8)) and amounts 2, so
+# amount x rate is an integer in units of 1e-10: the sums below are of integers, exactly.
+RATE_DIGITS = 8
+
+
+class Inexact(ValueError):
+    """An amount or rate with more decimals than the integer path holds (never from the store)."""
+
+
 class FxTable:
     def __init__(self, rates: Mapping[str, Sequence[Rate]]) -> None:
         self._rows = {code: rows for code, rows in rates.items() if rows}
         self._days: dict[str, list[date]] = {}
-        self._seen: dict[tuple[str, date], Fraction] = {}
+        self._seen: dict[tuple[str, date], Decimal] = {}
+        self._scaled: dict[tuple[str, date], int] = {}
 
-    def usd_per_unit(self, currency: str, day: date) -> Fraction:
+    def rate(self, currency: str, day: date) -> Decimal:
         """Latest rate on or before `day`; where none is that early, the earliest after it."""
         if currency == USD:
-            return Fraction(1)
+            return Decimal(1)
         seen = self._seen.get((currency, day))
         if seen is not None:
             return seen
@@ -35,32 +45,66 @@ class FxTable:
         if currency not in self._days:
             self._days[currency] = [rate.day for rate in self._rows[currency]]
         index = bisect.bisect_right(self._days[currency], day) - 1
-        rate = self._seen[(currency, day)] = Fraction(self._rows[currency][max(index, 0)].usd_per_unit)
+        rate = self._seen[(currency, day)] = self._rows[currency][max(index, 0)].usd_per_unit
         return rate
+
+    def usd_per_unit(self, currency: str, day: date) -> Fraction:
+        return Fraction(self.rate(currency, day))
+
+    def scaled(self, currency: str, day: date) -> int:
+        """The rate x 10**RATE_DIGITS, an integer."""
+        found = self._scaled.get((currency, day))
+        if found is None:
+            found = self._scaled[(currency, day)] = _integer(self.rate(currency, day), RATE_DIGITS)
+        return found
+
+
+def _integer(value: Decimal, digits: int) -> int:
+    scaled = value.scaleb(digits)
+    whole = int(scaled)
+    if whole != scaled:
+        raise Inexact(f"{value} has more than {digits} decimals")
+    return whole
 
 
 def revenue(rows: Iterable[BookingDay], target: str, fx: FxTable) -> Decimal:
     """Sum of amount x rate(currency, day) / rate(target, day), rounded once (half to even).
 
     Amounts already in the target currency are added as they are, in whole cents (their rates
-    cancel exactly); the others are summed in USD per day and divided by that day's target rate
-    once, which is the same sum regrouped. Adding a year of those daily quotients as Fractions
-    makes denominators of thousands of digits, so they are added as 60-digit decimals instead,
-    with a bound on the error: when the bound cannot tell on which side of a half cent the exact
-    sum lies, the exact Fraction sum decides. Either way the result is the exact sum's rounding.
+    cancel exactly); the others are summed in USD per day, as integers (cents x scaled rate),
+    and divided by that day's scaled target rate once, which is the same sum regrouped. Adding
+    a year of those daily quotients as Fractions makes denominators of thousands of digits, so
+    they are added as 60-digit decimals instead, with a bound on the error: when the bound
+    cannot tell on which side of a half cent the exact sum lies, the exact Fraction sum decides.
+    Either way the result is the exact sum's rounding.
     """
-    cents = 0
-    usd_by_day: dict[date, Fraction] = {}
+    rows = list(rows)
+    try:
+        cents = 0
+        usd_by_day: dict[date, int] = {}  # in 1e-(2 + RATE_DIGITS) USD
+        for row in rows:
+            if not row.amount:
+                continue
+            if row.currency == target:
+                cents += _integer(row.amount, 2)
+            else:
+                usd = _integer(row.amount, 2) * fx.scaled(row.currency, row.day)
+                usd_by_day[row.day] = usd_by_day.get(row.day, 0) + usd
+        # a day's amount in target cents: usd / scaled target rate
+        return _round_sum(cents, [(usd, fx.scaled(target, day)) for day, usd in usd_by_day.items()])
+    except Inexact:
+        return _revenue_fractions(rows, target, fx)
+
+
+def _revenue_fractions(rows: Sequence[BookingDay], target: str, fx: FxTable) -> Decimal:
+    """The same sum with Fractions throughout: amounts or rates of more decimals than a store holds."""
+    total = Fraction(0)
     for row in rows:
-        if not row.amount:
-            continue
-        if row.currency == target:
-            cents += int(row.amount.scaleb(2))
-        else:
-            usd = Fraction(row.amount) * fx.usd_per_unit(row.currency, row.day)
-            usd_by_day[row.day] = usd_by_day.get(row.day, 0) + usd
-    quotients = [usd / fx.usd_per_unit(target, day) for day, usd in usd_by_day.items()]
-    return _round_sum(cents, quotients)
+        if row.amount and row.currency == target:
+            total += Fraction(row.amount)
+        elif row.amount:
+            total += Fraction(row.amount) * fx.usd_per_unit(row.currency, row.day) / fx.usd_per_unit(target, row.day)
+    return round_cents(total)
 
 
 _WIDE = Context(prec=60, rounding=ROUND_HALF_EVEN)
@@ -68,14 +112,14 @@ _WIDE = Context(prec=60, rounding=ROUND_HALF_EVEN)
 _EPSILON = Decimal("1e-50")
 
 
-def _round_sum(cents: int, quotients: list[Fraction]) -> Decimal:
-    """round_cents(cents / 100 + sum(quotients)), without adding the Fractions when it can."""
+def _round_sum(cents: int, quotients: list[tuple[int, int]]) -> Decimal:
+    """round(cents + sum(n / d for n, d in quotients)) / 100, without Fractions when it can."""
     if not quotients:
         return Decimal(cents).scaleb(-2)
     approx = Decimal(cents)  # in cents
     size = Decimal(abs(cents))
-    for q in quotients:
-        term = _WIDE.divide(Decimal(q.numerator * 100), Decimal(q.denominator))
+    for numerator, denominator in quotients:
+        term = _WIDE.divide(Decimal(numerator), Decimal(denominator))
         approx = _WIDE.add(approx, term)
         size = _WIDE.add(size, abs(term))
     # each division and addition is off by at most 1e-59 relative: 1e-50 of everything summed
@@ -85,7 +129,8 @@ def _round_sum(cents: int, quotients: list[Fraction]) -> Decimal:
     high = _WIDE.to_integral_value(_WIDE.add(approx, error))
     if low == high:  # the whole error interval rounds to one cent
         return Decimal(int(low)).scaleb(-2)
-    return round_cents(Fraction(cents, 100) + sum(quotients, Fraction(0)))
+    exact = Fraction(cents) + sum((Fraction(n, d) for n, d in quotients), Fraction(0))
+    return Decimal(round(exact)).scaleb(-2)  # round() of a Fraction rounds half to even
 
 
 def round_cents(value: Fraction) -> Decimal:

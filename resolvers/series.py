@@ -32,8 +32,13 @@ class Point:
 async def series(
     loaders: Loaders, tenant: TenantRow, metric: Metric, days: DayRange, granularity: Granularity, currency: str
 ) -> list[Point]:
+    starts: dict[date, date] = {}  # a portfolio groups thousands of rows of the same few days
+
     def start_of(day: date) -> date:
-        return clipped_start(day, granularity, days)
+        start = starts.get(day)
+        if start is None:
+            start = starts[day] = clipped_start(day, granularity, days)
+        return start
 
     traffic, bookings, surveys = {}, {}, {}
     if metric in NEEDS_TRAFFIC:

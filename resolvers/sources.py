@@ -20,7 +20,18 @@ K = TypeVar("K", bound=Hashable)
 
 
 async def fx_table(loaders: Loaders, currencies: Iterable[str], days: DayRange | None = None) -> FxTable:
-    """The rates of the currencies involved only (and of the days involved), not the whole table."""
+    """The rates of the currencies involved only (and of the days involved), not the whole table.
+
+    One table per request and (currencies, days): a portfolio's tenants share its looked-up rates."""
+    tables = loaders.derived("fx_tables", partial(_fx_tables, loaders))
+    return await tables.load((frozenset(currencies), days))
+
+
+async def _fx_tables(loaders: Loaders, keys: list[tuple[frozenset[str], DayRange | None]]) -> list[FxTable]:
+    return list(await asyncio.gather(*(_fx_table(loaders, *key) for key in keys)))
+
+
+async def _fx_table(loaders: Loaders, currencies: frozenset[str], days: DayRange | None) -> FxTable:
     return FxTable(await loaders.rates(currencies, days))
 
 

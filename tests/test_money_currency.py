@@ -131,3 +131,14 @@ def test_revenue_equals_the_exact_fraction_sum_including_half_cent_ties() -> Non
     for n, want in ((2, "0.00"), (6, "0.02"), (10, "0.02")):  # 0.5 -> 0, 1.5 -> 2, 2.5 -> 2 cents
         rows = [BookingDay(start + timedelta(days=i), "USD", None, 1, 0, 1, Decimal("0.01"), 0) for i in range(n)]
         assert revenue(rows, "CHF", halves) == _exact_revenue(rows, "CHF", halves) == Decimal(want)
+
+
+def test_rates_of_more_decimals_than_the_store_holds_still_convert_exactly() -> None:
+    """The integer path holds 8 rate decimals (the store's scale); a rate with more (from a
+    caller outside the store) takes the Fraction path, with the same exact rounding."""
+    start = date(2025, 1, 1)
+    fx = FxTable({"CHF": [Rate(start, Decimal("1.123456789013"))], "EUR": [Rate(start, Decimal("1.07"))]})
+    rows = [BookingDay(start + timedelta(days=i), code, None, 1, 0, 1, Decimal(f"{i * 37 + 1}.{i:02d}"), 0)
+            for i in range(30) for code in ("CHF", "EUR", "USD")]
+    for target in ("CHF", "EUR", "USD"):
+        assert revenue(rows, target, fx) == _exact_revenue(rows, target, fx)
