@@ -15,8 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from strawberry.dataloader import DataLoader
 
 from core.calendar import DayRange
-from core.vocabulary import FUNNEL_STEPS
-from loaders import queries, rollup_queries
+from core.vocabulary import FUNNEL_STEPS, Dimension, Granularity
+from loaders import booking_packs, pack_counts, packs, queries, rollup_queries, traffic_packs
 from loaders.analytics_loaders import AnalyticsLoaders
 from loaders.batching import by_tenant
 from loaders.cached import CachedFacts
@@ -64,6 +64,8 @@ class Loaders:
         self.bookings: DataLoader[BookingsKey, list[BookingDay]] = DataLoader(self._bookings)
         self.surveys: DataLoader[SurveysKey, list[SurveyDay]] = DataLoader(self._surveys)
         self._inflight: set[asyncio.Task[Sequence[Any]]] = set()
+        self._pack_reads: dict[tuple[tuple[str, ...], DayRange], asyncio.Future[Sequence[Any]]] = {}
+        self._label_read: asyncio.Future[dict[int, str]] | None = None
         self.currency_rates: DataLoader[RatesKey, list[Rate]] = DataLoader(self._currency_rates)
         self.known_currencies: DataLoader[str, bool] = DataLoader(self._known_currencies)
         self._derived: dict[str, DataLoader[Any, Any]] = {}
@@ -140,13 +142,17 @@ class Loaders:
     async def _traffic_sql(
         self, ids: list[str], days: DayRange, shape: TrafficShape, measures: set[TrafficMeasure]
     ) -> dict[str, dict[Any, Traffic]]:
-        out: dict[str, dict[Any, Traffic]] = defaultdict(dict)
         # the rollups hold the dimensions of the dashboard; UTM splits are read from the raw rows
-        facts = self.facts if rollup_queries.covers(shape) else queries
-        for row in await self._rows(facts.traffic_query(ids, days, shape, measures)):
+        if self.rollups and rollup_queries.covers(shape):
+            return await self._traffic_packs(ids, days, shape, measures)
+        out: dict[str, dict[Any, Traffic]] = defaultdict(dict)
+        periods = isinstance(shape, Granularity)
+        for row in await self._rows(queries.traffic_query(ids, days, shape, measures)):
             values = row._mapping
-            # SUM() of the rollups comes back as a DECIMAL on MariaDB; NULL for no rows
-            out[row.tenant_id][row.key] = Traffic(
+            # a period's start is a date, whichever type the dialect returns (MariaDB: a string)
+            key = as_date(row.key) if periods else row.key
+            # SUM() comes back as a DECIMAL on MariaDB; NULL for no rows
+            out[row.tenant_id][key] = Traffic(
                 int(values.get("visitors") or 0),
                 int(values.get("sessions") or 0),
                 int(values.get("pageviews") or 0),
@@ -154,6 +160,31 @@ class Loaders:
                 tuple(int(values.get(f"funnel{i}") or 0) for i in range(len(FUNNEL_STEPS))),
             )
         return out
+
+    async def _traffic_packs(
+        self, ids: list[str], days: DayRange, shape: TrafficShape, measures: set[TrafficMeasure]
+    ) -> dict[str, dict[Any, Traffic]]:
+        labelled = isinstance(shape, Dimension) and shape in pack_counts.FIELDS
+        found, labels = await asyncio.gather(self._packs(ids, days), self._labels() if labelled else _nothing())
+        # counted in a worker thread: a portfolio's sorts take tens of milliseconds
+        return await asyncio.to_thread(pack_counts.count, found, shape, measures, labels)
+
+    def _labels(self) -> asyncio.Future[dict[int, str]]:
+        """The codes of dimension values in packs, read once per request."""
+        if self._label_read is None:
+            self._label_read = asyncio.ensure_future(self._read_labels())
+        return self._label_read
+
+    async def _read_labels(self) -> dict[int, str]:
+        return {int(code): value for code, value in await self._rows(packs.labels_query())}
+
+    def _packs(self, ids: list[str], days: DayRange) -> asyncio.Future[Sequence[Any]]:
+        """The packs of a range, read once per request: the totals and the splits of one range
+        (a dashboard's metrics and its charts) are counted from the same rows."""
+        key = (tuple(sorted(ids)), days)
+        if key not in self._pack_reads:
+            self._pack_reads[key] = asyncio.ensure_future(self._rows(traffic_packs.packs_query(ids, days)))
+        return self._pack_reads[key]
 
     async def _bookings(self, keys: list[BookingsKey]) -> list[list[BookingDay]]:
         async def fetch(ids: list[str], rest: tuple[Any, ...]) -> dict[str, list[BookingDay]]:
@@ -169,8 +200,12 @@ class Loaders:
         return await by_tenant(keys, fetch, list)
 
     async def _bookings_sql(self, ids: list[str], days: DayRange, by_channel: bool) -> dict[str, list[BookingDay]]:
+        if self.rollups:
+            found, labels = await asyncio.gather(self._rows(booking_packs.packs_query(ids, days)), self._labels())
+            # off the event loop: a portfolio's thousands of rows take tens of milliseconds
+            return await asyncio.to_thread(booking_packs.booking_days, found, days, by_channel, labels)
         out: dict[str, list[BookingDay]] = defaultdict(list)
-        for i, row in enumerate(await self._rows(self.facts.bookings_query(ids, days, by_channel)), 1):
+        for i, row in enumerate(await self._rows(queries.bookings_query(ids, days, by_channel)), 1):
             if i % ROWS_PER_STEP == 0:
                 await asyncio.sleep(0)  # a portfolio's thousands of days: the loop's turn between parts
             tenant_id, day, currency, channel, confirmed, cancelled, nights, cents, repeats = row
@@ -313,3 +348,7 @@ def _measures_key(measures: set[TrafficMeasure]) -> str:
 
 def _day(value: object) -> date:
     return value.date() if isinstance(value, datetime) else as_date(value)
+
+
+async def _nothing() -> dict[int, str]:
+    return {}

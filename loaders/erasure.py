@@ -11,7 +11,7 @@ and session ids) are deleted here too, on every day, and so is the visitor's num
 remove them (rebuilds stop at the cutoff). Deleting a visitor's rows is exact: the day's
 distinct visitors, sessions and funnel steps are counted over the remaining rows, and its
 pageviews summed over them, just as a rebuild from the remaining raw rows would. Later days
-are rebuilt by the caller anyway. `rollup_surveys` of dropped days holds counts without any
+are rebuilt by the caller anyway. The packs of the days the rows were on are rebuilt from what remains. `rollup_surveys` of dropped days holds counts without any
 id and cannot be split by person; see docs/privacy.md.
 """
 
@@ -22,7 +22,9 @@ from collections.abc import Sequence
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from loaders.periods import as_date
 from loaders.rollup_tables import VISITOR, rollup_members, rollup_traffic
+from loaders.traffic_packs import repack_days_in
 from loaders.tables import bookings, pageviews, surveys, tenants
 
 Report = dict[str, int]
@@ -69,15 +71,16 @@ async def _forget_visitors(conn: AsyncConnection, tenant_id: str, visitors: Sequ
     """Deletes the visitors' rollup rows on every day, then their numbers; returns the rows.
 
     Their sessions' numbers go with the caller's full rebuild, which drops unused numbers."""
-    m = rollup_members.c
+    m, r = rollup_members.c, rollup_traffic.c
     removed = 0
     for start in range(0, len(visitors), 500):  # bounded IN lists
         chunk = list(visitors[start : start + 500])
         numbers = select(m.num).where(m.tenant_id == tenant_id, m.kind == VISITOR, m.member.in_(chunk))
-        result = await conn.execute(
-            delete(rollup_traffic).where(rollup_traffic.c.tenant_id == tenant_id, rollup_traffic.c.visitor_num.in_(numbers))
-        )
+        theirs = r.tenant_id == tenant_id, r.visitor_num.in_(numbers)
+        days = [day for (day,) in await conn.execute(select(r.day).where(*theirs).distinct())]
+        result = await conn.execute(delete(rollup_traffic).where(*theirs))
         removed += result.rowcount
+        await repack_days_in(conn, tenant_id, map(as_date, days))
         await conn.execute(delete(rollup_members).where(m.tenant_id == tenant_id, m.kind == VISITOR, m.member.in_(chunk)))
     return removed
 

@@ -5,13 +5,13 @@ of small writes to today cost time growing with today's traffic.
 Exact: every read of `rollup_traffic` is a distinct count of member numbers or a sum, so the
 new rows of a session may stand beside the rows the day already holds (one more row per session
 and day at most per write); the next rebuild of the day (`rollup refresh`, the change check)
-merges them again.
+merges them again. Their packs are appended the same way (loaders/traffic_packs.append_in).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, time
+from datetime import date, datetime, time
 
 from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -20,6 +20,7 @@ from loaders.periods import as_date
 from loaders.rollup_refresh import IN_CHUNK, bump_version, kept_from_in, number_members, traffic_rows
 from loaders.rollup_tables import rollup_traffic
 from loaders.tables import pageviews
+from loaders.traffic_packs import append_in
 
 COLUMNS = [column.name for column in rollup_traffic.c]
 
@@ -35,7 +36,12 @@ async def add_pageviews_in(conn: AsyncConnection, tenant_id: str, event_ids: Seq
         await number_members(conn, where)
         rows = (await conn.execute(traffic_rows(where, numbered=False))).all()
         if rows:
-            await conn.execute(insert(rollup_traffic), await _numbered(conn, tenant_id, rows))
+            numbered = await _numbered(conn, tenant_id, rows)
+            await conn.execute(insert(rollup_traffic), numbered)
+            firsts: dict[date, int] = {}
+            for row in numbered:
+                firsts.setdefault(row["day"], row["n"])  # type: ignore[arg-type]
+            await append_in(conn, tenant_id, firsts)
     await bump_version(conn, tenant_id)
 
 

@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.vocabulary import FUNNEL_STEPS
 from core.vocabulary import Granularity
+from loaders import booking_packs, traffic_packs
 from loaders.periods import as_date, period_start
 from loaders.rollup_tables import (
     SESSION,
@@ -217,8 +218,12 @@ async def rebuild(conn: AsyncConnection, tenant_id: str, source: str, spans: Seq
             await _number_members(conn, tenant_id, span)
         await conn.execute(delete(table).where(*_rollup_where(source, tenant_id, span)))
         await conn.execute(insert(table).from_select(names, SELECTS[source](tenant_id, span)))
-    if source == "pageviews" and list(spans) == EVERYTHING:
-        await _prune_members(conn, tenant_id)
+    if source == "bookings":
+        await booking_packs.repack_in(conn, tenant_id, spans)
+    if source == "pageviews":
+        await traffic_packs.repack_in(conn, tenant_id, spans)
+        if list(spans) == EVERYTHING:
+            await _prune_members(conn, tenant_id)
     await bump_version(conn, tenant_id)
 
 

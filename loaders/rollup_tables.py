@@ -8,7 +8,7 @@ session ids), never estimated.
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Boolean, Column, Date, DateTime, Index, Integer, String, Table, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, Column, Date, DateTime, Index, Integer, LargeBinary, String, Table, UniqueConstraint
 
 from loaders.tables import MYSQL_OPTS, Char2, Char3, Id, metadata
 
@@ -53,10 +53,38 @@ rollup_traffic = Table(
     # the funnel steps this session reached that day: bit i for FUNNEL_STEPS[i]
     Column("steps", Integer, nullable=False),
     Column("pageviews", Integer, nullable=False),
-    # covering indexes: a year's distinct visitors (and logged-in visitors) read only the
-    # first, distinct sessions and the funnel only the second
+    # by member number within a tenant: erasure finds a visitor's rows, pruning the numbers in use
     Index("ix_rollup_traffic_visitor_nums", "tenant_id", "day", "visitor_num", "logged_in"),
     Index("ix_rollup_traffic_session_nums", "tenant_id", "day", "session_num", "steps"),
+    sqlite_with_rowid=False,
+    **MYSQL_OPTS,
+)
+
+# The dimension values of rollup_traffic, numbered: packs hold these numbers. The unique key
+# compares values with the fact tables' collation, so the values SQL would group as one (on
+# MariaDB: "Paid" and "paid") share a number and the packs group exactly as SQL does.
+rollup_labels = Table(
+    "rollup_labels",
+    metadata,
+    Column("code", Id, primary_key=True, autoincrement=True),
+    Column("dimension", String(16), nullable=False),
+    Column("value", String(32), nullable=False),
+    UniqueConstraint("dimension", "value", name="uq_rollup_labels"),
+    **MYSQL_OPTS,
+)
+
+# rollup_traffic again, one row per tenant and day (and part, for days of more rows than a BLOB
+# holds): its rows as fixed-size binary records (loaders/traffic_packs.py). Distinct counts over
+# a range are taken from these in Python (numpy), a sort of the range's member numbers, which on
+# a 50-tenant portfolio is several times cheaper than the COUNT(DISTINCT)s of the SQL engine.
+# Rebuilt from rollup_traffic for whole days in the same transaction as every write to it.
+rollup_traffic_packs = Table(
+    "rollup_traffic_packs",
+    metadata,
+    Column("tenant_id", String(64), primary_key=True),
+    Column("day", Date, primary_key=True),
+    Column("part", Integer, primary_key=True, autoincrement=False),
+    Column("records", LargeBinary, nullable=False),
     sqlite_with_rowid=False,
     **MYSQL_OPTS,
 )
@@ -75,6 +103,21 @@ rollup_bookings = Table(
     Column("room_nights", BigInteger, nullable=False),
     Column("cents", BigInteger, nullable=False),
     Column("repeats", Integer, nullable=False),
+    sqlite_with_rowid=False,
+    **MYSQL_OPTS,
+)
+
+# rollup_bookings again, one row per tenant and calendar month (and part): its rows as records
+# (loaders/booking_packs.py), so a portfolio's range reads a few rows per tenant instead of one
+# per day and currency. Rebuilt from rollup_bookings, for whole months, in every rebuild's
+# transaction.
+rollup_booking_packs = Table(
+    "rollup_booking_packs",
+    metadata,
+    Column("tenant_id", String(64), primary_key=True),
+    Column("month", Date, primary_key=True),
+    Column("part", Integer, primary_key=True, autoincrement=False),
+    Column("records", LargeBinary, nullable=False),
     sqlite_with_rowid=False,
     **MYSQL_OPTS,
 )
@@ -128,4 +171,4 @@ data_versions = Table(
 )
 FX_VERSION = ""
 
-ROLLUP_TABLES = (rollup_members, rollup_traffic, rollup_bookings, customer_firsts, rollup_surveys, rollup_state, data_versions)
+ROLLUP_TABLES = (rollup_members, rollup_traffic, rollup_labels, rollup_traffic_packs, rollup_bookings, rollup_booking_packs, customer_firsts, rollup_surveys, rollup_state, data_versions)

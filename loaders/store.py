@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, func, inspect, select
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy import Connection, Table, func, inspect, select
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from loaders import rollup_tables  # noqa: F401 - registers the rollup tables in the metadata
+from loaders import booking_packs, traffic_packs
+from loaders.rollup_tables import rollup_bookings, rollup_traffic  # also registers the rollup tables in the metadata
 from loaders.tables import metadata, pageviews, surveys, tenants
 
 # columns added to tables after their first release: (table, column, its unique index with tenant_id)
@@ -14,12 +15,36 @@ LATER_COLUMNS = (
     (surveys, "response_id", "uq_surveys_tenant_response"),
 )
 
+# rollup table -> its packs' table and their builder (packs came later: a store from before them
+# is packed at schema creation)
+PACKED = {
+    rollup_traffic: ("rollup_traffic_packs", traffic_packs.repack_in),
+    rollup_bookings: ("rollup_booking_packs", booking_packs.repack_in),
+}
+
 
 async def create_schema(engine: AsyncEngine) -> None:
     async with engine.begin() as conn:
         await conn.run_sync(_drop_old_rollups)
+        unpacked = await conn.run_sync(_lacks_packs)
         await conn.run_sync(metadata.create_all)
         await conn.run_sync(_add_later_columns)
+        await _pack_everything(conn, unpacked)
+
+
+def _lacks_packs(conn: Connection) -> list[Table]:
+    """The rollup tables present without their packs."""
+    names = inspect(conn).get_table_names()
+    return [table for table, (packs, _) in PACKED.items() if table.name in names and packs not in names]
+
+
+async def _pack_everything(conn: AsyncConnection, tables: list[Table]) -> None:
+    """A store from before packs: its rollups packed, every day (the rollups of days a retention
+    policy dropped the raw rows of cannot be rebuilt, only packed)."""
+    for table in tables:
+        repack = PACKED[table][1]
+        for (tenant_id,) in (await conn.execute(select(table.c.tenant_id).distinct())).all():
+            await repack(conn, tenant_id, [(None, None)])
 
 
 def _drop_old_rollups(conn: Connection) -> None:

@@ -21,9 +21,9 @@ from tests.conftest import BACKENDS
 from tests.services import fresh_store
 
 # Stated in README.md: tenants, traffic totals, bookings, surveys, fx rates, the same three
-# for previousPeriod, and traffic by channel for the charts (the rollups answer every range,
-# retention or not, so no cutoff is read).
-PORTFOLIO_STATEMENTS = 9
+# for previousPeriod, and traffic by channel for the charts with the channels' labels (the
+# rollups answer every range, retention or not, so no cutoff is read).
+PORTFOLIO_STATEMENTS = 10
 
 PORTFOLIO = """
 query($ids: [ID!]) {

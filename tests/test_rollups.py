@@ -30,7 +30,9 @@ from loaders.rollup_tables import (
     rollup_bookings,
     rollup_members,
     rollup_surveys,
+    rollup_booking_packs,
     rollup_traffic,
+    rollup_traffic_packs,
 )
 from loaders.rollups import check_changes, refresh_all
 from loaders.bulk_insert import insert_rows
@@ -223,7 +225,8 @@ def test_refresh_is_rerunnable_and_in_place_updates_need_it(store_url: str) -> N
 async def _snapshot(engine: AsyncEngine) -> list[Any]:
     async with engine.connect() as conn:
         out = []
-        for table in (rollup_traffic, rollup_bookings, customer_firsts, rollup_surveys, rollup_members):
+        for table in (rollup_traffic, rollup_traffic_packs, rollup_bookings, rollup_booking_packs, customer_firsts,
+                      rollup_surveys, rollup_members):
             rows = (await conn.execute(select(table))).all()
             out.append(sorted(map(repr, rows)))
         return out
@@ -347,3 +350,38 @@ def test_a_rollup_traffic_of_the_old_shape_is_dropped_and_rebuilt(tmp_path: Any)
 
     rows, found = run(url, scenario)
     assert rows == 1 and found == []
+
+
+def test_a_store_from_before_packs_gets_them_from_its_rollups(tmp_path: Any) -> None:
+    """Schema creation packs the traffic and booking rollups a store already has, so they keep
+    answering at once and exactly, also for days whose raw pageviews are gone (nothing to
+    rebuild them from)."""
+    from loaders.store import create_schema
+
+    url = f"sqlite+aiosqlite:///{tmp_path}/unpacked.db"
+    march = DayRange(date(2025, 3, 1), date(2025, 3, 31))
+
+    async def scenario(engine: AsyncEngine) -> tuple[list[int], list[str], dict[Any, Traffic], list[str]]:
+        await create_schema(engine)
+        views = [_pageview(datetime(2025, 3, 3, 9), "v1", "s1"), _pageview(datetime(2025, 3, 4, 9), "v1", "s2")]
+        await insert_rows(engine, pageviews, views)
+        await insert_rows(engine, bookings, [_booking("p1", datetime(2025, 3, 3, 10), "c1"),
+                                             _booking("p2", datetime(2025, 4, 3, 10), "c1", amount="80.50")])
+        before = await differences(engine, [(TENANT, march, shape) for shape in SHAPES])
+        async with engine.begin() as conn:  # as a release before packs left the store
+            await conn.exec_driver_sql("DROP TABLE rollup_traffic_packs")
+            await conn.exec_driver_sql("DROP TABLE rollup_booking_packs")
+            await conn.execute(delete(pageviews).where(pageviews.c.ts < datetime(2025, 3, 4)))
+        await create_schema(engine)
+        async with engine.connect() as conn:
+            packed = [(await conn.execute(select(func.count()).select_from(table))).scalar_one()
+                      for table in (rollup_traffic_packs, rollup_booking_packs)]
+        spring = DayRange(date(2025, 3, 1), date(2025, 4, 30))
+        booked = await differences(engine, [(TENANT, spring, None)])
+        return packed, before, await Loaders(engine).traffic.load((TENANT, march, None)), booked
+
+    packed, before, traffic, booked = run(url, scenario)
+    assert before == [] and packed == [2, 2]  # two days; two months
+    assert traffic[None].visitors == 1 and traffic[None].sessions == 2 and traffic[None].pageviews == 2
+    # bookings were not dropped: rollups and raw rows still agree (the traffic of March 3 is only in the rollups)
+    assert [line for line in booked if not line.startswith("traffic")] == []
