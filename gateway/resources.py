@@ -98,11 +98,19 @@ async def persisted_ctx(app: web.Application) -> AsyncIterator[None]:
         app[appkeys.DATA].cache, settings.apq_key_prefix, settings.apq_ttl_seconds, allowlist
     )
     yield
+
+
+# the format of cached values (pickled loader rows): bumped when their classes change, so a
+# release never reads what an earlier one wrote to a shared Redis
+CACHE_FORMAT = 2
+
+
 def cache_namespace(settings: Settings) -> str:
-    """The configured prefix and the store's identity: two stores never share cache entries,
-    even when they share a Redis and their tenant ids (tests, staging next to production)."""
+    """The configured prefix, the value format and the store's identity: two stores never share
+    cache entries, even when they share a Redis and their tenant ids (tests, staging next to
+    production)."""
     store = make_url(settings.database_url).render_as_string(hide_password=True)
-    return f"{settings.cache_namespace}{hashlib.sha256(store.encode()).hexdigest()[:12]}:"
+    return f"{settings.cache_namespace}v{CACHE_FORMAT}:{hashlib.sha256(store.encode()).hexdigest()[:12]}:"
 
 
 def _redis(settings: Settings) -> Redis | None:

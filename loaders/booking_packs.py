@@ -9,24 +9,22 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
 import numpy as np
-from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.calendar import DayRange
 from loaders.facts import BookingDay
-from loaders.packs import coded, decode, insert_parts, label_in
-from loaders.periods import as_date
+from loaders.packs import Span, decode, inside, month_packs_query, repack_months
 from loaders.rollup_tables import rollup_booking_packs, rollup_bookings
 
 RECORD = np.dtype(
     [
         ("day", "<i4"),  # date.toordinal()
-        ("currency", "<u4"),
+        ("currency", "S3"),  # inline: a currency is its code, and loads without channels need no labels
         ("channel", "<u4"),
         ("confirmed", "<u4"),
         ("cancelled", "<u4"),
@@ -37,68 +35,28 @@ RECORD = np.dtype(
 )
 LABELLED = ("currency", "channel")
 MEASURES = ("confirmed", "cancelled", "room_nights", "cents", "repeats")
-B, K = rollup_bookings.c, rollup_booking_packs.c
-# (first day, last day); None on either side is open
-Span = tuple[date | None, date | None]
-
-
-def month_spans(spans: Iterable[Span]) -> list[Span]:
-    """The spans widened to whole months and merged where they meet."""
-    out: list[Span] = []
-    for start, end in sorted(spans, key=lambda span: span[0] or date.min):
-        first = start.replace(day=1) if start else None
-        last = _month_end(end) if end else None
-        previous = out[-1] if out else None
-        if previous and (previous[1] is None or first is None or first <= previous[1] + timedelta(days=1)):
-            out[-1] = (previous[0], None if previous[1] is None or last is None else max(previous[1], last))
-        else:
-            out.append((first, last))
-    return out
-
-
-def _month_end(day: date) -> date:
-    following = (day.replace(day=28) + timedelta(days=4)).replace(day=1)
-    return following - timedelta(days=1)
 
 
 async def repack_in(conn: AsyncConnection, tenant_id: str, spans: Iterable[Span]) -> None:
     """Rebuild the tenant's packs of the months the spans touch from its rollup_bookings rows."""
-    for start, end in month_spans(spans):
-        where = [B.tenant_id == tenant_id]
-        packs = [K.tenant_id == tenant_id]
-        if start is not None:
-            where.append(B.day >= start)
-            packs.append(K.month >= start)
-        if end is not None:
-            where.append(B.day <= end)
-            packs.append(K.month <= end)
-        await label_in(conn, rollup_bookings, LABELLED, where)
-        await conn.execute(delete(rollup_booking_packs).where(*packs))
-        joined, codes = coded(rollup_bookings, LABELLED)
-        rows = await conn.execute(select(B.day, *codes, *(B[name] for name in MEASURES)).select_from(joined).where(*where))
-        by_month: dict[date, list[tuple[Any, ...]]] = defaultdict(list)
-        for day, *record in rows:
-            day = as_date(day)
-            by_month[day.replace(day=1)].append((day.toordinal(), *record))
-        await insert_parts(conn, rollup_booking_packs, tenant_id, "month", by_month, RECORD)
-
-
-def packs_query(ids: Sequence[str], days: DayRange) -> Any:
-    return select(K.tenant_id, K.records).where(
-        K.tenant_id.in_(ids), K.month >= days.start.replace(day=1), K.month <= days.end
+    await repack_months(
+        conn, rollup_bookings, rollup_booking_packs, tenant_id, spans, RECORD, MEASURES, LABELLED, inline=("currency",)
     )
 
 
+def packs_query(ids: Sequence[str], days: DayRange) -> Any:
+    return month_packs_query(rollup_booking_packs, ids, days)
+
+
 def booking_days(
-    packs: Sequence[Sequence[Any]], days: DayRange, by_channel: bool, labels: Mapping[int, str]
+    packs: Sequence[Sequence[Any]], days: DayRange, by_channel: bool, labels: Mapping[int, str] | None = None
 ) -> dict[str, list[BookingDay]]:
-    """The range's rows per tenant, day and currency (and channel), summed as the SQL did."""
+    """The range's rows per tenant, day and currency (and channel), summed as the SQL did.
+    `labels` (code -> value) only with `by_channel`."""
     if not packs:
         return {}
     tenants = sorted({row[0] for row in packs})
-    records, tenant, _ = decode(packs, RECORD, {tenant_id: i for i, tenant_id in enumerate(tenants)})
-    inside = (records["day"] >= days.start.toordinal()) & (records["day"] <= days.end.toordinal())
-    records, tenant = records[inside], tenant[inside]
+    records, tenant = inside(*decode(packs, RECORD, {tenant_id: i for i, tenant_id in enumerate(tenants)})[:2], days)
     # one integer key per row: tenant, day, and the ranks of currency and channel among the codes
     currencies, currency = np.unique(records["currency"], return_inverse=True)
     channels, channel = np.unique(records["channel"], return_inverse=True) if by_channel else (np.zeros(1), 0)
@@ -111,14 +69,14 @@ def booking_days(
         sums.append(total)
     out: dict[str, list[BookingDay]] = defaultdict(list)
     dates: dict[int, date] = {}
-    codes = currencies.tolist(), channels.tolist()
+    codes = [code.decode("ascii") for code in currencies.tolist()], channels.tolist()
     for k, confirmed, cancelled, nights, cents, repeats in zip(unique.tolist(), *(column.tolist() for column in sums)):
         k, chan = divmod(k, len(channels))
         k, cur = divmod(k, len(currencies))
         t, day = divmod(k, 1 << 20)
         when = dates.get(day) or dates.setdefault(day, date.fromordinal(day + days.start.toordinal()))
         out[tenants[t]].append(BookingDay(
-            when, labels[codes[0][cur]], labels[codes[1][chan]] if by_channel else None, int(confirmed),
+            when, codes[0][cur], labels[codes[1][chan]] if labels is not None else None, int(confirmed),
             int(cancelled), int(nights), Decimal(int(cents)).scaleb(-2), int(repeats),
         ))
     return out

@@ -16,7 +16,7 @@ from strawberry.dataloader import DataLoader
 
 from core.calendar import DayRange
 from core.vocabulary import FUNNEL_STEPS, Dimension, Granularity
-from loaders import booking_packs, pack_counts, packs, queries, rollup_queries, traffic_packs
+from loaders import booking_packs, pack_counts, packs, queries, survey_packs, traffic_packs
 from loaders.analytics_loaders import AnalyticsLoaders
 from loaders.batching import by_tenant
 from loaders.cached import CachedFacts
@@ -55,8 +55,7 @@ class Loaders:
         self.engine = engine
         self.cached = cached  # None: every load goes to SQL
         self.reads = Reads()  # what this request read (for the whole-response cache)
-        # facts from the exact rollups (loaders/rollup_queries.py) or from the raw rows
-        self.facts: Any = rollup_queries if rollups else queries
+        # facts from the exact rollups' packs (loaders/packs.py) or from the raw rows (queries.py)
         self.rollups = rollups
         self.tenants = DataLoader(self._tenants)
         self.data_ranges = DataLoader(self._data_ranges)
@@ -143,7 +142,7 @@ class Loaders:
         self, ids: list[str], days: DayRange, shape: TrafficShape, measures: set[TrafficMeasure]
     ) -> dict[str, dict[Any, Traffic]]:
         # the rollups hold the dimensions of the dashboard; UTM splits are read from the raw rows
-        if self.rollups and rollup_queries.covers(shape):
+        if self.rollups and pack_counts.covers(shape):
             return await self._traffic_packs(ids, days, shape, measures)
         out: dict[str, dict[Any, Traffic]] = defaultdict(dict)
         periods = isinstance(shape, Granularity)
@@ -201,9 +200,13 @@ class Loaders:
 
     async def _bookings_sql(self, ids: list[str], days: DayRange, by_channel: bool) -> dict[str, list[BookingDay]]:
         if self.rollups:
-            found, labels = await asyncio.gather(self._rows(booking_packs.packs_query(ids, days)), self._labels())
+            found, labels = await asyncio.gather(
+                self._rows(booking_packs.packs_query(ids, days)), self._labels() if by_channel else _nothing()
+            )
             # off the event loop: a portfolio's thousands of rows take tens of milliseconds
-            return await asyncio.to_thread(booking_packs.booking_days, found, days, by_channel, labels)
+            return await asyncio.to_thread(
+                booking_packs.booking_days, found, days, by_channel, labels if by_channel else None
+            )
         out: dict[str, list[BookingDay]] = defaultdict(list)
         for i, row in enumerate(await self._rows(queries.bookings_query(ids, days, by_channel)), 1):
             if i % ROWS_PER_STEP == 0:
@@ -243,11 +246,14 @@ class Loaders:
     def reads_raw(self, source: str, shape: TrafficShape = None) -> bool:
         """Whether a load of `source` ("pageviews" or "surveys") reads raw rows, which a retention
         policy may have dropped, rather than the rollups, which it keeps."""
-        return not self.rollups or (source == "pageviews" and not rollup_queries.covers(shape))
+        return not self.rollups or (source == "pageviews" and not pack_counts.covers(shape))
 
     async def _surveys_sql(self, ids: list[str], days: DayRange) -> dict[str, list[SurveyDay]]:
         out: dict[str, list[SurveyDay]] = defaultdict(list)
-        for tenant_id, day, answers, promoters, detractors in await self._rows(self.facts.surveys_query(ids, days)):
+        if self.rollups:
+            found = await self._rows(survey_packs.packs_query(ids, days))
+            return await asyncio.to_thread(survey_packs.survey_days, found, days)
+        for tenant_id, day, answers, promoters, detractors in await self._rows(queries.surveys_query(ids, days)):
             out[tenant_id].append(SurveyDay(as_date(day), int(answers), int(promoters), int(detractors)))
         return out
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from enum import Enum
-from typing import Any
+from typing import Any, NamedTuple
 
 from core.vocabulary import Dimension, Granularity
 
@@ -65,9 +65,11 @@ class Traffic:
 EMPTY_TRAFFIC = Traffic(0, 0, 0)
 
 
-@dataclass(frozen=True)
-class BookingDay:
-    """Bookings of one UTC day in one currency (and one channel when split by channel)."""
+class BookingDay(NamedTuple):
+    """Bookings of one UTC day in one currency (and one channel when split by channel).
+
+    A named tuple, not a frozen dataclass: a portfolio makes tens of thousands of these per
+    request, and a tuple is made several times faster."""
 
     day: date
     currency: str
@@ -79,8 +81,7 @@ class BookingDay:
     repeats: int  # confirmed bookings whose customer had an earlier confirmed booking
 
 
-@dataclass(frozen=True)
-class SurveyDay:
+class SurveyDay(NamedTuple):
     day: date
     answers: int
     promoters: int

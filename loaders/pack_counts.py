@@ -17,10 +17,16 @@ import numpy as np
 from core.calendar import period_of
 from core.vocabulary import FUNNEL_STEPS, Dimension, Granularity
 from loaders.facts import Traffic, TrafficMeasure, TrafficShape
+from loaders.packs import decode
 from loaders.traffic_packs import RECORD
 
 MEMBER_BITS = 40  # member numbers below 2**40; the (tenant, key) group in the bits above
 FIELDS = {Dimension.CHANNEL: "channel", Dimension.DEVICE: "device", Dimension.COUNTRY: "country"}
+
+
+def covers(shape: TrafficShape) -> bool:
+    """Whether the packs can answer this traffic shape (not the UTM dimensions: raw rows only)."""
+    return not isinstance(shape, Dimension) or shape in FIELDS or shape is Dimension.LOGIN_STATUS
 
 
 def count(
@@ -33,10 +39,7 @@ def count(
     if not packs:
         return {}
     tenants = sorted({tenant_id for tenant_id, _, _ in packs})
-    index = {tenant_id: i for i, tenant_id in enumerate(tenants)}
-    sizes = [len(records) // RECORD.itemsize for _, _, records in packs]
-    records = np.frombuffer(b"".join(records for _, _, records in packs), dtype=RECORD)
-    tenant = np.repeat(np.array([index[tenant_id] for tenant_id, _, _ in packs], dtype=np.int64), sizes)
+    records, tenant, sizes = decode(packs, RECORD, {tenant_id: i for i, tenant_id in enumerate(tenants)})
     key, keys = _keys(packs, sizes, records, shape, labels or {})
     group = tenant * len(keys) + key
     groups = len(tenants) * len(keys)

@@ -8,19 +8,24 @@ Dimension values are stored as rollup_labels codes (0: NULL).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from datetime import date
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date, timedelta
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Table, and_, func, insert, literal, select
+from sqlalchemy import Table, and_, delete, func, insert, literal, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from core.calendar import DayRange
+from loaders.periods import as_date
 from loaders.rollup_tables import rollup_labels
 
 L = rollup_labels.c
 BLOB = 65_535  # the smallest BLOB of every dialect
 BATCH = 500  # parts per INSERT
+# (first day, last day); None on either side is open
+Span = tuple[date | None, date | None]
 
 
 async def label_in(conn: AsyncConnection, table: Table, names: Sequence[str], where: Sequence[Any]) -> None:
@@ -42,14 +47,15 @@ async def label_in(conn: AsyncConnection, table: Table, names: Sequence[str], wh
         await conn.execute(statement)
 
 
-def coded(table: Table, names: Sequence[str]) -> tuple[Any, list[Any]]:
-    """`table` joined to its labels, and the code column of each of `names` (0 for NULL)."""
+def coded(table: Table, names: Sequence[str], inline: Sequence[str] = ()) -> tuple[Any, list[Any]]:
+    """`table` joined to its labels, and the code column of each of `names` (0 for NULL), or for
+    those also `inline`, the label's value itself (the one spelling of values SQL groups as one)."""
     joined: Any = table
     codes = []
     for name in names:
         label = rollup_labels.alias(f"l_{name}")
         joined = joined.outerjoin(label, and_(label.c.dimension == name, label.c.value == table.c[name]))
-        codes.append(func.coalesce(label.c.code, 0))
+        codes.append(label.c.value if name in inline else func.coalesce(label.c.code, 0))
     return joined, codes
 
 
@@ -75,6 +81,65 @@ def decode(packs: Sequence[Sequence[Any]], dtype: np.dtype, tenants: Mapping[str
     records = np.frombuffer(b"".join(row[-1] for row in packs), dtype=dtype)
     tenant = np.repeat(np.array([tenants[row[0]] for row in packs], dtype=np.int64), sizes)
     return records, tenant, sizes
+
+
+def month_spans(spans: Iterable[Span]) -> list[Span]:
+    """The spans widened to whole months and merged where they meet."""
+    out: list[Span] = []
+    for start, end in sorted(spans, key=lambda span: span[0] or date.min):
+        first = start.replace(day=1) if start else None
+        last = _month_end(end) if end else None
+        previous = out[-1] if out else None
+        if previous and (previous[1] is None or first is None or first <= previous[1] + timedelta(days=1)):
+            out[-1] = (previous[0], None if previous[1] is None or last is None else max(previous[1], last))
+        else:
+            out.append((first, last))
+    return out
+
+
+def _month_end(day: date) -> date:
+    following = (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return following - timedelta(days=1)
+
+
+async def repack_months(
+    conn: AsyncConnection, source: Table, packs: Table, tenant_id: str, spans: Iterable[Span], dtype: np.dtype,
+    columns: Sequence[str], labelled: Sequence[str] = (), inline: Sequence[str] = (),
+) -> None:
+    """Rebuild a tenant's month packs (`packs`) of the months the spans touch from its rows of
+    `source` (a rollup with a `day`): records of the day's ordinal, the codes of `labelled` (values
+    for those `inline`), then `columns`."""
+    for start, end in month_spans(spans):
+        where, months = [source.c.tenant_id == tenant_id], [packs.c.tenant_id == tenant_id]
+        if start is not None:
+            where.append(source.c.day >= start)
+            months.append(packs.c.month >= start)
+        if end is not None:
+            where.append(source.c.day <= end)
+            months.append(packs.c.month <= end)
+        await label_in(conn, source, labelled, where)
+        await conn.execute(delete(packs).where(*months))
+        joined, codes = coded(source, labelled, inline)
+        rows = await conn.execute(
+            select(source.c.day, *codes, *(source.c[name] for name in columns)).select_from(joined).where(*where)
+        )
+        by_month: dict[date, list[tuple[Any, ...]]] = defaultdict(list)
+        for day, *record in rows:
+            day = as_date(day)
+            by_month[day.replace(day=1)].append((day.toordinal(), *record))
+        await insert_parts(conn, packs, tenant_id, "month", by_month, dtype)
+
+
+def month_packs_query(packs: Table, ids: Sequence[str], days: DayRange) -> Any:
+    """The packs of the months a range touches (their records outside it are the reader's to drop)."""
+    c = packs.c
+    return select(c.tenant_id, c.records).where(c.tenant_id.in_(ids), c.month >= days.start.replace(day=1), c.month <= days.end)
+
+
+def inside(records: np.ndarray, tenant: np.ndarray, days: DayRange) -> tuple[np.ndarray, np.ndarray]:
+    """The records (and their tenants) of a month pack whose `day` ordinal lies in the range."""
+    keep = (records["day"] >= days.start.toordinal()) & (records["day"] <= days.end.toordinal())
+    return records[keep], tenant[keep]
 
 
 def labels_query() -> Any:

@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.vocabulary import FUNNEL_STEPS
 from core.vocabulary import Granularity
-from loaders import booking_packs, traffic_packs
+from loaders import booking_packs, survey_packs, traffic_packs
 from loaders.periods import as_date, period_start
 from loaders.rollup_tables import (
     SESSION,
@@ -47,6 +47,8 @@ SOURCES = ("pageviews", "bookings", "surveys")
 RAW = {"pageviews": pageviews, "bookings": bookings, "surveys": surveys}
 TS = {"pageviews": pageviews.c.ts, "bookings": bookings.c.booked_at, "surveys": surveys.c.ts}
 ROLLUP = {"pageviews": rollup_traffic, "bookings": rollup_bookings, "surveys": rollup_surveys}
+# the packs of each rollup, rebuilt with it
+PACKS = {"pageviews": traffic_packs.repack_in, "bookings": booking_packs.repack_in, "surveys": survey_packs.repack_in}
 # (first day, last day); None on either side is open
 Span = tuple[date | None, date | None]
 EVERYTHING: list[Span] = [(None, None)]
@@ -218,10 +220,8 @@ async def rebuild(conn: AsyncConnection, tenant_id: str, source: str, spans: Seq
             await _number_members(conn, tenant_id, span)
         await conn.execute(delete(table).where(*_rollup_where(source, tenant_id, span)))
         await conn.execute(insert(table).from_select(names, SELECTS[source](tenant_id, span)))
-    if source == "bookings":
-        await booking_packs.repack_in(conn, tenant_id, spans)
+    await PACKS[source](conn, tenant_id, spans)
     if source == "pageviews":
-        await traffic_packs.repack_in(conn, tenant_id, spans)
         if list(spans) == EVERYTHING:
             await _prune_members(conn, tenant_id)
     await bump_version(conn, tenant_id)

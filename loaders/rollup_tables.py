@@ -146,6 +146,18 @@ rollup_surveys = Table(
     **MYSQL_OPTS,
 )
 
+# rollup_surveys again, one row per tenant and calendar month (and part), as booking packs are.
+rollup_survey_packs = Table(
+    "rollup_survey_packs",
+    metadata,
+    Column("tenant_id", String(64), primary_key=True),
+    Column("month", Date, primary_key=True),
+    Column("part", Integer, primary_key=True, autoincrement=False),
+    Column("records", LargeBinary, nullable=False),
+    sqlite_with_rowid=False,
+    **MYSQL_OPTS,
+)
+
 # What each tenant's rollups were last built from, per fact table: the change check compares
 # it with the live row count and highest id (like Cube's refresh keys).
 rollup_state = Table(
@@ -171,4 +183,4 @@ data_versions = Table(
 )
 FX_VERSION = ""
 
-ROLLUP_TABLES = (rollup_members, rollup_traffic, rollup_labels, rollup_traffic_packs, rollup_bookings, rollup_booking_packs, customer_firsts, rollup_surveys, rollup_state, data_versions)
+ROLLUP_TABLES = (rollup_members, rollup_traffic, rollup_labels, rollup_traffic_packs, rollup_bookings, rollup_booking_packs, customer_firsts, rollup_surveys, rollup_survey_packs, rollup_state, data_versions)

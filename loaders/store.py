@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import Connection, Table, func, inspect, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from loaders import booking_packs, traffic_packs
-from loaders.rollup_tables import rollup_bookings, rollup_traffic  # also registers the rollup tables in the metadata
+from loaders import booking_packs, survey_packs, traffic_packs
+from loaders.rollup_tables import rollup_bookings, rollup_surveys, rollup_traffic  # also registers the rollup tables in the metadata
 from loaders.tables import metadata, pageviews, surveys, tenants
 
 # columns added to tables after their first release: (table, column, its unique index with tenant_id)
@@ -20,6 +20,7 @@ LATER_COLUMNS = (
 PACKED = {
     rollup_traffic: ("rollup_traffic_packs", traffic_packs.repack_in),
     rollup_bookings: ("rollup_booking_packs", booking_packs.repack_in),
+    rollup_surveys: ("rollup_survey_packs", survey_packs.repack_in),
 }
 
 

@@ -31,6 +31,7 @@ from loaders.rollup_tables import (
     rollup_members,
     rollup_surveys,
     rollup_booking_packs,
+    rollup_survey_packs,
     rollup_traffic,
     rollup_traffic_packs,
 )
@@ -226,7 +227,7 @@ async def _snapshot(engine: AsyncEngine) -> list[Any]:
     async with engine.connect() as conn:
         out = []
         for table in (rollup_traffic, rollup_traffic_packs, rollup_bookings, rollup_booking_packs, customer_firsts,
-                      rollup_surveys, rollup_members):
+                      rollup_surveys, rollup_survey_packs, rollup_members):
             rows = (await conn.execute(select(table))).all()
             out.append(sorted(map(repr, rows)))
         return out
@@ -353,7 +354,7 @@ def test_a_rollup_traffic_of_the_old_shape_is_dropped_and_rebuilt(tmp_path: Any)
 
 
 def test_a_store_from_before_packs_gets_them_from_its_rollups(tmp_path: Any) -> None:
-    """Schema creation packs the traffic and booking rollups a store already has, so they keep
+    """Schema creation packs the traffic, booking and survey rollups a store already has, so they keep
     answering at once and exactly, also for days whose raw pageviews are gone (nothing to
     rebuild them from)."""
     from loaders.store import create_schema
@@ -367,21 +368,25 @@ def test_a_store_from_before_packs_gets_them_from_its_rollups(tmp_path: Any) -> 
         await insert_rows(engine, pageviews, views)
         await insert_rows(engine, bookings, [_booking("p1", datetime(2025, 3, 3, 10), "c1"),
                                              _booking("p2", datetime(2025, 4, 3, 10), "c1", amount="80.50")])
+        await insert_rows(engine, surveys, [{"tenant_id": TENANT, "ts": datetime(2025, 3, 5, 8), "score": 9,
+                                             "booking_ref": "p1"}])
         before = await differences(engine, [(TENANT, march, shape) for shape in SHAPES])
         async with engine.begin() as conn:  # as a release before packs left the store
             await conn.exec_driver_sql("DROP TABLE rollup_traffic_packs")
             await conn.exec_driver_sql("DROP TABLE rollup_booking_packs")
+            await conn.exec_driver_sql("DROP TABLE rollup_survey_packs")
             await conn.execute(delete(pageviews).where(pageviews.c.ts < datetime(2025, 3, 4)))
         await create_schema(engine)
         async with engine.connect() as conn:
             packed = [(await conn.execute(select(func.count()).select_from(table))).scalar_one()
-                      for table in (rollup_traffic_packs, rollup_booking_packs)]
+                      for table in (rollup_traffic_packs, rollup_booking_packs, rollup_survey_packs)]
         spring = DayRange(date(2025, 3, 1), date(2025, 4, 30))
         booked = await differences(engine, [(TENANT, spring, None)])
         return packed, before, await Loaders(engine).traffic.load((TENANT, march, None)), booked
 
     packed, before, traffic, booked = run(url, scenario)
-    assert before == [] and packed == [2, 2]  # two days; two months
+    assert before == [] and packed == [2, 2, 1]  # two days; two months; one month
     assert traffic[None].visitors == 1 and traffic[None].sessions == 2 and traffic[None].pageviews == 2
-    # bookings were not dropped: rollups and raw rows still agree (the traffic of March 3 is only in the rollups)
+    # bookings and surveys were not dropped: rollups and raw rows still agree (the traffic of March 3
+    # is only in the rollups)
     assert [line for line in booked if not line.startswith("traffic")] == []
