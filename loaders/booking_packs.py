@@ -7,7 +7,6 @@ four rows per tenant instead of ~200, and a rebuild of some days repacks their w
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from decimal import Decimal
@@ -67,16 +66,19 @@ def booking_days(
         total = np.zeros(len(unique), dtype=np.int64)
         np.add.at(total, inverse.reshape(-1), records[name].astype(np.int64))
         sums.append(total)
-    out: dict[str, list[BookingDay]] = defaultdict(list)
-    dates: dict[int, date] = {}
-    codes = [code.decode("ascii") for code in currencies.tolist()], channels.tolist()
-    for k, confirmed, cancelled, nights, cents, repeats in zip(unique.tolist(), *(column.tolist() for column in sums)):
-        k, chan = divmod(k, len(channels))
-        k, cur = divmod(k, len(currencies))
-        t, day = divmod(k, 1 << 20)
-        when = dates.get(day) or dates.setdefault(day, date.fromordinal(day + days.start.toordinal()))
-        out[tenants[t]].append(BookingDay(
-            when, codes[0][cur], labels[codes[1][chan]] if labels is not None else None, int(confirmed),
-            int(cancelled), int(nights), Decimal(int(cents)).scaleb(-2), int(repeats),
-        ))
-    return out
+    # back from the key, column by column; rows are in key order, so each tenant's are one slice
+    rest, chan = np.divmod(unique, len(channels))
+    rest, cur = np.divmod(rest, len(currencies))
+    tenant_of, day = np.divmod(rest, 1 << 20)
+    first = days.start.toordinal()
+    dates = {offset: date.fromordinal(first + offset) for offset in np.unique(day).tolist()}
+    names = [code.decode("ascii") for code in currencies.tolist()]
+    split = [labels[code] for code in channels.tolist()] if labels is not None else None
+    rows = [
+        BookingDay(dates[d], names[c], split[h] if split else None, confirmed, cancelled, nights,
+                   Decimal(cents).scaleb(-2), repeats)
+        for d, c, h, confirmed, cancelled, nights, cents, repeats
+        in zip(day.tolist(), cur.tolist(), chan.tolist(), *(column.tolist() for column in sums))
+    ]
+    bounds = np.searchsorted(tenant_of, np.arange(len(tenants) + 1)).tolist()
+    return {tenants[i]: rows[bounds[i] : bounds[i + 1]] for i in range(len(tenants)) if bounds[i] < bounds[i + 1]}

@@ -63,7 +63,7 @@ class Loaders:
         self.bookings: DataLoader[BookingsKey, list[BookingDay]] = DataLoader(self._bookings)
         self.surveys: DataLoader[SurveysKey, list[SurveyDay]] = DataLoader(self._surveys)
         self._inflight: set[asyncio.Task[Sequence[Any]]] = set()
-        self._pack_reads: dict[tuple[tuple[str, ...], DayRange], asyncio.Future[Sequence[Any]]] = {}
+        self._pack_reads: dict[tuple[tuple[str, ...], DayRange], asyncio.Future[pack_counts.Packs]] = {}
         self._label_read: asyncio.Future[dict[int, str]] | None = None
         self.currency_rates: DataLoader[RatesKey, list[Rate]] = DataLoader(self._currency_rates)
         self.known_currencies: DataLoader[str, bool] = DataLoader(self._known_currencies)
@@ -177,13 +177,16 @@ class Loaders:
     async def _read_labels(self) -> dict[int, str]:
         return {int(code): value for code, value in await self._rows(packs.labels_query())}
 
-    def _packs(self, ids: list[str], days: DayRange) -> asyncio.Future[Sequence[Any]]:
-        """The packs of a range, read once per request: the totals and the splits of one range
-        (a dashboard's metrics and its charts) are counted from the same rows."""
+    def _packs(self, ids: list[str], days: DayRange) -> asyncio.Future[pack_counts.Packs]:
+        """The packs of a range, read and decoded once per request: the totals and the splits of
+        one range (a dashboard's metrics and its charts) are counted from the same records."""
         key = (tuple(sorted(ids)), days)
         if key not in self._pack_reads:
-            self._pack_reads[key] = asyncio.ensure_future(self._rows(traffic_packs.packs_query(ids, days)))
+            self._pack_reads[key] = asyncio.ensure_future(self._decoded_packs(ids, days))
         return self._pack_reads[key]
+
+    async def _decoded_packs(self, ids: list[str], days: DayRange) -> pack_counts.Packs:
+        return await asyncio.to_thread(pack_counts.decoded, await self._rows(traffic_packs.packs_query(ids, days)))
 
     async def _bookings(self, keys: list[BookingsKey]) -> list[list[BookingDay]]:
         async def fetch(ids: list[str], rest: tuple[Any, ...]) -> dict[str, list[BookingDay]]:

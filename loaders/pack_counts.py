@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence, Set
 from datetime import date
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -29,54 +30,66 @@ def covers(shape: TrafficShape) -> bool:
     return not isinstance(shape, Dimension) or shape in FIELDS or shape is Dimension.LOGIN_STATUS
 
 
+@dataclass(frozen=True)
+class Packs:
+    """A range's traffic packs decoded: every record, its tenant's index and its day's."""
+
+    tenants: list[str]
+    records: np.ndarray
+    tenant: np.ndarray
+    days: list[date]  # of each pack
+    sizes: list[int]  # records of each pack
+
+
+def decoded(rows: Sequence[tuple[str, Any, bytes]]) -> Packs:
+    """(tenant_id, day, records) rows, decoded once for every shape counted over them."""
+    tenants = sorted({tenant_id for tenant_id, _, _ in rows})
+    records, tenant, sizes = decode(rows, RECORD, {tenant_id: i for i, tenant_id in enumerate(tenants)})
+    return Packs(tenants, records, tenant, [_as_date(day) for _, day, _ in rows], sizes)
+
+
 def count(
-    packs: Sequence[tuple[str, Any, bytes]],
-    shape: TrafficShape,
-    measures: Set[TrafficMeasure],
-    labels: Mapping[int, str] | None = None,
+    packs: Packs, shape: TrafficShape, measures: Set[TrafficMeasure], labels: Mapping[int, str] | None = None
 ) -> dict[str, dict[Any, Traffic]]:
-    """packs: (tenant_id, day, records) rows; labels: code -> value of the shape's dimension."""
-    if not packs:
+    """labels: code -> value of the shape's dimension."""
+    if not packs.tenants:
         return {}
-    tenants = sorted({tenant_id for tenant_id, _, _ in packs})
-    records, tenant, sizes = decode(packs, RECORD, {tenant_id: i for i, tenant_id in enumerate(tenants)})
-    key, keys = _keys(packs, sizes, records, shape, labels or {})
-    group = tenant * len(keys) + key
-    groups = len(tenants) * len(keys)
+    key, keys = _keys(packs, shape, labels or {})
+    group = packs.tenant * len(keys) + key
+    groups = len(packs.tenants) * len(keys)
     present = np.bincount(group, minlength=groups)
-    columns = _measures(records, group, groups, measures)
+    columns = _measures(packs.records, group, groups, measures)
     out: dict[str, dict[Any, Traffic]] = {}
     for g in np.flatnonzero(present).tolist():
         values = {name: int(column[g]) for name, column in columns.items()}
-        out.setdefault(tenants[g // len(keys)], {})[keys[g % len(keys)]] = Traffic(
+        out.setdefault(packs.tenants[g // len(keys)], {})[keys[g % len(keys)]] = Traffic(
             values.get("visitors", 0), values.get("sessions", 0), values.get("pageviews", 0),
             values.get("logged_in", 0), tuple(values.get(f"funnel{i}", 0) for i in range(len(FUNNEL_STEPS))),
         )
     return out
 
 
-def _keys(
-    packs: Sequence[tuple[str, Any, bytes]], sizes: list[int], records: np.ndarray, shape: TrafficShape,
-    labels: Mapping[int, str],
-) -> tuple[np.ndarray, list[Any]]:
+def _keys(packs: Packs, shape: TrafficShape, labels: Mapping[int, str]) -> tuple[np.ndarray, list[Any]]:
     """Each record's key index, and the keys (as the SQL returns them: period start, value, None)."""
+    records = packs.records
     if shape is None:
         return np.zeros(len(records), dtype=np.int64), [None]
     if isinstance(shape, Granularity):
-        return _periods(packs, sizes, shape)
+        return _periods(packs, shape)
     if shape is Dimension.LOGIN_STATUS:
         return records["logged_in"].astype(np.int64), [False, True]
-    codes, inverse = np.unique(records[FIELDS[shape]], return_inverse=True)
-    return inverse.astype(np.int64), [None if code == 0 else labels[code] for code in codes.tolist()]
+    codes = records[FIELDS[shape]]
+    # a store has few labels: index them through a table as long as their codes (no sort)
+    present = np.flatnonzero(np.bincount(codes))
+    index = np.zeros(int(present[-1]) + 1 if len(present) else 1, dtype=np.int64)
+    index[present] = np.arange(len(present))
+    return index[codes], [None if code == 0 else labels[code] for code in present.tolist()]
 
 
-def _periods(packs: Sequence[tuple[str, Any, bytes]], sizes: list[int], granularity: Granularity) -> tuple[np.ndarray, list[Any]]:
+def _periods(packs: Packs, granularity: Granularity) -> tuple[np.ndarray, list[Any]]:
     starts: dict[date, int] = {}
-    per_pack = []
-    for _, day, _ in packs:
-        start = period_of(_as_date(day), granularity)
-        per_pack.append(starts.setdefault(start, len(starts)))
-    return np.repeat(np.array(per_pack, dtype=np.int64), sizes), list(starts)
+    per_pack = [starts.setdefault(period_of(day, granularity), len(starts)) for day in packs.days]
+    return np.repeat(np.array(per_pack, dtype=np.int64), packs.sizes), list(starts)
 
 
 def _as_date(value: Any) -> date:
