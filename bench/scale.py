@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
 import statistics
 import time
 from collections.abc import Sequence
@@ -33,6 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from tqdm import tqdm
 
 from demo.data import fx_rows
+from gateway.cli import settle_heap
 from gateway.settings import Settings
 from loaders.rollup_refresh import SOURCES, refresh_tenant_in
 from loaders.bulk_insert import insert_rows
@@ -188,8 +188,7 @@ async def measure(url: str, args: argparse.Namespace) -> None:
     print(f"machine: {machine()}")
     print("store: " + ", ".join(f"{n:,} {t}" for t, n in sizes.items()) + f", {len(ids)} tenants")
     fast, raw = service(engine, cache=False), service(engine, cache=False, rollups=False)
-    gc.collect()
-    gc.freeze()  # as `analytics-gateway serve` does after start-up: no full collection walks the libraries
+    settle_heap()  # as `analytics-gateway serve` does after start-up (frozen heap, collector thresholds)
     cases = {
         "one tenant, full-year dashboard": (DASHBOARD, 364, lambda v: {"id": ids[0], **v}, ids[:1]),
         f"portfolio, {len(ids)} tenants x 90 days": (PORTFOLIO, 89, lambda v: {"ids": list(ids), **v}, ids),
