@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import UTC, date, datetime, time, timedelta
 
 from core.vocabulary import Granularity
@@ -44,6 +45,7 @@ def utc_today() -> date:
     return datetime.now(UTC).date()
 
 
+@lru_cache(maxsize=16_384)  # series group thousands of rows of the same few hundred days
 def period_of(day: date, granularity: Granularity) -> date:
     """First day of the whole period that holds `day`."""
     if granularity is Granularity.DAY:

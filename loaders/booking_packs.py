@@ -76,7 +76,7 @@ def booking_days(
     split = [labels[code] for code in channels.tolist()] if labels is not None else None
     rows = [
         BookingDay(dates[d], names[c], split[h] if split else None, confirmed, cancelled, nights,
-                   Decimal(cents).scaleb(-2), repeats)
+                   Decimal(cents).scaleb(-2), repeats, cents)
         for d, c, h, confirmed, cancelled, nights, cents, repeats
         in zip(day.tolist(), cur.tolist(), chan.tolist(), *(column.tolist() for column in sums))
     ]

@@ -215,10 +215,11 @@ class Loaders:
             if i % ROWS_PER_STEP == 0:
                 await asyncio.sleep(0)  # a portfolio's thousands of days: the loop's turn between parts
             tenant_id, day, currency, channel, confirmed, cancelled, nights, cents, repeats = row
+            cents = int(cents or 0)
             out[tenant_id].append(
                 BookingDay(
                     as_date(day), currency, channel, int(confirmed), int(cancelled),
-                    int(nights or 0), Decimal(int(cents or 0)).scaleb(-2), int(repeats or 0),
+                    int(nights or 0), Decimal(cents).scaleb(-2), int(repeats or 0), cents,
                 )
             )
         return out

@@ -79,6 +79,7 @@ class BookingDay(NamedTuple):
     room_nights: int
     amount: Decimal  # confirmed bookings only, in `currency`
     repeats: int  # confirmed bookings whose customer had an earlier confirmed booking
+    cents: int | None = None  # amount x 100, when the loader has it as an integer already
 
 
 class SurveyDay(NamedTuple):

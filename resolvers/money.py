@@ -85,10 +85,11 @@ def revenue(rows: Iterable[BookingDay], target: str, fx: FxTable) -> Decimal:
         for row in rows:
             if not row.amount:
                 continue
+            amount = row.cents if row.cents is not None else _integer(row.amount, 2)
             if row.currency == target:
-                cents += _integer(row.amount, 2)
+                cents += amount
             else:
-                usd = _integer(row.amount, 2) * fx.scaled(row.currency, row.day)
+                usd = amount * fx.scaled(row.currency, row.day)
                 usd_by_day[row.day] = usd_by_day.get(row.day, 0) + usd
         # a day's amount in target cents: usd / scaled target rate
         return _round_sum(cents, [(usd, fx.scaled(target, day)) for day, usd in usd_by_day.items()])
