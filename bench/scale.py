@@ -188,7 +188,7 @@ async def measure(url: str, args: argparse.Namespace) -> None:
     print(f"machine: {machine()}")
     print("store: " + ", ".join(f"{n:,} {t}" for t, n in sizes.items()) + f", {len(ids)} tenants")
     fast, raw = service(engine, cache=False), service(engine, cache=False, rollups=False)
-    settle_heap()  # as `analytics-gateway serve` does after start-up (frozen heap, collector thresholds)
+    settle_heap()  # as `analytics-gateway serve` does after start-up: no full collection walks the libraries
     cases = {
         "one tenant, full-year dashboard": (DASHBOARD, 364, lambda v: {"id": ids[0], **v}, ids[:1]),
         f"portfolio, {len(ids)} tenants x 90 days": (PORTFOLIO, 89, lambda v: {"ids": list(ids), **v}, ids),
