@@ -12,6 +12,20 @@ from sqlalchemy import BigInteger, Boolean, Column, Date, DateTime, Index, Integ
 
 from loaders.tables import MYSQL_OPTS, Char2, Char3, Id, metadata
 
+def packs_table(name: str, period: str) -> Table:
+    """A rollup's packs: per tenant and period (its first day), records in BLOB-sized parts."""
+    return Table(
+        name,
+        metadata,
+        Column("tenant_id", String(64), primary_key=True),
+        Column(period, Date, primary_key=True),
+        Column("part", Integer, primary_key=True, autoincrement=False),
+        Column("records", LargeBinary, nullable=False),
+        sqlite_with_rowid=False,
+        **MYSQL_OPTS,
+    )
+
+
 # Every visitor and session id of a tenant's pageviews, numbered: the rollups hold these numbers
 # instead of the ids, so a distinct count is COUNT(DISTINCT <integer>) over a narrow index, several
 # times cheaper than over the strings. The unique key compares ids with the fact tables'
@@ -60,9 +74,10 @@ rollup_traffic = Table(
     **MYSQL_OPTS,
 )
 
-# The dimension values of rollup_traffic, numbered: packs hold these numbers. The unique key
-# compares values with the fact tables' collation, so the values SQL would group as one (on
-# MariaDB: "Paid" and "paid") share a number and the packs group exactly as SQL does.
+# The dimension values of the rollups (channel, device, country; currency), numbered: packs hold
+# these numbers (loaders/packs.py). The unique key compares values with the fact tables'
+# collation, so the values SQL would group as one (on MariaDB: "Paid" and "paid") share a number
+# and the packs group exactly as SQL does.
 rollup_labels = Table(
     "rollup_labels",
     metadata,
@@ -78,16 +93,7 @@ rollup_labels = Table(
 # a range are taken from these in Python (numpy), a sort of the range's member numbers, which on
 # a 50-tenant portfolio is several times cheaper than the COUNT(DISTINCT)s of the SQL engine.
 # Rebuilt from rollup_traffic for whole days in the same transaction as every write to it.
-rollup_traffic_packs = Table(
-    "rollup_traffic_packs",
-    metadata,
-    Column("tenant_id", String(64), primary_key=True),
-    Column("day", Date, primary_key=True),
-    Column("part", Integer, primary_key=True, autoincrement=False),
-    Column("records", LargeBinary, nullable=False),
-    sqlite_with_rowid=False,
-    **MYSQL_OPTS,
-)
+rollup_traffic_packs = packs_table("rollup_traffic_packs", "day")
 
 # Bookings per tenant, day, currency and channel: the additive measures, money in whole cents
 # of the booking currency (converted at read time at each day's rate, as the raw path does).
@@ -111,16 +117,7 @@ rollup_bookings = Table(
 # (loaders/booking_packs.py), so a portfolio's range reads a few rows per tenant instead of one
 # per day and currency. Rebuilt from rollup_bookings, for whole months, in every rebuild's
 # transaction.
-rollup_booking_packs = Table(
-    "rollup_booking_packs",
-    metadata,
-    Column("tenant_id", String(64), primary_key=True),
-    Column("month", Date, primary_key=True),
-    Column("part", Integer, primary_key=True, autoincrement=False),
-    Column("records", LargeBinary, nullable=False),
-    sqlite_with_rowid=False,
-    **MYSQL_OPTS,
-)
+rollup_booking_packs = packs_table("rollup_booking_packs", "month")
 
 # The first confirmed booking of each customer: a confirmed booking is a repeat exactly when
 # its customer's first confirmed booking is strictly earlier.
@@ -147,16 +144,7 @@ rollup_surveys = Table(
 )
 
 # rollup_surveys again, one row per tenant and calendar month (and part), as booking packs are.
-rollup_survey_packs = Table(
-    "rollup_survey_packs",
-    metadata,
-    Column("tenant_id", String(64), primary_key=True),
-    Column("month", Date, primary_key=True),
-    Column("part", Integer, primary_key=True, autoincrement=False),
-    Column("records", LargeBinary, nullable=False),
-    sqlite_with_rowid=False,
-    **MYSQL_OPTS,
-)
+rollup_survey_packs = packs_table("rollup_survey_packs", "month")
 
 # What each tenant's rollups were last built from, per fact table: the change check compares
 # it with the live row count and highest id (like Cube's refresh keys).
