@@ -172,7 +172,7 @@ class Loaders:
         """The codes of dimension values in packs, read once per request."""
         if self._label_read is None:
             self._label_read = asyncio.ensure_future(self._read_labels())
-        return self._label_read
+        return asyncio.shield(self._label_read)  # shared: one waiter's cancellation is not the others'
 
     async def _read_labels(self) -> dict[int, str]:
         return {int(code): value for code, value in await self._rows(packs.labels_query())}
@@ -183,7 +183,7 @@ class Loaders:
         key = (tuple(sorted(ids)), days)
         if key not in self._pack_reads:
             self._pack_reads[key] = asyncio.ensure_future(self._decoded_packs(ids, days))
-        return self._pack_reads[key]
+        return asyncio.shield(self._pack_reads[key])  # shared: one waiter's cancellation is not the others'
 
     async def _decoded_packs(self, ids: list[str], days: DayRange) -> pack_counts.Packs:
         return await asyncio.to_thread(pack_counts.decoded, await self._rows(traffic_packs.packs_query(ids, days)))

@@ -93,3 +93,24 @@ def test_only_the_measures_asked_for_are_counted() -> None:
 def test_no_packs_count_nothing() -> None:
     assert BLOB // RECORD.itemsize > 1000
     assert pack_counts.count(pack_counts.decoded([]), None, ALL_MEASURES) == {}
+
+
+async def test_a_cancelled_waiter_does_not_cancel_the_shared_read(tmp_path: Any) -> None:
+    """A range's packs are read once per request and shared by every shape counted over them:
+    one waiter cancelled (a failed sibling field) must not cancel the read the others await."""
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from core.calendar import DayRange
+    from loaders.dataloaders import Loaders
+    from loaders.store import create_schema
+
+    engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path}/packs.db")
+    try:
+        await create_schema(engine)
+        loaders = Loaders(engine)
+        days = DayRange(date(2025, 1, 1), date(2025, 1, 31))
+        first, second = loaders._packs(["a"], days), loaders._packs(["a"], days)
+        first.cancel()
+        assert (await second).tenants == [] and not second.cancelled()
+    finally:
+        await engine.dispose()
