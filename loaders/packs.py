@@ -83,6 +83,16 @@ def decode(packs: Sequence[Sequence[Any]], dtype: np.dtype, tenants: Mapping[str
     return records, tenant, sizes
 
 
+def span_where(day: Any, tenant: Any, tenant_id: str, span: Span) -> list[Any]:
+    """The tenant's rows whose `day` column lies in the span (open sides unbounded)."""
+    clauses = [tenant == tenant_id]
+    if span[0] is not None:
+        clauses.append(day >= span[0])
+    if span[1] is not None:
+        clauses.append(day <= span[1])
+    return clauses
+
+
 def month_spans(spans: Iterable[Span]) -> list[Span]:
     """The spans widened to whole months and merged where they meet."""
     out: list[Span] = []
@@ -109,14 +119,9 @@ async def repack_months(
     """Rebuild a tenant's month packs (`packs`) of the months the spans touch from its rows of
     `source` (a rollup with a `day`): records of the day's ordinal, the codes of `labelled` (values
     for those `inline`), then `columns`."""
-    for start, end in month_spans(spans):
-        where, months = [source.c.tenant_id == tenant_id], [packs.c.tenant_id == tenant_id]
-        if start is not None:
-            where.append(source.c.day >= start)
-            months.append(packs.c.month >= start)
-        if end is not None:
-            where.append(source.c.day <= end)
-            months.append(packs.c.month <= end)
+    for span in month_spans(spans):
+        where = span_where(source.c.day, source.c.tenant_id, tenant_id, span)
+        months = span_where(packs.c.month, packs.c.tenant_id, tenant_id, span)
         await label_in(conn, source, labelled, where)
         await conn.execute(delete(packs).where(*months))
         joined, codes = coded(source, labelled, inline)

@@ -15,7 +15,7 @@ from sqlalchemy import and_, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.calendar import DayRange
-from loaders.packs import coded, insert_parts, label_in
+from loaders.packs import Span, coded, insert_parts, label_in, span_where
 from loaders.periods import as_date
 from loaders.rollup_tables import rollup_traffic, rollup_traffic_packs
 
@@ -33,27 +33,15 @@ RECORD = np.dtype(
     ]
 )
 LABELLED = ("channel", "device", "country")
-# (first day, last day); None on either side is open
-Span = tuple[date | None, date | None]
-
 R, P = rollup_traffic.c, rollup_traffic_packs.c
-
-
-def _where(column_day: Any, column_tenant: Any, tenant_id: str, span: Span) -> list[Any]:
-    clauses = [column_tenant == tenant_id]
-    if span[0] is not None:
-        clauses.append(column_day >= span[0])
-    if span[1] is not None:
-        clauses.append(column_day <= span[1])
-    return clauses
 
 
 async def repack_in(conn: AsyncConnection, tenant_id: str, spans: Iterable[Span]) -> None:
     """Rebuild the tenant's packs of the spans' days from its rollup_traffic rows."""
     for span in spans:
-        where = _where(R.day, R.tenant_id, tenant_id, span)
+        where = span_where(R.day, R.tenant_id, tenant_id, span)
         await label_in(conn, rollup_traffic, LABELLED, where)
-        await conn.execute(delete(rollup_traffic_packs).where(*_where(P.day, P.tenant_id, tenant_id, span)))
+        await conn.execute(delete(rollup_traffic_packs).where(*span_where(P.day, P.tenant_id, tenant_id, span)))
         rows = (await conn.execute(_coded(where))).all()
         await _insert(conn, tenant_id, rows)
 
