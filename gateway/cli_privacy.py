@@ -6,7 +6,7 @@ import argparse
 import asyncio
 import json
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -39,6 +39,8 @@ def register(commands: argparse._SubParsersAction) -> None:
     actions.add_parser("show", help="list the policies and their cutoffs")
     apply = actions.add_parser("apply", help="drop raw rows older than each policy allows")
     apply.add_argument("--dry-run", action="store_true", help="print the cutoffs only")
+    apply.add_argument("--as-of", type=_past_day, default=None, metavar="DATE",
+                       help="count the kept days back from DATE, not from today (UTC); never a later day")
 
 
 def erase(settings: Settings, args: argparse.Namespace) -> int:
@@ -126,7 +128,7 @@ async def _show(engine: AsyncEngine, _args: argparse.Namespace) -> int:
 
 
 async def _apply(engine: AsyncEngine, args: argparse.Namespace) -> int:
-    today = datetime.now(UTC).date()
+    today = args.as_of or datetime.now(UTC).date()
     report = {}
     for policy in await policies(engine):
         cutoff = datetime.combine(today - timedelta(days=policy.keep_days), time())
@@ -140,6 +142,16 @@ async def _apply(engine: AsyncEngine, args: argparse.Namespace) -> int:
         report["caches"] = await _invalidate(args.settings, changed)  # type: ignore[assignment]
     print(json.dumps(report, indent=2))
     return 0
+
+
+def _past_day(text: str) -> date:
+    try:
+        day = date.fromisoformat(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from error
+    if day > datetime.now(UTC).date():  # a later day would drop rows the policy still keeps
+        raise argparse.ArgumentTypeError(f"{day} is after today (UTC)")
+    return day
 
 
 def _keep_days(text: str) -> int:

@@ -117,13 +117,13 @@ def test_erasing_in_an_unknown_tenant_is_an_error(store: str, capsys: pytest.Cap
 def test_retention_drops_old_raw_rows_and_keeps_their_rollups(store: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["retention", "set", "--tenant", T, "--days", "30"]) == 0
     capsys.readouterr()
-    report = _cli(capsys, "retention", "apply")
+    report = _cli(capsys, "retention", "apply", "--as-of", str(TODAY))
     assert report.pop("caches").startswith("no REDIS_URL")
     assert report == {T: {"cutoff": str(TODAY - timedelta(days=30)), "removed": {"pageviews": 4, "surveys": 3}}}
     after = _everything(store)
     assert [r[0] for r in after["pageviews"]].count(T) == 4 and [r[0] for r in after["pageviews"]].count(OTHER) == 8
     assert len(after["bookings"]) == 12  # bookings are kept: repeat rates and cohorts need all of them
-    assert _cli(capsys, "retention", "apply")[T]["removed"] == {"pageviews": 0, "surveys": 0}  # idempotent
+    assert _cli(capsys, "retention", "apply", "--as-of", str(TODAY))[T]["removed"] == {"pageviews": 0, "surveys": 0}  # idempotent
     recent = f'range: {{from: "{TODAY - timedelta(days=30)}", to: "{TODAY}"}}'
     old = f'range: {{from: "{OLD}", to: "{TODAY}"}}'
     def ask(field: str) -> Any:
@@ -140,6 +140,15 @@ def test_retention_drops_old_raw_rows_and_keeps_their_rollups(store: str, capsys
         assert "retention policy" in answer.errors[0].message
     answer = ask(f"metrics({old}) {{ bookings }}")  # bookings are all kept: their figures still answer
     assert not answer.errors and answer.data["tenant"]["metrics"] == {"bookings": 6}
+
+
+def test_retention_refuses_to_count_from_a_later_day(store: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["retention", "set", "--tenant", T, "--days", "30"]) == 0
+    tomorrow = datetime.now(UTC).date() + timedelta(days=1)
+    with pytest.raises(SystemExit) as exit_:
+        main(["retention", "apply", "--as-of", str(tomorrow)])
+    assert exit_.value.code == 2 and "after today" in capsys.readouterr().err
+    assert [r[0] for r in _everything(store)["pageviews"]].count(T) == 8  # nothing dropped
 
 
 def test_erasure_bumps_the_data_version_shared_in_redis(store: str, capsys: pytest.CaptureFixture[str],
