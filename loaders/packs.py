@@ -14,7 +14,7 @@ from datetime import date, timedelta
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Table, and_, delete, func, insert, literal, select
+from sqlalchemy import Select, Table, and_, case, delete, false, func, insert, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.calendar import DayRange
@@ -47,16 +47,34 @@ async def label_in(conn: AsyncConnection, table: Table, names: Sequence[str], wh
         await conn.execute(statement)
 
 
-def coded(table: Table, names: Sequence[str], inline: Sequence[str] = ()) -> tuple[Any, list[Any]]:
-    """`table` joined to its labels, and the code column of each of `names` (0 for NULL), or for
-    those also `inline`, the label's value itself (the one spelling of values SQL groups as one)."""
+def coded(table: Table, names: Sequence[str], inline: Sequence[str] = ()) -> tuple[Any, list[Any], Any]:
+    """`table` joined to its labels; the code column of each of `names` (0 for NULL), or for
+    those also `inline`, the label's value itself (the one spelling of values SQL groups as one);
+    and whether a row has a value whose label this transaction does not see (`read_coded`)."""
     joined: Any = table
-    codes = []
+    codes, unseen = [], []
     for name in names:
         label = rollup_labels.alias(f"l_{name}")
         joined = joined.outerjoin(label, and_(label.c.dimension == name, label.c.value == table.c[name]))
         codes.append(label.c.value if name in inline else func.coalesce(label.c.code, 0))
-    return joined, codes
+        unseen.append(and_(table.c[name].is_not(None), label.c.code.is_(None)))
+    return joined, codes, case((or_(false(), *unseen), 1), else_=0)
+
+
+async def read_coded(conn: AsyncConnection, statement: Select[Any]) -> list[tuple[Any, ...]]:
+    """The rows of `statement`, which selects through `coded()` with its `unseen` column last.
+
+    On MariaDB a writer's snapshot predates labels that concurrent writers committed after it:
+    `label_in`'s INSERT IGNORE waited for them and skipped them, and a plain read of this
+    transaction does not see them (the value would read as NULL). A locking read sees the
+    latest committed rows, so the statement is read again that way when that happened.
+    """
+    rows = (await conn.execute(statement)).all()
+    if any(row[-1] for row in rows):
+        rows = (await conn.execute(statement.with_for_update(read=True))).all()
+        if any(row[-1] for row in rows):
+            raise RuntimeError(f"values without labels in rollup_labels: {statement}")
+    return [tuple(row[:-1]) for row in rows]
 
 
 async def insert_parts(
@@ -124,9 +142,9 @@ async def repack_months(
         months = span_where(packs.c.month, packs.c.tenant_id, tenant_id, span)
         await label_in(conn, source, labelled, where)
         await conn.execute(delete(packs).where(*months))
-        joined, codes = coded(source, labelled, inline)
-        rows = await conn.execute(
-            select(source.c.day, *codes, *(source.c[name] for name in columns)).select_from(joined).where(*where)
+        joined, codes, unseen = coded(source, labelled, inline)
+        rows = await read_coded(
+            conn, select(source.c.day, *codes, *(source.c[name] for name in columns), unseen).select_from(joined).where(*where)
         )
         by_month: dict[date, list[tuple[Any, ...]]] = defaultdict(list)
         for day, *record in rows:

@@ -15,7 +15,7 @@ from sqlalchemy import and_, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.calendar import DayRange
-from loaders.packs import Span, coded, insert_parts, label_in, span_where
+from loaders.packs import Span, coded, insert_parts, label_in, read_coded, span_where
 from loaders.periods import as_date
 from loaders.rollup_tables import rollup_traffic, rollup_traffic_packs
 
@@ -42,7 +42,7 @@ async def repack_in(conn: AsyncConnection, tenant_id: str, spans: Iterable[Span]
         where = span_where(R.day, R.tenant_id, tenant_id, span)
         await label_in(conn, rollup_traffic, LABELLED, where)
         await conn.execute(delete(rollup_traffic_packs).where(*span_where(P.day, P.tenant_id, tenant_id, span)))
-        rows = (await conn.execute(_coded(where))).all()
+        rows = await read_coded(conn, _coded(where))
         await _insert(conn, tenant_id, rows)
 
 
@@ -62,14 +62,14 @@ async def append_in(conn: AsyncConnection, tenant_id: str, firsts: Mapping[date,
         select(P.day, func.max(P.part)).where(P.tenant_id == tenant_id, P.day.in_(list(firsts))).group_by(P.day)
     )
     after = {as_date(day): int(part) + 1 for day, part in top}
-    await _insert(conn, tenant_id, (await conn.execute(_coded(where))).all(), after)
+    await _insert(conn, tenant_id, await read_coded(conn, _coded(where)), after)
 
 
 def _coded(where: Sequence[Any]) -> Any:
-    """The rows with their dimension values as codes, in record order after the day."""
-    joined, codes = coded(rollup_traffic, LABELLED)
+    """The rows with their dimension values as codes, in record order after the day (then `unseen`)."""
+    joined, codes, unseen = coded(rollup_traffic, LABELLED)
     return (
-        select(R.day, R.visitor_num, R.session_num, *codes, R.logged_in, R.steps, R.pageviews)
+        select(R.day, R.visitor_num, R.session_num, *codes, R.logged_in, R.steps, R.pageviews, unseen)
         .select_from(joined)
         .where(*where)
         .order_by(R.day, R.n)
