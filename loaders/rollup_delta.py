@@ -27,7 +27,12 @@ COLUMNS = [column.name for column in rollup_traffic.c]
 
 async def add_pageviews_in(conn: AsyncConnection, tenant_id: str, event_ids: Sequence[str]) -> None:
     """Adds the rollup rows of the tenant's pageviews stored in this transaction under these
-    event ids (days before its retention cutoff excepted: they are no longer counted)."""
+    event ids (days before its retention cutoff excepted: they are no longer counted).
+
+    The transaction must have taken the tenant's write lock (loaders.writes.lock_tenant) before
+    its first read: on MariaDB its snapshot then follows every earlier writer's commit, so the
+    member numbers and the day's highest `n` read below are that writer's too.
+    """
     first = await kept_from_in(conn, tenant_id)
     for start in range(0, len(event_ids), IN_CHUNK):
         where = [pageviews.c.tenant_id == tenant_id, pageviews.c.event_id.in_(event_ids[start : start + IN_CHUNK])]

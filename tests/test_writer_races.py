@@ -1,9 +1,10 @@
-"""Two writers packing at once on MariaDB: a dimension value that the other writer labelled
-after this one's snapshot is still packed with its code, not as NULL.
+"""Two writers of different tenants at once on MariaDB: a dimension value that the other writer
+labelled after this one's snapshot is still packed with its code, not as NULL.
 
 The bench's two rollup workers hit this on a 50-tenant store: the second tenant's every channel,
-device and country was packed as "none", and its currency as "Non" (the race is MariaDB's;
-SQLite runs one writer at a time).
+device and country was packed as "none", and its currency as "Non". Labels are shared by every
+tenant, so the tenant write lock (loaders/writes.lock_tenant) does not order these writers.
+The race is MariaDB's (snapshots and INSERT IGNORE); SQLite runs one writer at a time.
 """
 
 from __future__ import annotations
@@ -87,3 +88,4 @@ def test_a_label_committed_after_the_snapshot_is_packed_with_its_code() -> None:
             channels = {row["key"] for row in packed.data["tenant"]["charts"]["visitorsByChannel"]}
             assert channels == {"direct", "email", "paid"}
             assert packed.data == raw.data
+
