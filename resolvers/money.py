@@ -55,11 +55,11 @@ class FxTable:
         """The rate x 10**RATE_DIGITS, an integer."""
         found = self._scaled.get((currency, day))
         if found is None:
-            found = self._scaled[(currency, day)] = _integer(self.rate(currency, day), RATE_DIGITS)
+            found = self._scaled[(currency, day)] = integer(self.rate(currency, day), RATE_DIGITS)
         return found
 
 
-def _integer(value: Decimal, digits: int) -> int:
+def integer(value: Decimal, digits: int) -> int:
     scaled = value.scaleb(digits)
     whole = int(scaled)
     if whole != scaled:
@@ -85,14 +85,14 @@ def revenue(rows: Iterable[BookingDay], target: str, fx: FxTable) -> Decimal:
         for row in rows:
             if not row.amount:
                 continue
-            amount = row.cents if row.cents is not None else _integer(row.amount, 2)
+            amount = row.cents if row.cents is not None else integer(row.amount, 2)
             if row.currency == target:
                 cents += amount
             else:
                 usd = amount * fx.scaled(row.currency, row.day)
                 usd_by_day[row.day] = usd_by_day.get(row.day, 0) + usd
         # a day's amount in target cents: usd / scaled target rate
-        return _round_sum(cents, [(usd, fx.scaled(target, day)) for day, usd in usd_by_day.items()])
+        return round_sum(cents, [(usd, fx.scaled(target, day)) for day, usd in usd_by_day.items()])
     except Inexact:
         return _revenue_fractions(rows, target, fx)
 
@@ -113,7 +113,7 @@ _WIDE = Context(prec=60, rounding=ROUND_HALF_EVEN)
 _EPSILON = Decimal("1e-50")
 
 
-def _round_sum(cents: int, quotients: list[tuple[int, int]]) -> Decimal:
+def round_sum(cents: int, quotients: list[tuple[int, int]]) -> Decimal:
     """round(cents + sum(n / d for n, d in quotients)) / 100, without Fractions when it can."""
     if not quotients:
         return Decimal(cents).scaleb(-2)

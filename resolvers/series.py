@@ -20,7 +20,7 @@ from resolvers.measures import (
     traffic_measures,
     value_of,
 )
-from resolvers.sources import bookings_by, surveys_by, traffic_by
+from resolvers.sources import bookings_by_day, surveys_by, traffic_by
 
 
 @dataclass(frozen=True)
@@ -45,9 +45,7 @@ async def series(
         by_period = await traffic_by(loaders, tenant.id, days, granularity, *traffic_measures(metric))
         traffic = {start_of(as_date(period)): stats for period, stats in by_period.items()}
     if metric in NEEDS_BOOKINGS:
-        bookings = await bookings_by(
-            loaders, tenant.id, days, currency, lambda row: start_of(row.day), money=metric in NEEDS_MONEY
-        )
+        bookings = await bookings_by_day(loaders, tenant.id, days, currency, start_of, money=metric in NEEDS_MONEY)
     if metric in NEEDS_SURVEYS:
         surveys = await surveys_by(loaders, tenant.id, days, lambda row: start_of(row.day))
     return [

@@ -14,7 +14,8 @@ from core.errors import BadUserInput
 from loaders.dataloaders import Loaders
 from loaders.facts import EMPTY_TRAFFIC, BookingDay, SurveyDay, Traffic, TrafficMeasure, TrafficShape
 from resolvers.measures import BookingSums, SurveySums, sum_bookings, sum_surveys
-from resolvers.money import FxTable, MissingRate
+from resolvers.booking_days import DaySums, grouped, per_day
+from resolvers.money import FxTable, Inexact, MissingRate
 
 K = TypeVar("K", bound=Hashable)
 
@@ -56,6 +57,35 @@ async def bookings_by(
         raise RuntimeError(f"tenant {tenant_id}: {error}") from error
 
 
+async def bookings_by_day(
+    loaders: Loaders, tenant_id: str, days: DayRange, currency: str, key: Callable[[date], K], money: bool = True
+) -> dict[K, BookingSums]:
+    """bookings_by with rows grouped by key(row.day), summed from the range's per-day sums,
+    which every total and series of the range shares (once per request)."""
+    daily = await loaders.derived("booking_days", partial(_booking_days, loaders)).load((tenant_id, days, currency, money))
+    if daily is None:  # amounts or rates of more decimals than a store holds: the row path
+        return await bookings_by(loaders, tenant_id, days, currency, lambda row: key(row.day), money=money)
+    return grouped(daily, key, money)
+
+
+async def _booking_days(
+    loaders: Loaders, keys: list[tuple[str, DayRange, str, bool]]
+) -> list[dict[date, DaySums] | None | BaseException]:
+    # gathered: every key reaches the bookings loader in one batch; one tenant's failure stays its own
+    return await asyncio.gather(*(_per_day(loaders, *key) for key in keys), return_exceptions=True)
+
+
+async def _per_day(loaders: Loaders, tenant_id: str, days: DayRange, currency: str, money: bool) -> dict[date, DaySums] | None:
+    rows = await loaders.bookings.load((tenant_id, days, False))
+    fx = await fx_table(loaders, {row.currency for row in rows if row.amount} | {currency}, days) if money else None
+    try:
+        return per_day(rows, currency, fx)
+    except Inexact:
+        return None
+    except MissingRate as error:
+        raise RuntimeError(f"tenant {tenant_id}: {error}") from error
+
+
 async def bookings_total(
     loaders: Loaders, tenant_id: str, days: DayRange, currency: str, money: bool = True
 ) -> BookingSums:
@@ -73,7 +103,7 @@ async def _bookings_totals(loaders: Loaders, keys: list[tuple[str, DayRange, str
 async def _bookings_total(
     loaders: Loaders, tenant_id: str, days: DayRange, currency: str, money: bool
 ) -> BookingSums:
-    sums = await bookings_by(loaders, tenant_id, days, currency, lambda _row: None, money=money)
+    sums = await bookings_by_day(loaders, tenant_id, days, currency, lambda _day: None, money=money)
     return sums.get(None, BookingSums())
 
 
