@@ -45,6 +45,7 @@ ActiveKey = tuple[str, DayRange]
 RatesKey = tuple[str, DayRange | None]  # currency, the days converted (None: every rate)
 FingerprintKey = tuple[str, tuple[str, ...]]  # tenant, the tables to fingerprint
 USD = "USD"
+MYSQL_FAMILY = ("mysql", "mariadb")
 ROWS_PER_STEP = 250  # rows parsed per step of the event loop (a few ms on aiomysql)
 
 
@@ -186,6 +187,11 @@ class Loaders:
         return asyncio.shield(self._pack_reads[key])  # shared: one waiter's cancellation is not the others'
 
     async def _decoded_packs(self, ids: list[str], days: DayRange) -> pack_counts.Packs:
+        if self.engine.dialect.name in MYSQL_FAMILY:  # a row per week (traffic_packs.weeks_query)
+            weeks = await self._rows(traffic_packs.weeks_query(ids, days))
+            found = await asyncio.to_thread(pack_counts.decoded_weeks, weeks)
+            if found is not None:
+                return found
         return await asyncio.to_thread(pack_counts.decoded, await self._rows(traffic_packs.packs_query(ids, days)))
 
     async def _bookings(self, keys: list[BookingsKey]) -> list[list[BookingDay]]:

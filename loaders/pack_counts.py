@@ -19,9 +19,10 @@ from core.calendar import period_of
 from core.vocabulary import FUNNEL_STEPS, Dimension, Granularity
 from loaders.facts import Traffic, TrafficMeasure, TrafficShape
 from loaders.packs import decode
-from loaders.traffic_packs import RECORD
+from loaders.traffic_packs import EPOCH, RECORD
 
 MEMBER_BITS = 40  # member numbers below 2**40; the (tenant, key) group in the bits above
+EPOCH_ORDINAL = EPOCH.toordinal()
 FIELDS = {Dimension.CHANNEL: "channel", Dimension.DEVICE: "device", Dimension.COUNTRY: "country"}
 
 
@@ -46,6 +47,29 @@ def decoded(rows: Sequence[tuple[str, Any, bytes]]) -> Packs:
     tenants = sorted({tenant_id for tenant_id, _, _ in rows})
     records, tenant, sizes = decode(rows, RECORD, {tenant_id: i for i, tenant_id in enumerate(tenants)})
     return Packs(tenants, records, tenant, [_as_date(day) for _, day, _ in rows], sizes)
+
+
+def decoded_weeks(rows: Sequence[tuple[str, str | None, bytes | None]]) -> Packs | None:
+    """traffic_packs.weeks_query's rows, decoded as `decoded` does the packs they concatenate;
+    None when a row came back cut short (longer than the session's group_concat_max_len)."""
+    tenants = sorted({tenant_id for tenant_id, _, _ in rows})
+    index = {tenant_id: i for i, tenant_id in enumerate(tenants)}
+    owners, days, sizes = [], [], []
+    for tenant_id, layout, blob in rows:
+        length = 0
+        for entry in (layout or "").split(","):
+            day, size = entry.partition(":")[::2]
+            if not size:
+                return None
+            owners.append(index[tenant_id])
+            days.append(date.fromordinal(EPOCH_ORDINAL + int(day)))
+            sizes.append(int(size) // RECORD.itemsize)
+            length += int(size)
+        if blob is None or length != len(blob):
+            return None
+    records = np.frombuffer(b"".join(blob for _, _, blob in rows), dtype=RECORD)  # type: ignore[misc]
+    tenant = np.repeat(np.array(owners, dtype=np.int64), sizes)
+    return Packs(tenants, records, tenant, days, sizes)
 
 
 def count(
@@ -97,50 +121,79 @@ def _as_date(value: Any) -> date:
 
 
 def _measures(records: np.ndarray, group: np.ndarray, groups: int, measures: Set[TrafficMeasure]) -> dict[str, np.ndarray]:
-    visitors, sessions = _Members(group, records["visitor"], groups), _Members(group, records["session"], groups)
     out: dict[str, np.ndarray] = {}
-    if TrafficMeasure.VISITORS in measures:
-        out["visitors"] = visitors.distinct()
-    if TrafficMeasure.SESSIONS in measures:
-        out["sessions"] = sessions.distinct()
+    if measures & {TrafficMeasure.VISITORS, TrafficMeasure.LOGGED_IN}:
+        logged_in = records["logged_in"] if TrafficMeasure.LOGGED_IN in measures else None
+        visitors = _Members(group, records["visitor"], groups, logged_in, 1)
+        if TrafficMeasure.VISITORS in measures:
+            out["visitors"] = visitors.distinct()
+        if TrafficMeasure.LOGGED_IN in measures:
+            out["logged_in"] = visitors.distinct(0)
+    if measures & {TrafficMeasure.SESSIONS, TrafficMeasure.FUNNEL}:
+        steps = records["steps"] if TrafficMeasure.FUNNEL in measures else None
+        sessions = _Members(group, records["session"], groups, steps, len(FUNNEL_STEPS))
+        if TrafficMeasure.SESSIONS in measures:
+            out["sessions"] = sessions.distinct()
+        if TrafficMeasure.FUNNEL in measures:
+            for i in range(len(FUNNEL_STEPS)):
+                out[f"funnel{i}"] = sessions.distinct(i)
     if TrafficMeasure.PAGEVIEWS in measures:
         out["pageviews"] = np.bincount(group, weights=records["pageviews"], minlength=groups)
-    if TrafficMeasure.LOGGED_IN in measures:
-        out["logged_in"] = visitors.distinct(records["logged_in"] != 0)
-    if TrafficMeasure.FUNNEL in measures:
-        steps = records["steps"]
-        for i in range(len(FUNNEL_STEPS)):
-            out[f"funnel{i}"] = sessions.distinct((steps & (1 << i)) != 0)
     return out
 
 
 class _Members:
-    """One member number per record and its group: distinct members per group, of all records
-    or of those a mask selects."""
+    """One member number per record, its group and optional flag bits (a session's funnel steps,
+    a visitor's login): distinct members per group, of all records or of those members with a
+    flag set on any of their records.
 
-    def __init__(self, group: np.ndarray, members: np.ndarray, groups: int) -> None:
+    One sort of 64-bit keys (group, member, flags), which numpy sorts several times faster than
+    it orders them by index; the flags of a member's records are OR-ed over its run of keys."""
+
+    def __init__(self, group: np.ndarray, members: np.ndarray, groups: int, flags: np.ndarray | None, bits: int) -> None:
         self.groups = groups
-        # one 64-bit key per record, the group in the high bits, when both fit
-        self.wide = len(members) > 0 and (int(members.max()) >= 1 << MEMBER_BITS or groups >= 1 << (63 - MEMBER_BITS))
-        self.group, self.members = group, members
-        self.keys = None if self.wide else (group << MEMBER_BITS) | members
+        self.bits = bits if flags is not None else 0
+        wide = len(members) > 0 and (
+            int(members.max()) >= 1 << MEMBER_BITS or groups >= 1 << (63 - MEMBER_BITS - self.bits)
+        )
+        self.owner, self.merged = (_wide if wide else _narrow)(group, members, flags, self.bits)
 
-    def distinct(self, where: np.ndarray | None = None) -> np.ndarray:
-        if self.wide:
-            return self._lexsorted(where)
-        keys = np.sort(self.keys if where is None else self.keys[where])
-        if len(keys) == 0:
-            return np.zeros(self.groups, dtype=np.int64)
-        first = np.empty(len(keys), dtype=bool)
-        first[0] = True
-        np.not_equal(keys[1:], keys[:-1], out=first[1:])
-        return np.bincount(keys[first] >> MEMBER_BITS, minlength=self.groups)
+    def distinct(self, flag: int | None = None) -> np.ndarray:
+        """Distinct members per group; with `flag`, of those with that flag bit on a record."""
+        if flag is None:
+            return np.bincount(self.owner, minlength=self.groups)
+        assert self.merged is not None, "no flags were given"
+        return np.bincount(self.owner[(self.merged >> flag) & 1 != 0], minlength=self.groups)
 
-    def _lexsorted(self, where: np.ndarray | None) -> np.ndarray:
-        """Numbers too large to share one 64-bit key with the group: sorted by both."""
-        group, members = (self.group, self.members) if where is None else (self.group[where], self.members[where])
-        order = np.lexsort((members, group))
-        group, members = group[order], members[order]
-        first = np.ones(len(members), dtype=bool)
-        first[1:] = (group[1:] != group[:-1]) | (members[1:] != members[:-1])
-        return np.bincount(group[first], minlength=self.groups)
+
+def _narrow(group: np.ndarray, members: np.ndarray, flags: np.ndarray | None, bits: int) -> tuple[np.ndarray, np.ndarray | None]:
+    keys = (group << MEMBER_BITS) | members
+    if flags is not None:
+        keys = (keys << bits) | flags
+    keys.sort()
+    ids = keys >> bits if flags is not None else keys
+    starts = _starts(ids)
+    merged = None if flags is None else _merged(keys & ((1 << bits) - 1), starts)
+    return ids[starts] >> MEMBER_BITS, merged
+
+
+def _wide(group: np.ndarray, members: np.ndarray, flags: np.ndarray | None, bits: int) -> tuple[np.ndarray, np.ndarray | None]:
+    """Numbers too large to share one 64-bit key with the group: ordered by both."""
+    order = np.lexsort((members, group))
+    group, members = group[order], members[order]
+    first = np.ones(len(members), dtype=bool)
+    first[1:] = (group[1:] != group[:-1]) | (members[1:] != members[:-1])
+    starts = np.flatnonzero(first)
+    merged = None if flags is None else _merged(flags[order].astype(np.int64), starts)
+    return group[starts], merged
+
+
+def _merged(flags: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """The flags of each run OR-ed (reduceat wants at least one run)."""
+    return np.bitwise_or.reduceat(flags, starts) if len(starts) else np.zeros(0, dtype=np.int64)
+
+
+def _starts(ids: np.ndarray) -> np.ndarray:
+    first = np.ones(len(ids), dtype=bool)
+    first[1:] = ids[1:] != ids[:-1]
+    return np.flatnonzero(first)

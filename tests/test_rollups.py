@@ -17,7 +17,7 @@ from fractions import Fraction
 from typing import Any
 
 import pytest
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, event, func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from loaders.dataloaders import Loaders
@@ -104,6 +104,35 @@ def test_rollups_equal_raw_on_random_keys(store_url: str) -> None:
     keys = random_keys(random.Random(11), 60)
     keys += [(tenant_id, DayRange(datagen.START, datagen.END), None) for tenant_id in datagen.TENANT_IDS]
     assert run(store_url, lambda engine: differences(engine, keys)) == []
+
+
+@pytest.mark.parametrize("limit", [None, 4])
+def test_traffic_packs_read_by_the_week_or_by_the_day_equal_raw(store_url: str, limit: int | None) -> None:
+    """MySQL and MariaDB read the packs a week per row (GROUP_CONCAT); a week cut short by
+    group_concat_max_len (4 bytes here) is noticed and the range read a day per row again.
+    SQLite reads a day per row."""
+    keys = random_keys(random.Random(12), 25)
+    mysql = store_url.startswith("mysql")
+    args = {"init_command": f"SET SESSION group_concat_max_len = {limit}"} if mysql and limit else {}
+    statements: list[str] = []
+
+    async def check() -> list[str]:
+        engine = create_async_engine(store_url, connect_args=args)
+        event.listen(engine.sync_engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+        try:
+            return await differences(engine, keys)
+        finally:
+            await engine.dispose()
+
+    assert asyncio.run(check()) == []
+    packs = [s for s in statements if "FROM rollup_traffic_packs" in s]
+    weekly = [s for s in packs if "GROUP_CONCAT" in s]
+    if not mysql:
+        assert packs and not weekly
+    elif not limit:
+        assert packs and weekly == packs
+    else:  # every range with packs was read again by the day (ranges without any were not)
+        assert 0 < len(packs) - len(weekly) <= len(weekly)
 
 
 def test_rollups_are_not_trivially_empty(store_url: str) -> None:
