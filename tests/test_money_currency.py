@@ -7,7 +7,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 from loaders.facts import BookingDay, Rate
-from resolvers.money import FxTable, revenue
+from resolvers.money import FxTable, revenue, round_sum
 from tests.gql import execute, tenant_ids
 
 RANGE = '{from: "2025-10-01", to: "2026-02-10"}'
@@ -142,3 +142,24 @@ def test_rates_of_more_decimals_than_the_store_holds_still_convert_exactly() -> 
             for i in range(30) for code in ("CHF", "EUR", "USD")]
     for target in ("CHF", "EUR", "USD"):
         assert revenue(rows, target, fx) == _exact_revenue(rows, target, fx)
+
+
+def test_round_sum_equals_rounding_the_exact_fraction_sum() -> None:
+    """Integer quotients floored at 1e-30 cent, with the Fraction sum deciding near a half cent:
+    random sums, exact half cents (both parities) and sums just either side of one."""
+    import random
+
+    rng = random.Random(5)
+    cases: list[tuple[int, list[tuple[int, int]]]] = []
+    for _ in range(3000):
+        quotients = [(rng.randint(-10**18, 10**20), rng.randint(1, 3 * 10**8)) for _ in range(rng.randint(1, 40))]
+        cases.append((rng.randint(-10**6, 10**9), quotients))
+    for base in (12344, 12345):  # x.5 cents rounds to the even neighbour
+        cases.append((base, [(1, 2)]))
+        cases.append((base, [(3 * 10**8, 6 * 10**8)]))
+        cases.append((base, [(10**30 - 1, 2 * 10**30)]))  # a hair below the half
+        cases.append((base, [(10**30 + 1, 2 * 10**30)]))  # a hair above
+        cases.append((base, [(1, 3), (1, 6)]))  # a half only once both are added
+    for cents, quotients in cases:
+        exact = Fraction(cents) + sum((Fraction(n, d) for n, d in quotients), Fraction(0))
+        assert round_sum(cents, quotients) == Decimal(round(exact)).scaleb(-2), (cents, quotients)
