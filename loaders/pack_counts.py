@@ -38,38 +38,43 @@ class Packs:
     tenants: list[str]
     records: np.ndarray
     tenant: np.ndarray
-    days: list[date]  # of each pack
-    sizes: list[int]  # records of each pack
+    days: np.ndarray  # of each pack, as date ordinals
+    sizes: np.ndarray  # records of each pack
 
 
 def decoded(rows: Sequence[tuple[str, Any, bytes]]) -> Packs:
     """(tenant_id, day, records) rows, decoded once for every shape counted over them."""
     tenants = sorted({tenant_id for tenant_id, _, _ in rows})
     records, tenant, sizes = decode(rows, RECORD, {tenant_id: i for i, tenant_id in enumerate(tenants)})
-    return Packs(tenants, records, tenant, [_as_date(day) for _, day, _ in rows], sizes)
+    days = np.array([_as_date(day).toordinal() for _, day, _ in rows], dtype=np.int64)
+    return Packs(tenants, records, tenant, days, np.array(sizes, dtype=np.int64))
 
 
 def decoded_weeks(rows: Sequence[tuple[str, str | None, bytes | None]]) -> Packs | None:
     """traffic_packs.weeks_query's rows, decoded as `decoded` does the packs they concatenate;
     None when a row came back cut short (longer than the session's group_concat_max_len)."""
+    if not rows:
+        return decoded([])
+    if any(layout is None or blob is None for _, layout, blob in rows):
+        return None
     tenants = sorted({tenant_id for tenant_id, _, _ in rows})
     index = {tenant_id: i for i, tenant_id in enumerate(tenants)}
-    owners, days, sizes = [], [], []
-    for tenant_id, layout, blob in rows:
-        length = 0
-        for entry in (layout or "").split(","):
-            day, size = entry.partition(":")[::2]
-            if not size:
-                return None
-            owners.append(index[tenant_id])
-            days.append(date.fromordinal(EPOCH_ORDINAL + int(day)))
-            sizes.append(int(size) // RECORD.itemsize)
-            length += int(size)
-        if blob is None or length != len(blob):
-            return None
+    layouts = [layout for _, layout, _ in rows]
+    try:  # "day:bytes,day:bytes" of every row, parsed in one go
+        flat = np.array(",".join(layouts).replace(":", ",").split(","), dtype=np.int64)  # type: ignore[arg-type]
+    except ValueError:  # a layout cut short inside an entry
+        return None
+    entries = np.array([layout.count(",") + 1 for layout in layouts], dtype=np.int64)  # type: ignore[union-attr]
+    if len(flat) != 2 * int(entries.sum()):
+        return None
+    days, lengths = flat[0::2] + EPOCH_ORDINAL, flat[1::2]
+    first = np.concatenate(([0], np.cumsum(entries)[:-1]))
+    if np.add.reduceat(lengths, first).tolist() != [len(blob) for _, _, blob in rows]:  # type: ignore[arg-type]
+        return None
+    sizes = lengths // RECORD.itemsize
+    owners = np.repeat(np.array([index[tenant_id] for tenant_id, _, _ in rows], dtype=np.int64), entries)
     records = np.frombuffer(b"".join(blob for _, _, blob in rows), dtype=RECORD)  # type: ignore[misc]
-    tenant = np.repeat(np.array(owners, dtype=np.int64), sizes)
-    return Packs(tenants, records, tenant, days, sizes)
+    return Packs(tenants, records, np.repeat(owners, sizes), days, sizes)
 
 
 def count(
@@ -111,9 +116,11 @@ def _keys(packs: Packs, shape: TrafficShape, labels: Mapping[int, str]) -> tuple
 
 
 def _periods(packs: Packs, granularity: Granularity) -> tuple[np.ndarray, list[Any]]:
+    days, inverse = np.unique(packs.days, return_inverse=True)  # a range's few distinct days
     starts: dict[date, int] = {}
-    per_pack = [starts.setdefault(period_of(day, granularity), len(starts)) for day in packs.days]
-    return np.repeat(np.array(per_pack, dtype=np.int64), packs.sizes), list(starts)
+    per_day = [starts.setdefault(period_of(date.fromordinal(day), granularity), len(starts)) for day in days.tolist()]
+    per_pack = np.array(per_day, dtype=np.int64)[inverse.reshape(-1)]
+    return np.repeat(per_pack, packs.sizes), list(starts)
 
 
 def _as_date(value: Any) -> date:
