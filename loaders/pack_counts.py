@@ -50,30 +50,30 @@ def decoded(rows: Sequence[tuple[str, Any, bytes]]) -> Packs:
     return Packs(tenants, records, tenant, days, np.array(sizes, dtype=np.int64))
 
 
-def decoded_weeks(rows: Sequence[tuple[str, str | None, bytes | None]]) -> Packs | None:
+def decoded_weeks(rows: Sequence[tuple[str, int, str | None, bytes | None]]) -> Packs | None:
     """traffic_packs.weeks_query's rows, decoded as `decoded` does the packs they concatenate;
     None when a row came back cut short (longer than the session's group_concat_max_len)."""
     if not rows:
         return decoded([])
-    if any(layout is None or blob is None for _, layout, blob in rows):
+    if any(layout is None or blob is None for _, _, layout, blob in rows):
         return None
-    tenants = sorted({tenant_id for tenant_id, _, _ in rows})
+    tenants = sorted({row[0] for row in rows})
     index = {tenant_id: i for i, tenant_id in enumerate(tenants)}
-    layouts = [layout for _, layout, _ in rows]
+    layouts = [layout for _, _, layout, _ in rows]
     try:  # "day:bytes,day:bytes" of every row, parsed in one go
         flat = np.array(",".join(layouts).replace(":", ",").split(","), dtype=np.int64)  # type: ignore[arg-type]
     except ValueError:  # a layout cut short inside an entry
         return None
     entries = np.array([layout.count(",") + 1 for layout in layouts], dtype=np.int64)  # type: ignore[union-attr]
-    if len(flat) != 2 * int(entries.sum()):
-        return None
+    if len(flat) != 2 * int(entries.sum()) or entries.tolist() != [int(row[1]) for row in rows]:
+        return None  # a layout cut short between entries
     days, lengths = flat[0::2] + EPOCH_ORDINAL, flat[1::2]
     first = np.concatenate(([0], np.cumsum(entries)[:-1]))
-    if np.add.reduceat(lengths, first).tolist() != [len(blob) for _, _, blob in rows]:  # type: ignore[arg-type]
-        return None
+    if np.add.reduceat(lengths, first).tolist() != [len(row[3]) for row in rows]:  # type: ignore[arg-type]
+        return None  # records cut short
     sizes = lengths // RECORD.itemsize
-    owners = np.repeat(np.array([index[tenant_id] for tenant_id, _, _ in rows], dtype=np.int64), entries)
-    records = np.frombuffer(b"".join(blob for _, _, blob in rows), dtype=RECORD)  # type: ignore[misc]
+    owners = np.repeat(np.array([index[row[0]] for row in rows], dtype=np.int64), entries)
+    records = np.frombuffer(b"".join(row[3] for row in rows), dtype=RECORD)  # type: ignore[misc]
     return Packs(tenants, records, np.repeat(owners, sizes), days, sizes)
 
 

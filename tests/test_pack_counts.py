@@ -114,3 +114,35 @@ async def test_a_cancelled_waiter_does_not_cancel_the_shared_read(tmp_path: Any)
         assert (await second).tenants == [] and not second.cancelled()
     finally:
         await engine.dispose()
+
+
+def _weeks(packs: list[tuple[str, date, bytes]]) -> list[tuple[str, int, str, bytes]]:
+    """The packs as traffic_packs.weeks_query returns them: a row per tenant and 7-day block."""
+    blocks: dict[tuple[str, int], list[tuple[date, bytes]]] = defaultdict(list)
+    for tenant, day, blob in sorted(packs):
+        blocks[(tenant, (day - pack_counts.EPOCH).days // 7)].append((day, blob))
+    return [(tenant, len(parts), ",".join(f"{(day - pack_counts.EPOCH).days}:{len(blob)}" for day, blob in parts),
+             b"".join(blob for _, blob in parts)) for (tenant, _), parts in blocks.items()]
+
+
+@pytest.mark.parametrize("shape", [None, Granularity.WEEK, Dimension.CHANNEL], ids=str)
+def test_weeks_decode_as_the_days_do(shape: Any) -> None:
+    records = _records(random.Random(9), 10_000)
+    days, weeks = _packs(records), _weeks(_packs(records))
+    assert len(weeks) < len(days)
+    want = pack_counts.count(pack_counts.decoded(days), shape, ALL_MEASURES, LABELS)
+    assert pack_counts.count(pack_counts.decoded_weeks(weeks), shape, ALL_MEASURES, LABELS) == want == _oracle(records, shape)
+
+
+def test_a_week_cut_short_is_noticed() -> None:
+    weeks = _weeks(_packs(_records(random.Random(10), 10_000)))
+    tenant, n, layout, blob = next(row for row in weeks if row[1] > 2)
+    cut = [
+        (tenant, n, layout, blob[:-1]),  # records cut short
+        (tenant, n, layout[: layout.rindex(",")], blob),  # the layout cut between entries
+        (tenant, n, layout[:-1] if not layout.endswith(":") else layout, blob),  # inside an entry
+        (tenant, n, layout[: layout.rindex(":") + 1], blob),  # after a day, before its bytes
+        (tenant, n, None, blob),  # too long for the packet: NULL
+    ]
+    for row in cut:
+        assert pack_counts.decoded_weeks([*weeks, row]) is None, row[2][-20:] if row[2] else None
