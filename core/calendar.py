@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from datetime import UTC, date, datetime, time, timedelta
+from types import MappingProxyType
 
 from core.vocabulary import Granularity
 
@@ -89,6 +91,19 @@ def first_period_on_or_after(day: date, granularity: Granularity) -> date:
 def clipped_start(day: date, granularity: Granularity, days: DayRange) -> date:
     """The `start` of the series point that holds `day`: its period's first day inside the range."""
     return max(period_of(day, granularity), days.start)
+
+
+@lru_cache(maxsize=16)  # a portfolio's tenants share their ranges: one map per range and granularity
+def clipped_starts(days: DayRange, granularity: Granularity) -> Mapping[date, date]:
+    """clipped_start of every day of the range (read-only)."""
+    out = {}
+    day = days.start
+    while day <= days.end:
+        out[day] = clipped_start(day, granularity, days)
+        if day == LATEST_DAY:
+            break
+        day += ONE_DAY
+    return MappingProxyType(out)
 
 
 def period_starts(days: DayRange, granularity: Granularity) -> list[date]:

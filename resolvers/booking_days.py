@@ -36,20 +36,20 @@ def per_day(rows: Iterable[BookingDay], target: str, fx: FxTable | None) -> dict
     """Without `fx` no money is summed. Raises money.Inexact for amounts or rates of more
     decimals than a store holds, MissingRate for a currency without rates."""
     out: dict[date, DaySums] = {}
-    for row in rows:
-        sums = out.get(row.day)
+    for day, currency, _channel, confirmed, cancelled, room_nights, amount, repeats, cents in rows:  # unpacked: a portfolio has ~20,000
+        sums = out.get(day)
         if sums is None:
-            sums = out[row.day] = DaySums()
-        sums.confirmed += row.confirmed
-        sums.cancelled += row.cancelled
-        sums.room_nights += row.room_nights
-        sums.repeats += row.repeats
-        if fx is not None and row.amount:
-            amount = row.cents if row.cents is not None else integer(row.amount, 2)
-            if row.currency == target:
-                sums.cents += amount
+            sums = out[day] = DaySums()
+        sums.confirmed += confirmed
+        sums.cancelled += cancelled
+        sums.room_nights += room_nights
+        sums.repeats += repeats
+        if fx is not None and amount:
+            whole = cents if cents is not None else integer(amount, 2)
+            if currency == target:
+                sums.cents += whole
             else:
-                sums.usd += amount * fx.scaled(row.currency, row.day)
+                sums.usd += whole * fx.scaled(currency, day)
     if fx is not None:
         for day, sums in out.items():
             if sums.usd:

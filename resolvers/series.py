@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from core.calendar import DayRange, clipped_start, period_starts
+from core.calendar import DayRange, clipped_start, clipped_starts, period_starts
 from core.vocabulary import Granularity, Metric
 from loaders.dataloaders import Loaders
 from loaders.facts import EMPTY_TRAFFIC, TenantRow
@@ -32,13 +32,11 @@ class Point:
 async def series(
     loaders: Loaders, tenant: TenantRow, metric: Metric, days: DayRange, granularity: Granularity, currency: str
 ) -> list[Point]:
-    starts: dict[date, date] = {}  # a portfolio groups thousands of rows of the same few days
+    starts = clipped_starts(days, granularity)  # shared by a portfolio's tenants
 
-    def start_of(day: date) -> date:
+    def start_of(day: date) -> date:  # traffic keys are period starts, maybe before the range
         start = starts.get(day)
-        if start is None:
-            start = starts[day] = clipped_start(day, granularity, days)
-        return start
+        return start if start is not None else clipped_start(day, granularity, days)
 
     traffic, bookings, surveys = {}, {}, {}
     if metric in NEEDS_TRAFFIC:
