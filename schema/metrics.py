@@ -2,26 +2,31 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
+from typing import Any, TypeVar
 
 import strawberry
 from strawberry import Private
 from strawberry.types import Info
+from strawberry.types.nodes import SelectedField
 
 from core.calendar import DayRange
 from core.vocabulary import FunnelStep, Metric
-from loaders.facts import TenantRow, TrafficMeasure
+from loaders.facts import TenantRow
 from resolvers.breakdown import Row
 from resolvers.funnel import Step
-from resolvers.measures import BookingSums, value_of
+from resolvers.measures import value_of
 from resolvers.series import Point
-from resolvers.sources import bookings_total, surveys_total, traffic_total
+from resolvers.key_metrics import KeySums, key_sums
 from schema import (
     costs,
     enums,  # noqa: F401 - registers FunnelStep
 )
 from schema.context import Context
+
+T = TypeVar("T")
 
 
 @strawberry.type(description="An exact amount of money and its currency.")
@@ -74,70 +79,104 @@ class FunnelStepRow:
 
 @strawberry.type(description="Every key metric of one tenant over one range (definitions: `metricDefinitions`).")
 class KeyMetrics:
-    """Each field loads only what it needs; loaders share the loads between fields and tenants."""
+    """Built with the sums its selected fields need (`ready`, resolvers/key_metrics.py), which
+    every field reads without an await; without them (subscriptions' renderings) each field
+    loads what it alone needs. Loaders share the loads between fields and tenants."""
 
     tenant: Private[TenantRow]
     days: Private[DayRange]
     currency: Private[str]
+    ready: Private[KeySums | None] = None
 
     @strawberry.field(description="Distinct visitors with a pageview in the range.")
-    async def unique_visitors(self, info: Info[Context, None]) -> int:
-        return (await traffic_total(info.context.loaders, self.tenant.id, self.days, TrafficMeasure.VISITORS)).visitors
+    def unique_visitors(self, info: Info[Context, None]) -> int:
+        return self._value(info, "uniqueVisitors", lambda sums: sums.get("traffic").visitors)
 
     @strawberry.field(description="Distinct sessions with a pageview in the range.")
-    async def sessions(self, info: Info[Context, None]) -> int:
-        return (await traffic_total(info.context.loaders, self.tenant.id, self.days, TrafficMeasure.SESSIONS)).sessions
+    def sessions(self, info: Info[Context, None]) -> int:
+        return self._value(info, "sessions", lambda sums: sums.get("traffic").sessions)
 
     @strawberry.field(description="Pageviews in the range.")
-    async def pageviews(self, info: Info[Context, None]) -> int:
-        return (await traffic_total(info.context.loaders, self.tenant.id, self.days, TrafficMeasure.PAGEVIEWS)).pageviews
+    def pageviews(self, info: Info[Context, None]) -> int:
+        return self._value(info, "pageviews", lambda sums: sums.get("traffic").pageviews)
 
     @strawberry.field(description="Confirmed bookings made in the range.")
-    async def bookings(self, info: Info[Context, None]) -> int:
-        return (await self._bookings(info)).confirmed
+    def bookings(self, info: Info[Context, None]) -> int:
+        return self._value(info, "bookings", lambda sums: sums.get("bookings").confirmed)
 
     @strawberry.field(description="Bookings made in the range that are cancelled.")
-    async def cancellations(self, info: Info[Context, None]) -> int:
-        return (await self._bookings(info)).cancelled
+    def cancellations(self, info: Info[Context, None]) -> int:
+        return self._value(info, "cancellations", lambda sums: sums.get("bookings").cancelled)
 
     @strawberry.field(description="Nights times rooms of the confirmed bookings.")
-    async def room_nights(self, info: Info[Context, None]) -> int:
-        return (await self._bookings(info)).room_nights
+    def room_nights(self, info: Info[Context, None]) -> int:
+        return self._value(info, "roomNights", lambda sums: sums.get("bookings").room_nights)
 
     @strawberry.field(description="Confirmed bookings' value, converted at each booking day's rate.")
-    async def revenue(self, info: Info[Context, None]) -> Money:
-        return Money(amount=(await self._bookings(info)).revenue, currency=self.currency)
+    def revenue(self, info: Info[Context, None]) -> Money:
+        return self._value(info, "revenue", lambda sums: Money(amount=sums.get("bookings").revenue, currency=self.currency))
 
     @strawberry.field(description="Null when there are no bookings.")
-    async def average_booking_value(self, info: Info[Context, None]) -> Money | None:
-        amount = (await self._bookings(info)).average_value
-        return None if amount is None else Money(amount=amount, currency=self.currency)
+    def average_booking_value(self, info: Info[Context, None]) -> Money | None:
+        return self._value(info, "averageBookingValue", self._average)
 
     @strawberry.field(description="Null when there are no visitors.")
-    async def conversion_rate(self, info: Info[Context, None]) -> float | None:
-        traffic = await traffic_total(info.context.loaders, self.tenant.id, self.days, TrafficMeasure.VISITORS)
-        return value_of(Metric.CONVERSION_RATE, traffic, await self._bookings(info))
+    def conversion_rate(self, info: Info[Context, None]) -> float | None:
+        return self._value(info, "conversionRate", lambda sums: value_of(
+            Metric.CONVERSION_RATE, sums.get("traffic"), sums.get("bookings")))
 
     @strawberry.field(description="Null when there are neither bookings nor cancellations.")
-    async def cancellation_rate(self, info: Info[Context, None]) -> float | None:
-        return value_of(Metric.CANCELLATION_RATE, bookings=await self._bookings(info))
+    def cancellation_rate(self, info: Info[Context, None]) -> float | None:
+        return self._value(info, "cancellationRate", lambda sums: value_of(
+            Metric.CANCELLATION_RATE, bookings=sums.get("bookings")))
 
     @strawberry.field(description="Null when there are no bookings.")
-    async def repeat_booking_rate(self, info: Info[Context, None]) -> float | None:
-        return value_of(Metric.REPEAT_BOOKING_RATE, bookings=await self._bookings(info))
+    def repeat_booking_rate(self, info: Info[Context, None]) -> float | None:
+        return self._value(info, "repeatBookingRate", lambda sums: value_of(
+            Metric.REPEAT_BOOKING_RATE, bookings=sums.get("bookings")))
 
     @strawberry.field(description="Null when there are no survey answers.")
-    async def nps(self, info: Info[Context, None]) -> float | None:
-        return (await surveys_total(info.context.loaders, self.tenant.id, self.days)).nps
+    def nps(self, info: Info[Context, None]) -> float | None:
+        return self._value(info, "nps", lambda sums: sums.get("surveys").nps)
 
     @strawberry.field(
         metadata=costs.KEY_METRICS,
         description="The same metrics over the equally long period that ends the day before `range` starts.",
     )
-    def previous_period(self) -> KeyMetrics | None:
+    async def previous_period(self, info: Info[Context, None]) -> KeyMetrics | None:
         if self.days.start.toordinal() <= self.days.days:
             return None
-        return KeyMetrics(tenant=self.tenant, days=self.days.previous(), currency=self.currency)
+        return await key_metrics(info, self.tenant, self.days.previous(), self.currency)
 
-    async def _bookings(self, info: Info[Context, None]) -> BookingSums:
-        return await bookings_total(info.context.loaders, self.tenant.id, self.days, self.currency)
+    def _average(self, sums: KeySums) -> Money | None:
+        amount = sums.get("bookings").average_value
+        return None if amount is None else Money(amount=amount, currency=self.currency)
+
+    def _value(self, info: Info[Context, None], name: str, read: Callable[[KeySums], T]) -> Any:
+        """The value now, from `ready`; else an awaitable of it (graphql-core awaits either)."""
+        if self.ready is not None:
+            return read(self.ready)
+        return self._later(info, name, read)
+
+    async def _later(self, info: Info[Context, None], name: str, read: Callable[[KeySums], T]) -> T:
+        return read(await key_sums(info.context.loaders, self.tenant.id, self.days, self.currency, (name,)))
+
+
+async def key_metrics(info: Info[Context, None], tenant: TenantRow, days: DayRange, currency: str) -> KeyMetrics:
+    """KeyMetrics with the sums of the fields this selection asks for."""
+    ready = await key_sums(info.context.loaders, tenant.id, days, currency, selected_names(info))
+    return KeyMetrics(tenant=tenant, days=days, currency=currency, ready=ready)
+
+
+def selected_names(info: Info[Context, None]) -> set[str]:
+    """The names of the fields selected under this one, through fragments (aliases and
+    directives aside: a field under @skip is loaded for nothing, never missed)."""
+    names: set[str] = set()
+    stack = [selection for field in info.selected_fields for selection in field.selections]
+    while stack:
+        selection = stack.pop()
+        if isinstance(selection, SelectedField):
+            names.add(selection.name)
+        else:  # a fragment spread or inline fragment
+            stack.extend(selection.selections)
+    return names

@@ -27,7 +27,7 @@ from schema.alerts import AlertEvent, AlertRule, events_of_tenant, rules_of_tena
 from schema.analytics import AttributionRow, FunnelSegment, RetentionCohort
 from schema.context import Context
 from schema.intelligence import Anomaly, Benchmark, Forecast
-from schema.metrics import BreakdownRow, FunnelStepRow, KeyMetrics, SeriesPoint
+from schema.metrics import BreakdownRow, FunnelStepRow, KeyMetrics, SeriesPoint, key_metrics
 
 
 @strawberry.input(description="Both ends inclusive. `from` <= `to`; the tier decides the longest range allowed.")
@@ -158,7 +158,7 @@ class Tenant:
     @strawberry.field(permission_classes=GATED, metadata=costs.KEY_METRICS, description="The key metrics over a range. `currency` defaults to the tenant's currency.")
     async def metrics(self, info: Info[Context, None], range_: RangeArg, currency: CurrencyArg = None) -> KeyMetrics | None:
         days = _days(info, range_)
-        return KeyMetrics(tenant=self.row, days=days, currency=await self._currency(info, currency))
+        return await key_metrics(info, self.row, days, await self._currency(info, currency))
 
     @strawberry.field(
         permission_classes=GATED,
