@@ -72,7 +72,20 @@ async def _booking_days(
     loaders: Loaders, keys: list[tuple[str, DayRange, str, bool]]
 ) -> list[dict[date, DaySums] | None | BaseException]:
     # gathered: every key reaches the bookings loader in one batch; one tenant's failure stays its own
-    return await asyncio.gather(*(_per_day(loaders, *key) for key in keys), return_exceptions=True)
+    with_money = {key[:3]: asyncio.ensure_future(_per_day(loaders, *key[:3], True)) for key in keys if key[3]}
+
+    async def one(key: tuple[str, DayRange, str, bool]) -> dict[date, DaySums] | None:
+        shared = with_money.get(key[:3])
+        if shared is None:
+            return await _per_day(loaders, *key)
+        if key[3]:
+            return await asyncio.shield(shared)
+        try:  # counts only (a trend of rates): the days summed with money hold the same counts
+            return await asyncio.shield(shared)
+        except RuntimeError:  # a booking currency without rates: counts need none, so sum without
+            return await _per_day(loaders, *key)
+
+    return await asyncio.gather(*(one(key) for key in keys), return_exceptions=True)
 
 
 async def _per_day(loaders: Loaders, tenant_id: str, days: DayRange, currency: str, money: bool) -> dict[date, DaySums] | None:

@@ -82,3 +82,21 @@ def test_a_failing_source_fails_only_the_fields_that_read_it(stores: dict[str, s
     assert nullable.data["tenant"]["metrics"]["conversionRate"] is None
     alone = _ask(stores["unrated"], "uniqueVisitors nps")
     assert not alone.errors and alone.data["tenant"]["metrics"]["uniqueVisitors"] == 4
+
+
+def test_a_trend_of_counts_answers_beside_a_total_that_needs_a_missing_rate(stores: dict[str, str]) -> None:
+    """Per-day sums with money are shared with counts-only series of the same range; when the
+    money fails (no rate), the counts are summed again without it."""
+    query = (f'{{ tenant(id: "{T}") {{ metrics(range: {RANGE}) {{ nps conversionRate }} '
+             f'charts(range: {RANGE}) {{ rebookingTrend {{ start value }} revenueTrend {{ value }} }} }} }}')
+    for name in ("eur", "unrated"):
+        answer = asyncio.run(execute(stores[name], query, tenants=[T]))
+        trend = answer.data["tenant"]["charts"] and answer.data["tenant"]["charts"]["rebookingTrend"]
+        alone = asyncio.run(execute(stores[name], f'{{ tenant(id: "{T}") {{ charts(range: {RANGE}) '
+                                                  f'{{ rebookingTrend {{ start value }} }} }} }}', tenants=[T]))
+        assert not alone.errors and trend == alone.data["tenant"]["charts"]["rebookingTrend"], name
+        paths = sorted(tuple(error.path) for error in answer.errors or [])
+        if name == "unrated":
+            assert paths == [("tenant", "charts", "revenueTrend"), ("tenant", "metrics", "conversionRate")]
+        else:
+            assert paths == []
