@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date
 from decimal import Decimal
 from typing import Any, TypeVar
 
 import strawberry
-from graphql import FieldNode, FragmentSpreadNode, InlineFragmentNode
+from graphql import FieldNode, FragmentDefinitionNode, FragmentSpreadNode, InlineFragmentNode
 from strawberry import Private
 from strawberry.types import Info
 
@@ -87,6 +88,7 @@ class KeyMetrics:
     days: Private[DayRange]
     currency: Private[str]
     ready: Private[KeySums | None] = None
+    previous: Private[KeySums | None] = None  # the previous period's, when loaded beside
 
     @strawberry.field(description="Distinct visitors with a pageview in the range.")
     def unique_visitors(self, info: Info[Context, None]) -> int:
@@ -143,10 +145,12 @@ class KeyMetrics:
         metadata=costs.KEY_METRICS,
         description="The same metrics over the equally long period that ends the day before `range` starts.",
     )
-    async def previous_period(self, info: Info[Context, None]) -> KeyMetrics | None:
+    def previous_period(self, info: Info[Context, None]) -> KeyMetrics | None:
         if self.days.start.toordinal() <= self.days.days:
             return None
-        return await key_metrics(info, self.tenant, self.days.previous(), self.currency)
+        if self.previous is not None:  # loaded beside this period's sums
+            return KeyMetrics(tenant=self.tenant, days=self.days.previous(), currency=self.currency, ready=self.previous)
+        return key_metrics(info, self.tenant, self.days.previous(), self.currency)  # type: ignore[return-value]
 
     def _average(self, sums: KeySums) -> Money | None:
         amount = sums.get("bookings").average_value
@@ -163,26 +167,32 @@ class KeyMetrics:
 
 
 async def key_metrics(info: Info[Context, None], tenant: TenantRow, days: DayRange, currency: str) -> KeyMetrics:
-    """KeyMetrics with the sums of the fields this selection asks for."""
-    ready = await key_sums(info.context.loaders, tenant.id, days, currency, selected_names(info))
-    return KeyMetrics(tenant=tenant, days=days, currency=currency, ready=ready)
+    """KeyMetrics with the sums of the fields this selection asks for, and those of its
+    previousPeriod's fields beside them (at once: one waited on the other)."""
+    selected = selections(info._raw_info.field_nodes, info._raw_info.fragments)
+    loaders, jobs = info.context.loaders, [key_sums(info.context.loaders, tenant.id, days, currency, selected)]
+    previous = selected.get("previousPeriod")
+    if previous and days.start.toordinal() > days.days:
+        jobs.append(key_sums(loaders, tenant.id, days.previous(), currency, selections(previous, info._raw_info.fragments)))
+    found = await asyncio.gather(*jobs)
+    return KeyMetrics(tenant=tenant, days=days, currency=currency, ready=found[0],
+                      previous=found[1] if len(found) > 1 else None)
 
 
-def selected_names(info: Info[Context, None]) -> set[str]:
-    """The names of the fields selected under this one, through fragments (aliases and
+def selections(nodes: Iterable[FieldNode], fragments: Mapping[str, FragmentDefinitionNode]) -> dict[str, list[FieldNode]]:
+    """The fields selected under these nodes, by name, through fragments (aliases and
     directives aside: a field under @skip is loaded for nothing, never missed).
 
     Read from graphql-core's nodes: Strawberry's `selected_fields` converts the whole subtree,
     arguments included, which cost more than the awaits this saves."""
-    raw = info._raw_info
-    names: set[str] = set()
-    stack = [selection for node in raw.field_nodes if node.selection_set for selection in node.selection_set.selections]
+    out: dict[str, list[FieldNode]] = {}
+    stack = [selection for node in nodes if node.selection_set for selection in node.selection_set.selections]
     while stack:
         selection = stack.pop()
         if isinstance(selection, FieldNode):
-            names.add(selection.name.value)
+            out.setdefault(selection.name.value, []).append(selection)
         elif isinstance(selection, FragmentSpreadNode):
-            stack.extend(raw.fragments[selection.name.value].selection_set.selections)
+            stack.extend(fragments[selection.name.value].selection_set.selections)
         elif isinstance(selection, InlineFragmentNode):
             stack.extend(selection.selection_set.selections)
-    return names
+    return out

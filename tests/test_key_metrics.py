@@ -100,3 +100,21 @@ def test_a_trend_of_counts_answers_beside_a_total_that_needs_a_missing_rate(stor
             assert paths == [("tenant", "charts", "revenueTrend"), ("tenant", "metrics", "conversionRate")]
         else:
             assert paths == []
+
+
+def test_previous_periods_answer_as_their_own_ranges(stores: dict[str, str]) -> None:
+    """previousPeriod's sums are loaded beside the range's; a nested one loads its own."""
+    fields = "bookings uniqueVisitors revenue { amount } nps"
+
+    def metrics(first: str, last: str, selection: str) -> Any:
+        query = f'{{ tenant(id: "{T}") {{ metrics(range: {{from: "{first}", to: "{last}"}}) {{ {selection} }} }} }}'
+        answer = asyncio.run(execute(stores["eur"], query, tenants=[T]))
+        assert not answer.errors, answer.errors
+        return answer.data["tenant"]["metrics"]
+
+    april = metrics("2025-04-01", "2025-04-30", f"... on KeyMetrics {{ previousPeriod {{ {fields} "
+                                                f"previousPeriod {{ {fields} }} }} }}")
+    previous = april["previousPeriod"]
+    assert previous["bookings"] == 6 and previous["nps"] is not None  # March 2-31 holds every row
+    assert {**previous, "previousPeriod": None} == {**metrics("2025-03-02", "2025-03-31", fields), "previousPeriod": None}
+    assert previous["previousPeriod"] == metrics("2025-01-31", "2025-03-01", fields)
