@@ -178,7 +178,7 @@ def _narrow(group: np.ndarray, members: np.ndarray, flags: np.ndarray | None, bi
     if flags is not None:
         keys = (keys << bits) | flags
     keys.sort()
-    ids = keys >> bits if flags is not None else keys
+    ids = keys >> bits  # bits is 0 without flags
     starts = _starts(ids)
     merged = None if flags is None else _merged(keys & ((1 << bits) - 1), starts)
     return ids[starts] >> MEMBER_BITS, merged

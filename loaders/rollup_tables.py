@@ -12,6 +12,7 @@ from sqlalchemy import BigInteger, Boolean, Column, Date, DateTime, Index, Integ
 
 from loaders.tables import MYSQL_OPTS, Char2, Char3, Id, metadata
 
+
 def packs_table(name: str, period: str) -> Table:
     """A rollup's packs: per tenant and period (its first day), records in BLOB-sized parts."""
     return Table(

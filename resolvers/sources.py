@@ -36,6 +36,11 @@ async def _fx_table(loaders: Loaders, currencies: frozenset[str], days: DayRange
     return FxTable(await loaders.rates(currencies, days))
 
 
+async def _fx_for(loaders: Loaders, rows: list[BookingDay], currency: str, days: DayRange) -> FxTable:
+    """The rates of the rows' currencies and the target's, over the range."""
+    return await fx_table(loaders, {row.currency for row in rows if row.amount} | {currency}, days)
+
+
 async def bookings_by(
     loaders: Loaders,
     tenant_id: str,
@@ -47,7 +52,7 @@ async def bookings_by(
 ) -> dict[K, BookingSums]:
     """`money=False`: revenue is left at 0 and no fx rate is loaded (counts and rates only)."""
     rows = await loaders.bookings.load((tenant_id, days, by_channel))
-    fx = await fx_table(loaders, {row.currency for row in rows if row.amount} | {currency}, days) if money else None
+    fx = await _fx_for(loaders, rows, currency, days) if money else None
     groups: dict[K, list[BookingDay]] = defaultdict(list)
     for row in rows:
         groups[group(row)].append(row)
@@ -78,11 +83,11 @@ async def _booking_days(
         shared = with_money.get(key[:3])
         if shared is None:
             return await _per_day(loaders, *key)
-        if key[3]:
-            return await asyncio.shield(shared)
-        try:  # counts only (a trend of rates): the days summed with money hold the same counts
+        try:  # counts only (a trend of rates) read the same counts from the days summed with money
             return await asyncio.shield(shared)
         except RuntimeError:  # a booking currency without rates: counts need none, so sum without
+            if key[3]:
+                raise
             return await _per_day(loaders, *key)
 
     return await asyncio.gather(*(one(key) for key in keys), return_exceptions=True)
@@ -90,7 +95,7 @@ async def _booking_days(
 
 async def _per_day(loaders: Loaders, tenant_id: str, days: DayRange, currency: str, money: bool) -> dict[date, DaySums] | None:
     rows = await loaders.bookings.load((tenant_id, days, False))
-    fx = await fx_table(loaders, {row.currency for row in rows if row.amount} | {currency}, days) if money else None
+    fx = await _fx_for(loaders, rows, currency, days) if money else None
     try:
         return per_day(rows, currency, fx)
     except Inexact:

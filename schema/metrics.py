@@ -146,11 +146,12 @@ class KeyMetrics:
         description="The same metrics over the equally long period that ends the day before `range` starts.",
     )
     def previous_period(self, info: Info[Context, None]) -> KeyMetrics | None:
-        if self.days.start.toordinal() <= self.days.days:
+        days = _previous(self.days)
+        if days is None:
             return None
         if self.previous is not None:  # loaded beside this period's sums
-            return KeyMetrics(tenant=self.tenant, days=self.days.previous(), currency=self.currency, ready=self.previous)
-        return key_metrics(info, self.tenant, self.days.previous(), self.currency)  # type: ignore[return-value]
+            return KeyMetrics(tenant=self.tenant, days=days, currency=self.currency, ready=self.previous)
+        return key_metrics(info, self.tenant, days, self.currency)  # type: ignore[return-value]
 
     def _average(self, sums: KeySums) -> Money | None:
         amount = sums.get("bookings").average_value
@@ -169,14 +170,19 @@ class KeyMetrics:
 async def key_metrics(info: Info[Context, None], tenant: TenantRow, days: DayRange, currency: str) -> KeyMetrics:
     """KeyMetrics with the sums of the fields this selection asks for, and those of its
     previousPeriod's fields beside them (at once: one waited on the other)."""
-    selected = selections(info._raw_info.field_nodes, info._raw_info.fragments)
-    loaders, jobs = info.context.loaders, [key_sums(info.context.loaders, tenant.id, days, currency, selected)]
-    previous = selected.get("previousPeriod")
-    if previous and days.start.toordinal() > days.days:
-        jobs.append(key_sums(loaders, tenant.id, days.previous(), currency, selections(previous, info._raw_info.fragments)))
-    found = await asyncio.gather(*jobs)
-    return KeyMetrics(tenant=tenant, days=days, currency=currency, ready=found[0],
-                      previous=found[1] if len(found) > 1 else None)
+    raw, loaders = info._raw_info, info.context.loaders
+    selected = selections(raw.field_nodes, raw.fragments)
+    jobs = [key_sums(loaders, tenant.id, days, currency, selected)]
+    before = _previous(days) if "previousPeriod" in selected else None
+    if before is not None:
+        jobs.append(key_sums(loaders, tenant.id, before, currency, selections(selected["previousPeriod"], raw.fragments)))
+    ready, *previous = await asyncio.gather(*jobs)
+    return KeyMetrics(tenant=tenant, days=days, currency=currency, ready=ready, previous=previous[0] if previous else None)
+
+
+def _previous(days: DayRange) -> DayRange | None:
+    """The equally long period before, None when it would start before the calendar."""
+    return None if days.start.toordinal() <= days.days else days.previous()
 
 
 def selections(nodes: Iterable[FieldNode], fragments: Mapping[str, FragmentDefinitionNode]) -> dict[str, list[FieldNode]]:
