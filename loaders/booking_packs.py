@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -16,6 +17,8 @@ import numpy as np
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.calendar import DayRange
+from loaders.booking_columns import MEASURES as COLUMNS
+from loaders.booking_columns import BookingColumns
 from loaders.facts import BookingDay
 from loaders.packs import Span, decode, inside, month_packs_query, repack_months
 from loaders.rollup_tables import rollup_booking_packs, rollup_bookings
@@ -52,33 +55,75 @@ def booking_days(
 ) -> dict[str, list[BookingDay]]:
     """The range's rows per tenant, day and currency (and channel), summed as the SQL did.
     `labels` (code -> value) only with `by_channel`."""
-    if not packs:
+    summed = _Summed.of(packs, days, by_channel)
+    if summed is None:
         return {}
-    tenants = sorted({row[0] for row in packs})
-    records, tenant = inside(*decode(packs, RECORD, {tenant_id: i for i, tenant_id in enumerate(tenants)})[:2], days)
-    # one integer key per row: tenant, day, and the ranks of currency and channel among the codes
-    currencies, currency = np.unique(records["currency"], return_inverse=True)
-    channels, channel = np.unique(records["channel"], return_inverse=True) if by_channel else (np.zeros(1), 0)
-    key = ((tenant * (1 << 20) + records["day"] - days.start.toordinal()) * len(currencies) + currency) * len(channels) + channel
-    unique, inverse = np.unique(key, return_inverse=True)
-    sums = []
-    for name in MEASURES:  # integer sums (bincount's weights would be floats)
-        total = np.zeros(len(unique), dtype=np.int64)
-        np.add.at(total, inverse.reshape(-1), records[name].astype(np.int64))
-        sums.append(total)
-    # back from the key, column by column; rows are in key order, so each tenant's are one slice
-    rest, chan = np.divmod(unique, len(channels))
-    rest, cur = np.divmod(rest, len(currencies))
-    tenant_of, day = np.divmod(rest, 1 << 20)
-    first = days.start.toordinal()
-    dates = {offset: date.fromordinal(first + offset) for offset in np.unique(day).tolist()}
-    names = [code.decode("ascii") for code in currencies.tolist()]
-    split = [labels[code] for code in channels.tolist()] if labels is not None else None
+    dates = {day: date.fromordinal(day) for day in np.unique(summed.day).tolist()}
+    split = [labels[code] for code in summed.channels.tolist()] if labels is not None else None
     rows = [
-        BookingDay(dates[d], names[c], split[h] if split else None, confirmed, cancelled, nights,
+        BookingDay(dates[d], summed.currencies[c], split[h] if split else None, confirmed, cancelled, nights,
                    Decimal(cents).scaleb(-2), repeats, cents)
-        for d, c, h, confirmed, cancelled, nights, cents, repeats
-        in zip(day.tolist(), cur.tolist(), chan.tolist(), *(column.tolist() for column in sums))
+        for d, c, h, confirmed, cancelled, nights, cents, repeats in zip(
+            summed.day.tolist(), summed.currency.tolist(), summed.channel.tolist(),
+            *(summed.sums[name].tolist() for name in MEASURES),
+        )
     ]
-    bounds = np.searchsorted(tenant_of, np.arange(len(tenants) + 1)).tolist()
-    return {tenants[i]: rows[bounds[i] : bounds[i + 1]] for i in range(len(tenants)) if bounds[i] < bounds[i + 1]}
+    return {tenant_id: rows[part] for tenant_id, part in summed.parts()}
+
+
+def booking_columns(packs: Sequence[Sequence[Any]], days: DayRange) -> dict[str, BookingColumns]:
+    """The same rows (without channels) as columns, per tenant: no row objects made."""
+    summed = _Summed.of(packs, days, by_channel=False)
+    if summed is None:
+        return {}
+    names = tuple(summed.currencies)
+    return {
+        tenant_id: BookingColumns(
+            names, summed.day[part], summed.currency[part], *(summed.sums[name][part] for name in COLUMNS)
+        )
+        for tenant_id, part in summed.parts()
+    }
+
+
+@dataclass(frozen=True)
+class _Summed:
+    """The range's records summed per tenant, day, currency (and channel), in key order: each
+    tenant's rows are one slice."""
+
+    tenants: list[str]
+    tenant: np.ndarray
+    day: np.ndarray  # ordinals
+    currency: np.ndarray  # index into currencies
+    currencies: list[str]
+    channel: np.ndarray  # index into channels (0 without channels)
+    channels: np.ndarray  # label codes
+    sums: dict[str, np.ndarray]
+
+    @classmethod
+    def of(cls, packs: Sequence[Sequence[Any]], days: DayRange, by_channel: bool) -> _Summed | None:
+        if not packs:
+            return None
+        tenants = sorted({row[0] for row in packs})
+        records, tenant = inside(*decode(packs, RECORD, {tenant_id: i for i, tenant_id in enumerate(tenants)})[:2], days)
+        # one integer key per row: tenant, day, and the ranks of currency and channel among the codes
+        currencies, currency = np.unique(records["currency"], return_inverse=True)
+        channels, channel = np.unique(records["channel"], return_inverse=True) if by_channel else (np.zeros(1), 0)
+        first = days.start.toordinal()
+        key = ((tenant * (1 << 20) + records["day"] - first) * len(currencies) + currency) * len(channels) + channel
+        unique, inverse = np.unique(key, return_inverse=True)
+        sums = {}
+        for name in MEASURES:  # integer sums (bincount's weights would be floats)
+            total = np.zeros(len(unique), dtype=np.int64)
+            np.add.at(total, inverse.reshape(-1), records[name].astype(np.int64))
+            sums[name] = total
+        # back from the key, column by column
+        rest, chan = np.divmod(unique, len(channels))
+        rest, cur = np.divmod(rest, len(currencies))
+        tenant_of, day = np.divmod(rest, 1 << 20)
+        names = [code.decode("ascii") for code in currencies.tolist()]
+        return cls(tenants, tenant_of, day + first, cur, names, chan, channels, sums)
+
+    def parts(self) -> list[tuple[str, slice]]:
+        """Each tenant with rows, and the slice of its rows."""
+        bounds = np.searchsorted(self.tenant, np.arange(len(self.tenants) + 1)).tolist()
+        return [(self.tenants[i], slice(bounds[i], bounds[i + 1])) for i in range(len(self.tenants)) if bounds[i] < bounds[i + 1]]

@@ -19,6 +19,7 @@ from core.vocabulary import FUNNEL_STEPS, Dimension, Granularity
 from loaders import booking_packs, pack_counts, packs, queries, survey_packs, traffic_packs
 from loaders.analytics_loaders import AnalyticsLoaders
 from loaders.batching import by_tenant
+from loaders.booking_columns import BookingColumns
 from loaders.cached import CachedFacts
 from loaders.facts import (
     ALL_MEASURES,
@@ -62,6 +63,7 @@ class Loaders:
         self.data_ranges = DataLoader(self._data_ranges)
         self.traffic: DataLoader[TrafficKey, dict[Any, Traffic]] = DataLoader(self._traffic)
         self.bookings: DataLoader[BookingsKey, list[BookingDay]] = DataLoader(self._bookings)
+        self.booking_columns: DataLoader[tuple[str, DayRange], BookingColumns | None] = DataLoader(self._booking_columns)
         self.surveys: DataLoader[SurveysKey, list[SurveyDay]] = DataLoader(self._surveys)
         self._inflight: set[asyncio.Task[Sequence[Any]]] = set()
         self._pack_reads: dict[tuple[tuple[str, ...], DayRange], asyncio.Future[pack_counts.Packs]] = {}
@@ -229,6 +231,22 @@ class Loaders:
                 )
             )
         return out
+
+    async def _booking_columns(self, keys: list[tuple[str, DayRange]]) -> list[BookingColumns | None]:
+        """The bookings loader's rows without channels, as columns (None: amounts of more than
+        two decimals). Made from the packs without row objects when read uncached from the
+        rollups; from the rows otherwise."""
+        if not self.rollups or self.cached is not None:
+            rows = await self.bookings.load_many([(tenant_id, days, False) for tenant_id, days in keys])
+            return [BookingColumns.of_rows(found) for found in rows]
+
+        async def fetch(ids: list[str], rest: tuple[Any, ...]) -> dict[str, BookingColumns]:
+            (days,) = rest
+            self.reads.touch(ids, days.end)
+            found = await self._rows(booking_packs.packs_query(ids, days))
+            return await asyncio.to_thread(booking_packs.booking_columns, found, days)
+
+        return await by_tenant(keys, fetch, BookingColumns.empty)
 
     async def _surveys(self, keys: list[SurveysKey]) -> list[list[SurveyDay]]:
         async def fetch(ids: list[str], rest: tuple[Any, ...]) -> dict[str, list[SurveyDay]]:

@@ -36,11 +36,6 @@ async def _fx_table(loaders: Loaders, currencies: frozenset[str], days: DayRange
     return FxTable(await loaders.rates(currencies, days))
 
 
-async def _fx_for(loaders: Loaders, rows: list[BookingDay], currency: str, days: DayRange) -> FxTable:
-    """The rates of the rows' currencies and the target's, over the range."""
-    return await fx_table(loaders, {row.currency for row in rows if row.amount} | {currency}, days)
-
-
 async def bookings_by(
     loaders: Loaders,
     tenant_id: str,
@@ -52,7 +47,8 @@ async def bookings_by(
 ) -> dict[K, BookingSums]:
     """`money=False`: revenue is left at 0 and no fx rate is loaded (counts and rates only)."""
     rows = await loaders.bookings.load((tenant_id, days, by_channel))
-    fx = await _fx_for(loaders, rows, currency, days) if money else None
+    # the rates of the rows' currencies and the target's, over the range
+    fx = await fx_table(loaders, {row.currency for row in rows if row.amount} | {currency}, days) if money else None
     groups: dict[K, list[BookingDay]] = defaultdict(list)
     for row in rows:
         groups[group(row)].append(row)
@@ -75,11 +71,11 @@ async def bookings_by_day(
 
 async def _booking_days(
     loaders: Loaders, keys: list[tuple[str, DayRange, str, bool]]
-) -> list[dict[date, DaySums] | None | BaseException]:
+) -> list[DaySums | None | BaseException]:
     # gathered: every key reaches the bookings loader in one batch; one tenant's failure stays its own
     with_money = {key[:3]: asyncio.ensure_future(_per_day(loaders, *key[:3], True)) for key in keys if key[3]}
 
-    async def one(key: tuple[str, DayRange, str, bool]) -> dict[date, DaySums] | None:
+    async def one(key: tuple[str, DayRange, str, bool]) -> DaySums | None:
         shared = with_money.get(key[:3])
         if shared is None:
             return await _per_day(loaders, *key)
@@ -93,11 +89,13 @@ async def _booking_days(
     return await asyncio.gather(*(one(key) for key in keys), return_exceptions=True)
 
 
-async def _per_day(loaders: Loaders, tenant_id: str, days: DayRange, currency: str, money: bool) -> dict[date, DaySums] | None:
-    rows = await loaders.bookings.load((tenant_id, days, False))
-    fx = await _fx_for(loaders, rows, currency, days) if money else None
+async def _per_day(loaders: Loaders, tenant_id: str, days: DayRange, currency: str, money: bool) -> DaySums | None:
+    columns = await loaders.booking_columns.load((tenant_id, days))
+    if columns is None:
+        return None
+    fx = await fx_table(loaders, columns.paid_currencies() | {currency}, days) if money else None
     try:
-        return per_day(rows, currency, fx)
+        return per_day(columns, currency, fx)
     except Inexact:
         return None
     except MissingRate as error:
