@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from typing import Any, TypeVar
 
 import strawberry
-from graphql import FieldNode, FragmentDefinitionNode, FragmentSpreadNode, InlineFragmentNode
 from strawberry import Private
 from strawberry.types import Info
 
@@ -18,14 +17,15 @@ from core.vocabulary import FunnelStep, Metric
 from loaders.facts import TenantRow
 from resolvers.breakdown import Row
 from resolvers.funnel import Step
+from resolvers.key_metrics import KeySums, key_sums
 from resolvers.measures import value_of
 from resolvers.series import Point
-from resolvers.key_metrics import KeySums, key_sums
 from schema import (
     costs,
     enums,  # noqa: F401 - registers FunnelStep
 )
 from schema.context import Context
+from schema.selection import selections
 
 T = TypeVar("T")
 
@@ -183,22 +183,3 @@ async def key_metrics(info: Info[Context, None], tenant: TenantRow, days: DayRan
 def _previous(days: DayRange) -> DayRange | None:
     """The equally long period before, None when it would start before the calendar."""
     return None if days.start.toordinal() <= days.days else days.previous()
-
-
-def selections(nodes: Iterable[FieldNode], fragments: Mapping[str, FragmentDefinitionNode]) -> dict[str, list[FieldNode]]:
-    """The fields selected under these nodes, by name, through fragments (aliases and
-    directives aside: a field under @skip is loaded for nothing, never missed).
-
-    Read from graphql-core's nodes: Strawberry's `selected_fields` converts the whole subtree,
-    arguments included, which cost more than the awaits this saves."""
-    out: dict[str, list[FieldNode]] = {}
-    stack = [selection for node in nodes if node.selection_set for selection in node.selection_set.selections]
-    while stack:
-        selection = stack.pop()
-        if isinstance(selection, FieldNode):
-            out.setdefault(selection.name.value, []).append(selection)
-        elif isinstance(selection, FragmentSpreadNode):
-            stack.extend(fragments[selection.name.value].selection_set.selections)
-        elif isinstance(selection, InlineFragmentNode):
-            stack.extend(selection.selection_set.selections)
-    return out

@@ -17,7 +17,7 @@ from resolvers.anomalies import anomalies
 from resolvers.benchmark import benchmark
 from resolvers.breakdown import breakdown
 from resolvers.forecast import forecast
-from resolvers.funnel import funnel, login_status
+from resolvers.funnel import funnel
 from resolvers.inputs import day_range, target_currency
 from resolvers.measures import currency_of
 from resolvers.segments import attribution, funnel_by, retention
@@ -25,9 +25,16 @@ from resolvers.series import series
 from schema import costs
 from schema.alerts import AlertEvent, AlertRule, events_of_tenant, rules_of_tenant
 from schema.analytics import AttributionRow, FunnelSegment, RetentionCohort
+from schema.charts import Charts, load_charts
 from schema.context import Context
 from schema.intelligence import Anomaly, Benchmark, Forecast
-from schema.metrics import BreakdownRow, FunnelStepRow, KeyMetrics, SeriesPoint, key_metrics
+from schema.metrics import (
+    BreakdownRow,
+    FunnelStepRow,
+    KeyMetrics,
+    SeriesPoint,
+    key_metrics,
+)
 
 
 @strawberry.input(description="Both ends inclusive. `from` <= `to`; the tier decides the longest range allowed.")
@@ -72,54 +79,6 @@ def _days(info: Info[Context, None], value: DateRange) -> DayRange:
     if policy is not None and policy.max_range_days < limit:
         return day_range(value.from_, value.to, policy.max_range_days, tier=info.context.principal.tier.value)
     return day_range(value.from_, value.to, limit)
-
-
-@strawberry.type(description="Each chart is null, with an error at its path, when it alone cannot be computed.")
-class Charts:
-    tenant: Private[TenantRow]
-    days: Private[DayRange]
-    code: Private[str]
-
-    @strawberry.field(
-        description="ISO 4217 code of the money in these charts (revenueTrend): the requested `currency`, "
-        "else the tenant's. In a portfolio every tenant's charts use the same requested currency."
-    )
-    def currency(self) -> str:
-        return self.code
-
-    @strawberry.field(metadata=costs.BY_CHANNEL, description="Unique visitors per marketing channel: breakdown(UNIQUE_VISITORS, CHANNEL).")
-    async def visitors_by_channel(self, info: Info[Context, None]) -> list[BreakdownRow] | None:
-        rows = await breakdown(
-            info.context.loaders, self.tenant, Metric.UNIQUE_VISITORS, Dimension.CHANNEL, self.days, self.code
-        )
-        return [BreakdownRow.of(row, None) for row in rows]
-
-    @strawberry.field(description="Visitors with a logged-in pageview (logged_in) and without (logged_out); they sum to uniqueVisitors.")
-    async def login_status(self, info: Info[Context, None]) -> list[BreakdownRow] | None:
-        rows = await login_status(info.context.loaders, self.tenant.id, self.days)
-        return [BreakdownRow.of(row, None) for row in rows]
-
-    @strawberry.field(description="Sessions reaching each booking step: the same as `funnel(range)`.")
-    async def booking_funnel(self, info: Info[Context, None]) -> list[FunnelStepRow] | None:
-        return [FunnelStepRow.of(step) for step in await funnel(info.context.loaders, self.tenant.id, self.days)]
-
-    @strawberry.field(metadata=costs.REVENUE_TREND, description="Revenue per month in `currency`: series(REVENUE, MONTH).")
-    async def revenue_trend(self, info: Info[Context, None]) -> list[SeriesPoint] | None:
-        return await self._trend(info, Metric.REVENUE, Granularity.MONTH)
-
-    @strawberry.field(metadata=costs.QUARTER_TREND, description="Net promoter score per quarter: series(NPS, QUARTER).")
-    async def nps_trend(self, info: Info[Context, None]) -> list[SeriesPoint] | None:
-        return await self._trend(info, Metric.NPS, Granularity.QUARTER)
-
-    @strawberry.field(
-        metadata=costs.QUARTER_TREND, description="Repeat booking rate per quarter: series(REPEAT_BOOKING_RATE, QUARTER)."
-    )
-    async def rebooking_trend(self, info: Info[Context, None]) -> list[SeriesPoint] | None:
-        return await self._trend(info, Metric.REPEAT_BOOKING_RATE, Granularity.QUARTER)
-
-    async def _trend(self, info: Info[Context, None], metric: Metric, granularity: Granularity) -> list[SeriesPoint]:
-        points = await series(info.context.loaders, self.tenant, metric, self.days, granularity, self.code)
-        return [SeriesPoint.of(point, currency_of(metric, self.code)) for point in points]
 
 
 @strawberry.type(
@@ -190,7 +149,7 @@ class Tenant:
     @strawberry.field(permission_classes=GATED, metadata=costs.CHARTS, description="The six dashboard charts.")
     async def charts(self, info: Info[Context, None], range_: RangeArg, currency: CurrencyArg = None) -> Charts | None:
         days = _days(info, range_)
-        return Charts(tenant=self.row, days=days, code=await self._currency(info, currency))
+        return await load_charts(info, self.row, days, await self._currency(info, currency))
 
     @strawberry.field(permission_classes=GATED, metadata=costs.FUNNEL, description="Booking funnel: sessions reaching each step.")
     async def funnel(self, info: Info[Context, None], range_: RangeArg) -> list[FunnelStepRow] | None:

@@ -1,5 +1,6 @@
-"""KeyMetrics loads the sums of the fields a request selects once (fragments included); a source
-that fails still fails only the fields that read it, and every field answers as alone."""
+"""KeyMetrics loads the sums of the fields a request selects once, Charts the charts it selects
+(fragments included); a source or chart that fails still fails only the fields that read it, and
+every field answers as alone."""
 
 from __future__ import annotations
 
@@ -118,3 +119,37 @@ def test_previous_periods_answer_as_their_own_ranges(stores: dict[str, str]) -> 
     assert previous["bookings"] == 6 and previous["nps"] is not None  # March 2-31 holds every row
     assert {**previous, "previousPeriod": None} == {**metrics("2025-03-02", "2025-03-31", fields), "previousPeriod": None}
     assert previous["previousPeriod"] == metrics("2025-01-31", "2025-03-01", fields)
+
+
+CHARTS = ["visitorsByChannel { key value share }", "loginStatus { key value }", "bookingFunnel { step sessions }",
+          "revenueTrend { start value currency }", "npsTrend { start value }", "rebookingTrend { start value }"]
+
+
+def _charts(url: str, selection: str, fragments: str = "") -> Any:
+    query = f'{{ tenant(id: "{T}") {{ charts(range: {RANGE}) {{ {selection} }} }} }} {fragments}'
+    return asyncio.run(execute(url, query, tenants=[T]))
+
+
+def test_every_chart_answers_alone_as_in_the_whole_selection(stores: dict[str, str]) -> None:
+    whole = _charts(stores["eur"], " ".join(CHARTS))
+    assert not whole.errors
+    charts = whole.data["tenant"]["charts"]
+    assert charts["loginStatus"] == [{"key": "logged_out", "value": 4.0}, {"key": "logged_in", "value": 0.0}]
+    assert sum(point["value"] for point in charts["revenueTrend"]) == pytest.approx(614.40)
+    for chart in CHARTS:
+        alone = _charts(stores["eur"], chart)
+        key = chart.split(" ")[0]
+        assert not alone.errors and alone.data["tenant"]["charts"] == {key: charts[key]}, chart
+    # through fragments, and twice under aliases: each prefetched chart answers every time it is asked
+    spread = _charts(stores["eur"], "...Trends again: revenueTrend { start value currency } ... on Charts { npsTrend { start value } }",
+                     "fragment Trends on Charts { revenueTrend { start value currency } }")
+    assert not spread.errors
+    assert spread.data["tenant"]["charts"] == {"revenueTrend": charts["revenueTrend"], "again": charts["revenueTrend"],
+                                               "npsTrend": charts["npsTrend"]}
+
+
+def test_a_failing_chart_fails_alone_every_time_it_is_asked(stores: dict[str, str]) -> None:
+    answer = _charts(stores["unrated"], "visitorsByChannel { value } revenueTrend { value } again: revenueTrend { value }")
+    assert sorted(tuple(error.path) for error in answer.errors) == [("tenant", "charts", "again"), ("tenant", "charts", "revenueTrend")]
+    charts = answer.data["tenant"]["charts"]
+    assert charts["revenueTrend"] is None and charts["again"] is None and charts["visitorsByChannel"] == [{"value": 4.0}]
