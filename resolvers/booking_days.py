@@ -48,7 +48,8 @@ def per_day(columns: BookingColumns, target: str, fx: FxTable | None) -> DaySums
     usd, rate = [0] * len(days), [0] * len(days)
     if fx is None or not len(columns):
         return DaySums(days, counts, usd, rate)
-    if int(np.abs(columns.cents).max()) * len(columns) >= 1 << 63:
+    largest = max(-int(columns.cents.min()), int(columns.cents.max()))  # np.abs(-2**63) would wrap
+    if largest * len(columns) >= 1 << 63:
         raise Inexact("amounts too large for 64-bit sums")
     own = columns.currency == (columns.currencies.index(target) if target in columns.currencies else -1)
     np.add.at(counts[len(COUNTS)], day[own], columns.cents[own])

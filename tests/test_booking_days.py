@@ -77,6 +77,10 @@ def test_columns_refuse_what_the_integer_path_cannot_hold() -> None:
     assert columns is not None
     with pytest.raises(Inexact):
         per_day(columns, "EUR", FxTable({"EUR": [Rate(START, Decimal(1))]}))
+    lowest = BookingColumns.of_rows([row._replace(amount=Decimal(-(2**63)).scaleb(-2))])  # its absolute value wraps in int64
+    assert lowest is not None
+    with pytest.raises(Inexact):
+        per_day(lowest, "EUR", FxTable({"EUR": [Rate(START, Decimal(1))]}))
 
 
 def test_a_currency_without_rates_is_an_error_not_a_rate_of_one() -> None:
