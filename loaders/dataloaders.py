@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from operator import attrgetter
@@ -15,8 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from strawberry.dataloader import DataLoader
 
 from core.calendar import DayRange
-from core.vocabulary import FUNNEL_STEPS, Dimension, Granularity
-from loaders import booking_packs, pack_counts, packs, queries, survey_packs, traffic_packs
+from core.vocabulary import FUNNEL_STEPS, Granularity
+from loaders import pack_counts, queries
 from loaders.analytics_loaders import AnalyticsLoaders
 from loaders.batching import by_tenant
 from loaders.booking_columns import BookingColumns
@@ -24,7 +24,6 @@ from loaders.cached import CachedFacts
 from loaders.facts import (
     ALL_MEASURES,
     BookingDay,
-    Rate,
     SurveyDay,
     TenantRow,
     Traffic,
@@ -32,21 +31,19 @@ from loaders.facts import (
     TrafficShape,
 )
 from loaders.fingerprint import fingerprint_query
+from loaders.fx_loaders import FxLoaders
+from loaders.pack_reads import PackReads
 from loaders.peers import active_query, segment_members_query
 from loaders.periods import as_date
 from loaders.reads import Reads
 from loaders.retention import cutoffs_query, first_kept_day
-from loaders.rollup_tables import FX_VERSION
 
 # tenant, range, shape and (optionally; all without) the measures wanted
 TrafficKey = tuple[str, DayRange, TrafficShape] | tuple[str, DayRange, TrafficShape, frozenset[TrafficMeasure]]
 BookingsKey = tuple[str, DayRange, bool]
 SurveysKey = tuple[str, DayRange]
 ActiveKey = tuple[str, DayRange]
-RatesKey = tuple[str, DayRange | None]  # currency, the days converted (None: every rate)
 FingerprintKey = tuple[str, tuple[str, ...]]  # tenant, the tables to fingerprint
-USD = "USD"
-MYSQL_FAMILY = ("mysql", "mariadb")
 ROWS_PER_STEP = 250  # rows parsed per step of the event loop (a few ms on aiomysql)
 
 
@@ -66,10 +63,8 @@ class Loaders:
         self.booking_columns: DataLoader[tuple[str, DayRange], BookingColumns | None] = DataLoader(self._booking_columns)
         self.surveys: DataLoader[SurveysKey, list[SurveyDay]] = DataLoader(self._surveys)
         self._inflight: set[asyncio.Task[Sequence[Any]]] = set()
-        self._pack_reads: dict[tuple[tuple[str, ...], DayRange], asyncio.Future[pack_counts.Packs]] = {}
-        self._label_read: asyncio.Future[dict[int, str]] | None = None
-        self.currency_rates: DataLoader[RatesKey, list[Rate]] = DataLoader(self._currency_rates)
-        self.known_currencies: DataLoader[str, bool] = DataLoader(self._known_currencies)
+        self.packs = PackReads(self._rows, engine.dialect.name)
+        self.fx = FxLoaders(self._rows, cached)  # fx rates, and which currencies have them
         self._derived: dict[str, DataLoader[Any, Any]] = {}
         # intelligence: benchmark peers and the forecast cache's data fingerprint
         self.segment_members: DataLoader[str, list[str]] = DataLoader(self._segment_members)
@@ -146,7 +141,7 @@ class Loaders:
     ) -> dict[str, dict[Any, Traffic]]:
         # the rollups hold the dimensions of the dashboard; UTM splits are read from the raw rows
         if self.rollups and pack_counts.covers(shape):
-            return await self._traffic_packs(ids, days, shape, measures)
+            return await self.packs.traffic(ids, days, shape, measures)
         out: dict[str, dict[Any, Traffic]] = defaultdict(dict)
         periods = isinstance(shape, Granularity)
         for row in await self._rows(queries.traffic_query(ids, days, shape, measures)):
@@ -163,39 +158,6 @@ class Loaders:
             )
         return out
 
-    async def _traffic_packs(
-        self, ids: list[str], days: DayRange, shape: TrafficShape, measures: set[TrafficMeasure]
-    ) -> dict[str, dict[Any, Traffic]]:
-        labelled = isinstance(shape, Dimension) and shape in pack_counts.FIELDS
-        found, labels = await asyncio.gather(self._packs(ids, days), self._labels() if labelled else _nothing())
-        # counted in a worker thread: a portfolio's sorts take tens of milliseconds
-        return await asyncio.to_thread(pack_counts.count, found, shape, measures, labels)
-
-    def _labels(self) -> asyncio.Future[dict[int, str]]:
-        """The codes of dimension values in packs, read once per request."""
-        if self._label_read is None:
-            self._label_read = asyncio.ensure_future(self._read_labels())
-        return asyncio.shield(self._label_read)  # shared: one waiter's cancellation is not the others'
-
-    async def _read_labels(self) -> dict[int, str]:
-        return {int(code): value for code, value in await self._rows(packs.labels_query())}
-
-    def _packs(self, ids: list[str], days: DayRange) -> asyncio.Future[pack_counts.Packs]:
-        """The packs of a range, read and decoded once per request: the totals and the splits of
-        one range (a dashboard's metrics and its charts) are counted from the same records."""
-        key = (tuple(sorted(ids)), days)
-        if key not in self._pack_reads:
-            self._pack_reads[key] = asyncio.ensure_future(self._decoded_packs(ids, days))
-        return asyncio.shield(self._pack_reads[key])  # shared: one waiter's cancellation is not the others'
-
-    async def _decoded_packs(self, ids: list[str], days: DayRange) -> pack_counts.Packs:
-        if self.engine.dialect.name in MYSQL_FAMILY:  # a row per week (traffic_packs.weeks_query)
-            weeks = await self._rows(traffic_packs.weeks_query(ids, days))
-            found = await asyncio.to_thread(pack_counts.decoded_weeks, weeks)
-            if found is not None:
-                return found
-        return await asyncio.to_thread(pack_counts.decoded, await self._rows(traffic_packs.packs_query(ids, days)))
-
     async def _bookings(self, keys: list[BookingsKey]) -> list[list[BookingDay]]:
         async def fetch(ids: list[str], rest: tuple[Any, ...]) -> dict[str, list[BookingDay]]:
             days, by_channel = rest
@@ -211,13 +173,7 @@ class Loaders:
 
     async def _bookings_sql(self, ids: list[str], days: DayRange, by_channel: bool) -> dict[str, list[BookingDay]]:
         if self.rollups:
-            found, labels = await asyncio.gather(
-                self._rows(booking_packs.packs_query(ids, days)), self._labels() if by_channel else _nothing()
-            )
-            # off the event loop: a portfolio's thousands of rows take tens of milliseconds
-            return await asyncio.to_thread(
-                booking_packs.booking_days, found, days, by_channel, labels if by_channel else None
-            )
+            return await self.packs.booking_days(ids, days, by_channel)
         out: dict[str, list[BookingDay]] = defaultdict(list)
         for i, row in enumerate(await self._rows(queries.bookings_query(ids, days, by_channel)), 1):
             if i % ROWS_PER_STEP == 0:
@@ -243,8 +199,7 @@ class Loaders:
         async def fetch(ids: list[str], rest: tuple[Any, ...]) -> dict[str, BookingColumns]:
             (days,) = rest
             self.reads.touch(ids, days.end)
-            found = await self._rows(booking_packs.packs_query(ids, days))
-            return await asyncio.to_thread(booking_packs.booking_columns, found, days)
+            return await self.packs.booking_columns(ids, days)
 
         return await by_tenant(keys, fetch, BookingColumns.empty)
 
@@ -279,8 +234,7 @@ class Loaders:
     async def _surveys_sql(self, ids: list[str], days: DayRange) -> dict[str, list[SurveyDay]]:
         out: dict[str, list[SurveyDay]] = defaultdict(list)
         if self.rollups:
-            found = await self._rows(survey_packs.packs_query(ids, days))
-            return await asyncio.to_thread(survey_packs.survey_days, found, days)
+            return await self.packs.survey_days(ids, days)
         for tenant_id, day, answers, promoters, detractors in await self._rows(queries.surveys_query(ids, days)):
             out[tenant_id].append(SurveyDay(as_date(day), int(answers), int(promoters), int(detractors)))
         return out
@@ -323,58 +277,6 @@ class Loaders:
             self._derived[name] = DataLoader(batch)
         return self._derived[name]
 
-    async def rates(self, currencies: Iterable[str], days: DayRange | None = None) -> dict[str, list[Rate]]:
-        """The fx rates of these currencies only (none for USD): one statement per batch.
-
-        With `days`, at least the rates a conversion over those days uses (queries.rates_query);
-        without, all of them. USD goes through the loader too (without SQL): every caller then
-        waits for the same batch, so the resolvers of a portfolio reach their next loads in the
-        same tick.
-        """
-        wanted = sorted(set(currencies))
-        found = await self.currency_rates.load_many([(code, days) for code in wanted])
-        return {code: rows for code, rows in zip(wanted, found) if rows}
-
-    async def known_currency(self, code: str) -> bool:
-        """Whether `code` has any fx rate (USD always), without loading its rates."""
-        return await self.known_currencies.load(code)
-
-    async def _currency_rates(self, keys: list[RatesKey]) -> list[list[Rate]]:
-        codes = sorted({code for code, _ in keys})
-        if self.cached is None:
-            spans = [days for _, days in keys]
-            # one statement for the batch: the span covering every range asked (a wider span
-            # holds every rate a narrower one uses)
-            span = None if None in spans else DayRange(min(d.start for d in spans), max(d.end for d in spans))
-            found = await self._rates_sql([code for code in codes if code != USD], span)
-            return [found.get(code, []) for code, _ in keys]
-        # cached: whole currencies under the fx version, shared by every range and request
-        loaded = await self.cached.exact(
-            "fx", codes, (), date.min, lambda missing: self._rates_sql([c for c in missing if c != USD]), list,
-            versions_of=FX_VERSION,
-        )
-        return [loaded[code] for code, _ in keys]
-
-    async def _rates_sql(self, codes: list[str], days: DayRange | None = None) -> dict[str, list[Rate]]:
-        out: dict[str, list[Rate]] = defaultdict(list)
-        if codes:
-            for currency, day, usd_per_unit in await self._rows(queries.rates_query(codes, days)):
-                out[currency].append(Rate(as_date(day), Decimal(usd_per_unit)))
-        return dict(out)
-
-    async def _known_currencies(self, codes: list[str]) -> list[bool]:
-        if self.cached is not None:  # the cached rates answer it without SQL once loaded
-            found = await self.rates(codes)
-            return [code == USD or code in found for code in codes]
-        others = sorted({code for code in codes if code != USD})
-        known = {row[0] for row in await self._rows(queries.known_currencies_query(others))} if others else set()
-        return [code == USD or code in known for code in codes]
-
-    async def latest_rates(self) -> list[tuple[str, Rate]]:
-        rows = await self._rows(queries.latest_rates_query())
-        return [(currency, Rate(as_date(day), Decimal(rate))) for currency, day, rate in rows]
-
-
 def _measures_key(measures: set[TrafficMeasure]) -> str:
     """Measures as a stable string: part of the batch key and of the cache key."""
     return ",".join(sorted(measure.value for measure in measures))
@@ -383,6 +285,3 @@ def _measures_key(measures: set[TrafficMeasure]) -> str:
 def _day(value: object) -> date:
     return value.date() if isinstance(value, datetime) else as_date(value)
 
-
-async def _nothing() -> dict[int, str]:
-    return {}

@@ -39,7 +39,7 @@ async def target_currency(loaders: Loaders, requested: str | None, tenant: Tenan
         raise BadUserInput(f"currency {shown(requested)} is not an ISO 4217 code", "currency")
     # awaited for USD too: every tenant's resolver then reaches its loads in the same tick,
     # which keeps a portfolio's loads in one batch
-    if not await loaders.known_currency(code):
+    if not await loaders.fx.known_currency(code):
         if requested is None:
             raise BadUserInput(f"the tenant's currency {code} has no exchange rate; pass `currency`", "currency")
         raise BadUserInput(f"unknown currency {code}: it has no exchange rate", "currency")

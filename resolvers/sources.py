@@ -33,7 +33,7 @@ async def _fx_tables(loaders: Loaders, keys: list[tuple[frozenset[str], DayRange
 
 
 async def _fx_table(loaders: Loaders, currencies: frozenset[str], days: DayRange | None) -> FxTable:
-    return FxTable(await loaders.rates(currencies, days))
+    return FxTable(await loaders.fx.rates(currencies, days))
 
 
 async def bookings_by(

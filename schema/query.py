@@ -116,7 +116,7 @@ class Query:
         description="Currencies that revenue can be reported in, with their latest rate.",
     )
     async def currencies(self, info: Info[Context, None]) -> list[Currency]:
-        latest = dict(await info.context.loaders.latest_rates())
+        latest = dict(await info.context.loaders.fx.latest_rates())
         found = [Currency(code=code, usd_rate=float(rate.usd_per_unit), as_of=rate.day) for code, rate in latest.items()]
         if USD not in latest:
             as_of = max((rate.day for rate in latest.values()), default=date.today())

@@ -71,7 +71,7 @@ class _Rates:
         if self.table is None or stale or not currencies <= self.currencies:
             self.currencies |= currencies
             self.info.context.refresh_loaders()
-            self.table = FxTable(await self.info.context.loaders.rates(self.currencies))
+            self.table = FxTable(await self.info.context.loaders.fx.rates(self.currencies))
             self.loaded_at = time.monotonic()
         return self.table
 

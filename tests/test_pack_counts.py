@@ -109,7 +109,7 @@ async def test_a_cancelled_waiter_does_not_cancel_the_shared_read(tmp_path: Any)
         await create_schema(engine)
         loaders = Loaders(engine)
         days = DayRange(date(2025, 1, 1), date(2025, 1, 31))
-        first, second = loaders._packs(["a"], days), loaders._packs(["a"], days)
+        first, second = loaders.packs._packs(["a"], days), loaders.packs._packs(["a"], days)
         first.cancel()
         assert (await second).tenants == [] and not second.cancelled()
     finally:

@@ -313,10 +313,10 @@ def test_rates_of_a_range_convert_like_all_rates(store_url: str) -> None:
         ranges.append(DayRange(start, start + timedelta(days=rng.choice([0, 3, 40, 200]))))
 
     async def scenario(engine: AsyncEngine) -> list[str]:
-        everything = FxTable(await Loaders(engine).rates(codes))
+        everything = FxTable(await Loaders(engine).fx.rates(codes))
         found = []
         for days in ranges:
-            part = await Loaders(engine).rates(codes, days)  # no result cache: only the range's rates
+            part = await Loaders(engine).fx.rates(codes, days)  # no result cache: only the range's rates
             assert 0 < len(part) <= len(codes)
             table = FxTable(part)
             day = days.start
