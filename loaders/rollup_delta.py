@@ -17,7 +17,9 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from loaders.periods import as_date
-from loaders.rollup_refresh import IN_CHUNK, bump_version, kept_from_in, number_members, traffic_rows
+from loaders.rollup_members import IN_CHUNK, number_members
+from loaders.rollup_refresh import bump_version, kept_from_in
+from loaders.rollup_selects import traffic_rows
 from loaders.rollup_tables import rollup_traffic
 from loaders.tables import pageviews
 from loaders.traffic_packs import append_in

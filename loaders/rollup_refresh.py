@@ -21,38 +21,33 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, delete, distinct, func, insert, literal, or_, select
+from sqlalchemy import and_, delete, func, insert, or_, select
 from sqlalchemy.dialects.mysql import insert as mysql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from core.vocabulary import FUNNEL_STEPS
-from core.vocabulary import Granularity
 from loaders import booking_packs, survey_packs, traffic_packs
-from loaders.periods import as_date, period_start
+from loaders.periods import as_date
+from loaders.rollup_members import IN_CHUNK, number_span, prune_members
+from loaders.rollup_selects import (
+    RAW,
+    ROLLUP,
+    SELECTS,
+    Span,
+    raw_where,
+    rollup_where,
+)
 from loaders.rollup_tables import (
-    SESSION,
-    VISITOR,
     customer_firsts,
     data_versions,
-    rollup_bookings,
-    rollup_members,
     rollup_state,
-    rollup_surveys,
-    rollup_traffic,
 )
-from loaders.tables import bookings, pageviews, retention_policies, surveys
+from loaders.tables import bookings, retention_policies
 
 SOURCES = ("pageviews", "bookings", "surveys")
-RAW = {"pageviews": pageviews, "bookings": bookings, "surveys": surveys}
-TS = {"pageviews": pageviews.c.ts, "bookings": bookings.c.booked_at, "surveys": surveys.c.ts}
-ROLLUP = {"pageviews": rollup_traffic, "bookings": rollup_bookings, "surveys": rollup_surveys}
 # the packs of each rollup, rebuilt with it
 PACKS = {"pageviews": traffic_packs.repack_in, "bookings": booking_packs.repack_in, "surveys": survey_packs.repack_in}
-# (first day, last day); None on either side is open
-Span = tuple[date | None, date | None]
 EVERYTHING: list[Span] = [(None, None)]
-IN_CHUNK = 500  # ids per IN list
 # the sources `retention apply` drops raw rows of (bookings are kept whole)
 RETAINED = ("pageviews", "surveys")
 
@@ -68,144 +63,6 @@ def runs(days: Iterable[date]) -> list[Span]:
     return spans
 
 
-def _raw_where(source: str, tenant_id: str, span: Span) -> list[Any]:
-    table, ts = RAW[source], TS[source]
-    clauses = [table.c.tenant_id == tenant_id]
-    if span[0] is not None:
-        clauses.append(ts >= datetime.combine(span[0], datetime.min.time()))
-    if span[1] is not None:
-        clauses.append(ts < datetime.combine(span[1] + timedelta(days=1), datetime.min.time()))
-    return clauses
-
-
-def _rollup_where(source: str, tenant_id: str, span: Span) -> list[Any]:
-    table = ROLLUP[source]
-    clauses = [table.c.tenant_id == tenant_id]
-    if span[0] is not None:
-        clauses.append(table.c.day >= span[0])
-    if span[1] is not None:
-        clauses.append(table.c.day <= span[1])
-    return clauses
-
-
-def _traffic_select(tenant_id: str, span: Span) -> Any:
-    return traffic_rows(_raw_where("pageviews", tenant_id, span))
-
-
-def traffic_rows(where: Sequence[Any], numbered: bool = True) -> Any:
-    """The rollup_traffic rows of the pageviews `where` selects (`n` first unless not `numbered`)."""
-    pv = pageviews.c
-    visitors, sessions = rollup_members.alias("mv"), rollup_members.alias("ms")
-    visitor, session = visitors.c, sessions.c
-    day = period_start(pv.ts, Granularity.DAY)
-    # distinct powers of two: their SUM(DISTINCT) is their bitwise OR, on every dialect
-    bit = case({step: 1 << i for i, step in enumerate(FUNNEL_STEPS)}, value=pv.step, else_=0)
-    dims = [session.num, visitor.num, pv.channel, pv.device, pv.country, pv.logged_in]
-    n = func.row_number().over(partition_by=day, order_by=dims)  # ordered: a rebuild gives the same rows
-    joined = pageviews.join(
-        visitors, and_(visitor.tenant_id == pv.tenant_id, visitor.kind == VISITOR, visitor.member == pv.visitor_id)
-    ).join(
-        sessions, and_(session.tenant_id == pv.tenant_id, session.kind == SESSION, session.member == pv.session_id)
-    )
-    return (
-        select(pv.tenant_id, day, *([n] if numbered else []), *dims, func.sum(distinct(bit)), func.count())
-        .select_from(joined)
-        .where(*where)
-        .group_by(pv.tenant_id, day, *dims)
-        # pageviews first, then one unique-key lookup per id: statistics taken while the numbers
-        # table was empty (or rows it got in this very transaction) made MariaDB start from the
-        # numbers and scan the tenant's pageviews once per session (minutes for 20k rows)
-        .prefix_with("STRAIGHT_JOIN", dialect="mysql")
-        .prefix_with("STRAIGHT_JOIN", dialect="mariadb")
-    )
-
-
-async def _number_members(conn: AsyncConnection, tenant_id: str, span: Span) -> None:
-    await number_members(conn, _raw_where("pageviews", tenant_id, span))
-
-
-async def number_members(conn: AsyncConnection, where: Sequence[Any]) -> None:
-    """Give every visitor and session id of the pageviews `where` selects a number
-    (rollup_members), once.
-
-    INSERT IGNORE / OR IGNORE against the unique key: ids numbered before keep their number.
-    """
-    pv = pageviews.c
-    for kind, column in ((VISITOR, pv.visitor_id), (SESSION, pv.session_id)):
-        ids = select(pv.tenant_id, literal(kind), column).where(*where).distinct()
-        statement = (
-            insert(rollup_members)
-            .from_select(["tenant_id", "kind", "member"], ids)
-            .prefix_with("IGNORE", dialect="mysql")
-            .prefix_with("IGNORE", dialect="mariadb")
-            .prefix_with("OR IGNORE", dialect="sqlite")
-        )
-        await conn.execute(statement)
-
-
-async def _prune_members(conn: AsyncConnection, tenant_id: str) -> None:
-    """Drop the numbers of ids no rollup row uses any more (after erasure or deleted rows)."""
-    m, r = rollup_members.c, rollup_traffic.c
-    for kind, column in ((VISITOR, r.visitor_num), (SESSION, r.session_num)):
-        # an anti-join against the used numbers, built once (a NOT IN or NOT EXISTS in the
-        # DELETE runs as a dependent subquery on MariaDB: one scan of the rollup rows per member)
-        used = select(column.label("num")).where(r.tenant_id == tenant_id).distinct().subquery()
-        unused = (
-            select(m.num)
-            .outerjoin(used, used.c.num == m.num)
-            .where(m.tenant_id == tenant_id, m.kind == kind, used.c.num.is_(None))
-        )
-        nums = [num for (num,) in await conn.execute(unused)]
-        for i in range(0, len(nums), IN_CHUNK):
-            await conn.execute(delete(rollup_members).where(m.num.in_(nums[i : i + IN_CHUNK])))
-
-
-def _bookings_select(tenant_id: str, span: Span) -> Any:
-    b, f = bookings.c, customer_firsts.c
-    day = period_start(b.booked_at, Granularity.DAY)
-    confirmed = b.status == "confirmed"
-    repeat = and_(confirmed, f.first_confirmed_at < b.booked_at)
-    joined = bookings.outerjoin(
-        customer_firsts, and_(f.tenant_id == b.tenant_id, f.customer_id == b.customer_id)
-    )
-    return (
-        select(
-            b.tenant_id,
-            day,
-            b.currency,
-            b.channel,
-            func.sum(case((confirmed, 1), else_=0)),
-            func.sum(case((b.status == "cancelled", 1), else_=0)),
-            func.sum(case((confirmed, b.nights * b.rooms), else_=0)),
-            # whole cents, as the raw path sums them
-            func.sum(case((confirmed, func.round(b.amount * 100)), else_=0)),
-            func.sum(case((repeat, 1), else_=0)),
-        )
-        .select_from(joined)
-        .where(*_raw_where("bookings", tenant_id, span))
-        .group_by(b.tenant_id, day, b.currency, b.channel)
-    )
-
-
-def _surveys_select(tenant_id: str, span: Span) -> Any:
-    s = surveys.c
-    day = period_start(s.ts, Granularity.DAY)
-    return (
-        select(
-            s.tenant_id,
-            day,
-            func.count(),
-            func.sum(case((s.score >= 9, 1), else_=0)),
-            func.sum(case((s.score <= 6, 1), else_=0)),
-        )
-        .where(*_raw_where("surveys", tenant_id, span))
-        .group_by(s.tenant_id, day)
-    )
-
-
-SELECTS = {"pageviews": _traffic_select, "bookings": _bookings_select, "surveys": _surveys_select}
-
-
 async def rebuild(conn: AsyncConnection, tenant_id: str, source: str, spans: Sequence[Span]) -> None:
     """Replace the tenant's rollup rows of `source` on the spans' days."""
     if source == "bookings":
@@ -217,13 +74,13 @@ async def rebuild(conn: AsyncConnection, tenant_id: str, source: str, spans: Seq
     names = [column.name for column in table.c]
     for span in spans:
         if source == "pageviews":
-            await _number_members(conn, tenant_id, span)
-        await conn.execute(delete(table).where(*_rollup_where(source, tenant_id, span)))
+            await number_span(conn, tenant_id, span)
+        await conn.execute(delete(table).where(*rollup_where(source, tenant_id, span)))
         await conn.execute(insert(table).from_select(names, SELECTS[source](tenant_id, span)))
     await PACKS[source](conn, tenant_id, spans)
     if source == "pageviews":
         if list(spans) == EVERYTHING:
-            await _prune_members(conn, tenant_id)
+            await prune_members(conn, tenant_id)
     await bump_version(conn, tenant_id)
 
 
@@ -267,7 +124,7 @@ async def _update_firsts(conn: AsyncConnection, tenant_id: str, spans: Sequence[
     whole = list(spans) == EVERYTHING
     touched = (
         select(b.customer_id)
-        .where(or_(*(and_(*_raw_where("bookings", tenant_id, span)) for span in spans)))
+        .where(or_(*(and_(*raw_where("bookings", tenant_id, span)) for span in spans)))
         .distinct()
         .scalar_subquery()
     )

@@ -22,12 +22,10 @@ from typing import Any
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from loaders.periods import period_start
 from core.vocabulary import Granularity
+from loaders.periods import period_start
 from loaders.rollup_refresh import (
-    RAW,
     SOURCES,
-    TS,
     bump_version,
     day_of,
     record_state,
@@ -35,6 +33,7 @@ from loaders.rollup_refresh import (
     refresh_tenant_in,
     tenants_with_data,
 )
+from loaders.rollup_selects import RAW, TS
 from loaders.rollup_tables import FX_VERSION, rollup_state
 from loaders.tables import fx_rates
 
